@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/spf13/cobra"
+)
+
+// Streams are the standard streams a command reads and writes.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// verbs holds the constructors registered by each verb's file.
+var verbs []func(*Streams) *cobra.Command
+
+// register adds a verb to the root command. Call it from init.
+func register(f func(*Streams) *cobra.Command) { verbs = append(verbs, f) }
+
+// ExitError carries a specific exit code out of a command (for example 1 when
+// verify finds errors) after the command has printed its own message.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// NewRoot builds the root command with every registered verb.
+func NewRoot(s *Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lambdapack",
+		Short: "Ship Python to AWS Lambda: layers, function zips and images, without Docker",
+		Long: `lambdapack builds AWS Lambda artifacts for Python (layer zips, function zips)
+for any Lambda Python runtime and either architecture, from any machine, without
+Docker. It resolves dependencies for the exact target (Python version, glibc
+ceiling, architecture), assembles byte-for-byte reproducible zips, verifies
+every artifact before it ships, and publishes it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	cmds := make([]*cobra.Command, 0, len(verbs))
+	for _, f := range verbs {
+		cmds = append(cmds, f(s))
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name() < cmds[j].Name() })
+	root.AddCommand(cmds...)
+	return root
+}
+
+// Main runs lambdapack with args and returns the process exit code.
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	s := &Streams{In: in, Out: out, Err: errOut}
+	root := NewRoot(s)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
+		fmt.Fprintf(errOut, "lambdapack: %v\n", err)
+		return 2
+	}
+	return 0
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Installs what the tests need first
+# (Go modules, qemu and Debian's arm64 CPython for the arm64 tests), then runs
+# vet, every Go test, each fuzz target briefly, and the benchmark harness in
+# quick mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== setup"
+go mod download
+LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
+export LAMBDAPACK_TEST_ARM64_ROOT
+
+echo "== vet"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+go vet ./...
+
+echo "== test"
+go test -count=1 -timeout 60m ./...
+
+echo "== fuzz (${FUZZTIME:=5s} each)"
+grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -r -n1 dirname | sort -u | while read -r dir; do
+  for f in $(grep -h '^func Fuzz' "$dir"/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do
+    echo "-- $dir $f"
+    go test -run='^$' -fuzz="^$f\$" -fuzztime="$FUZZTIME" "./$dir" >/dev/null
+  done
+done
+
+if [ -x bench/run.sh ]; then
+  echo "== bench (quick)"
+  bench/run.sh --quick
+fi
+echo "== all tests passed"

@@ -1,0 +1,787 @@
+package install
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/lambdapack/lambdapack/internal/archive"
+	"github.com/lambdapack/lambdapack/internal/names"
+	"golang.org/x/sync/errgroup"
+)
+
+// Wheel is a wheel file to install.
+type Wheel struct {
+	// Path is the wheel on disk (e.g. a cache blob).
+	Path string
+	// Filename is the wheel's real file name; "" means filepath.Base(Path).
+	Filename string
+	// SHA256 is the hex sha256 of the file when known (the cache checked
+	// it); it keys Options.Memo. Leave it empty for an unchecked file.
+	SHA256 string
+}
+
+func (w Wheel) name() string {
+	if w.Filename != "" {
+		return w.Filename
+	}
+	return filepath.Base(w.Path)
+}
+
+// Layout says where things go inside the artifact. Both folders are
+// slash-separated and end in "/" unless empty (the artifact's root).
+type Layout struct {
+	// Root is the package folder (site-packages): "python/" for a layer,
+	// "" for a function zip.
+	Root string
+	// Scripts is the scripts folder: "bin/" (Lambda adds /opt/bin to PATH).
+	Scripts string
+}
+
+// LayerLayout puts packages under python/ and scripts under bin/.
+func LayerLayout() Layout { return Layout{Root: "python/", Scripts: "bin/"} }
+
+// LayerSitePackagesLayout puts packages under
+// python/lib/python3.X/site-packages/ (python is "3.X").
+func LayerSitePackagesLayout(python string) Layout {
+	return Layout{Root: "python/lib/python" + python + "/site-packages/", Scripts: "bin/"}
+}
+
+// FunctionLayout puts packages at the root of a function zip.
+func FunctionLayout() Layout { return Layout{Root: "", Scripts: "bin/"} }
+
+// Memo remembers wheels that passed every check, by key, so that a warm
+// build need not inflate them again. The cache provides one.
+type Memo interface {
+	Has(key string) bool
+	Put(key string) error
+}
+
+// Options tunes Build.
+type Options struct {
+	Layout Layout
+	// Exclude, when it returns true for a distribution's canonical name,
+	// leaves that wheel out (reported in Plan.Excluded).
+	Exclude func(name string) bool
+	// Strip drops installed files matching any of these globs (see
+	// StripGlobs).
+	Strip []string
+	// Memo, when set, remembers checked wheels by sha256.
+	Memo Memo
+	// Concurrency bounds the members checked at once; 0 means GOMAXPROCS.
+	Concurrency int
+	// Installer is written to INSTALLER; "" means "lambdapack".
+	Installer string
+	// Interpreter is the shebang of scripts; "" means Shebang.
+	Interpreter string
+}
+
+// Entry is one file of the plan.
+type Entry struct {
+	// Path is the slash-separated path inside the artifact.
+	Path string
+	Mode fs.FileMode
+	Size int64
+	// Digest is the sha256 of the installed bytes, urlsafe base64 without
+	// padding (RECORD's form).
+	Digest string
+	// Dist is the canonical name of the distribution that installs it.
+	Dist string
+	// Wheel is the file name of the wheel it comes from.
+	Wheel string
+	// Member is the wheel member holding exactly these bytes, or nil when
+	// Data holds them.
+	Member *zip.File
+	Data   []byte
+
+	record int // index+1 of the Dist whose RECORD this is; 0 otherwise
+}
+
+// Dist is one installed distribution.
+type Dist struct {
+	Name     string // canonical
+	Version  string // as METADATA says
+	Filename string // the wheel's
+	DistInfo string // artifact path of the .dist-info folder, with "/"
+	Pure     bool   // Root-Is-Purelib and a py*-none-any tag
+	// Size and Files count the entries this distribution installs first
+	// (a path two wheels share with the same bytes counts once).
+	Size  int64
+	Files int
+
+	rows []recordRow
+}
+
+type recordRow struct {
+	path   string // artifact path
+	digest string
+	size   int64
+}
+
+// Dropped is a .data member that a Lambda artifact has no place for
+// (headers, data) and that was left out.
+type Dropped struct {
+	Dist, Wheel, Member, Scheme string
+	Size                        int64
+}
+
+// Plan is what Build decided: the artifact's files and where they come
+// from. Close it to release the wheels.
+type Plan struct {
+	Layout   Layout
+	Entries  []Entry // sorted by Path
+	Dists    []Dist  // sorted by Name
+	Dropped  []Dropped
+	Excluded []Dist // distributions Options.Exclude left out
+
+	installer string
+	closers   []io.Closer
+}
+
+// Close closes the wheel files the plan reads from.
+func (p *Plan) Close() error {
+	var errs []error
+	for _, c := range p.closers {
+		errs = append(errs, c.Close())
+	}
+	p.closers = nil
+	return errors.Join(errs...)
+}
+
+// WheelError is a wheel refused as broken or hostile.
+type WheelError struct {
+	Wheel string // file name
+	Err   error
+}
+
+func (e *WheelError) Error() string {
+	return fmt.Sprintf("refusing wheel %s: %v", e.Wheel, e.Err)
+}
+func (e *WheelError) Unwrap() error { return e.Err }
+
+// ConflictError is two wheels installing one path with different bytes.
+type ConflictError struct {
+	Path           string
+	Wheel, Other   string
+	Digest, OtherD string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s and %s both install %s with different contents; drop one of the two distributions or exclude it", e.Other, e.Wheel, e.Path)
+}
+
+// Build checks wheels and plans their installation. Nothing is written.
+func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if opts.Installer == "" {
+		opts.Installer = "lambdapack"
+	}
+	if opts.Interpreter == "" {
+		opts.Interpreter = Shebang
+	}
+	for _, d := range []string{opts.Layout.Root, opts.Layout.Scripts} {
+		if d != "" && (!strings.HasSuffix(d, "/") || archive.ValidPath(d) != nil) {
+			return nil, fmt.Errorf("planning an install: layout folder %q must be a clean relative path ending in /", d)
+		}
+	}
+	p := &Plan{Layout: opts.Layout, installer: opts.Installer}
+	results := make([]*wheelResult, len(wheels))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	var mu sync.Mutex
+	for i, w := range wheels {
+		g.Go(func() error {
+			r, err := planWheel(gctx, w, opts)
+			if r != nil && r.closer != nil {
+				mu.Lock()
+				p.closers = append(p.closers, r.closer)
+				mu.Unlock()
+			}
+			if err != nil {
+				var we *WheelError
+				if !errors.As(err, &we) {
+					err = &WheelError{Wheel: w.name(), Err: err}
+				}
+				return err
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := p.merge(results); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if len(opts.Strip) > 0 {
+		for _, g := range opts.Strip {
+			if _, err := path.Match(g, ""); err != nil {
+				p.Close()
+				return nil, fmt.Errorf("strip glob %q: %w", g, err)
+			}
+		}
+		p.Filter(func(e *Entry) bool { return !StripGlobs(opts.Strip, p.Layout.Root, e.Path) })
+	} else {
+		p.refresh()
+	}
+	return p, nil
+}
+
+// StripGlobs reports whether an artifact path matches one of globs: a glob
+// without "/" matches any single segment (a file or folder name, e.g.
+// "*.pyi", "tests", "__pycache__"); one with "/" matches the path below root
+// or a leading part of it (e.g. "numpy/*/tests").
+func StripGlobs(globs []string, root, p string) bool {
+	rel := strings.TrimPrefix(p, root)
+	segs := strings.Split(rel, "/")
+	for _, g := range globs {
+		g = strings.Trim(g, "/")
+		if !strings.Contains(g, "/") {
+			for _, s := range segs {
+				if ok, _ := path.Match(g, s); ok {
+					return true
+				}
+			}
+			continue
+		}
+		n := strings.Count(g, "/") + 1
+		for k := n; k <= len(segs); k++ {
+			if ok, _ := path.Match(g, strings.Join(segs[:k], "/")); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type wheelResult struct {
+	dist     Dist
+	entries  []Entry
+	dropped  []Dropped
+	excluded bool
+	closer   io.Closer
+}
+
+// merge joins the wheels' entries, refusing conflicts.
+func (p *Plan) merge(results []*wheelResult) error {
+	sort.Slice(results, func(i, j int) bool {
+		if results[i].dist.Name != results[j].dist.Name {
+			return results[i].dist.Name < results[j].dist.Name
+		}
+		return results[i].dist.Filename < results[j].dist.Filename
+	})
+	byPath := map[string]int{}
+	for _, r := range results {
+		if r.excluded {
+			p.Excluded = append(p.Excluded, r.dist)
+			continue
+		}
+		if n := len(p.Dists); n > 0 && p.Dists[n-1].Name == r.dist.Name {
+			return fmt.Errorf("two wheels for distribution %s: %s and %s; keep one", r.dist.Name, p.Dists[n-1].Filename, r.dist.Filename)
+		}
+		p.Dists = append(p.Dists, r.dist)
+		di := len(p.Dists)
+		d := &p.Dists[di-1]
+		for _, e := range r.entries {
+			if j, ok := byPath[e.Path]; ok {
+				o := p.Entries[j]
+				if o.Digest != e.Digest || o.Size != e.Size || e.record != 0 || o.record != 0 {
+					return &ConflictError{Path: e.Path, Wheel: e.Wheel, Other: o.Wheel, Digest: e.Digest, OtherD: o.Digest}
+				}
+				if e.Mode&0o111 != 0 {
+					p.Entries[j].Mode = 0o755
+				}
+				d.rows = append(d.rows, recordRow{path: e.Path, digest: e.Digest, size: e.Size})
+				continue
+			}
+			if e.record != 0 {
+				e.record = di
+			} else {
+				d.rows = append(d.rows, recordRow{path: e.Path, digest: e.Digest, size: e.Size})
+			}
+			byPath[e.Path] = len(p.Entries)
+			p.Entries = append(p.Entries, e)
+		}
+		p.Dropped = append(p.Dropped, r.dropped...)
+	}
+	// A path that is a file in one wheel and a folder in another.
+	for path := range byPath {
+		for d := path; ; {
+			i := strings.LastIndexByte(d, '/')
+			if i < 0 {
+				break
+			}
+			d = d[:i]
+			if j, ok := byPath[d]; ok {
+				return fmt.Errorf("%s installs the file %s but %s installs %s beneath it", p.Entries[j].Wheel, d, p.Entries[byPath[path]].Wheel, path)
+			}
+		}
+	}
+	sort.Slice(p.Entries, func(i, j int) bool { return p.Entries[i].Path < p.Entries[j].Path })
+	return nil
+}
+
+// Filter keeps the entries for which keep returns true and rewrites every
+// RECORD to match (a RECORD filtered out is not written).
+func (p *Plan) Filter(keep func(e *Entry) bool) {
+	out := p.Entries[:0]
+	gone := map[string]bool{}
+	for i := range p.Entries {
+		if keep(&p.Entries[i]) {
+			out = append(out, p.Entries[i])
+		} else {
+			gone[p.Entries[i].Path] = true
+		}
+	}
+	clear(p.Entries[len(out):])
+	p.Entries = out
+	if len(gone) > 0 {
+		for i := range p.Dists {
+			rows := p.Dists[i].rows[:0]
+			for _, r := range p.Dists[i].rows {
+				if !gone[r.path] {
+					rows = append(rows, r)
+				}
+			}
+			p.Dists[i].rows = rows
+		}
+	}
+	p.refresh()
+}
+
+// refresh regenerates the RECORDs and the per-distribution totals.
+func (p *Plan) refresh() {
+	byName := make(map[string]int, len(p.Dists))
+	for i := range p.Dists {
+		p.Dists[i].Size, p.Dists[i].Files = 0, 0
+		byName[p.Dists[i].Name] = i
+	}
+	for i := range p.Entries {
+		e := &p.Entries[i]
+		if e.record != 0 {
+			d := &p.Dists[e.record-1]
+			e.Data = p.renderRecord(d, e.Path)
+			e.Size = int64(len(e.Data))
+			sum := sha256.Sum256(e.Data)
+			e.Digest = digestString(sum[:])
+		}
+		if j, ok := byName[e.Dist]; ok {
+			p.Dists[j].Size += e.Size
+			p.Dists[j].Files++
+		}
+	}
+}
+
+// rel returns artifact path a relative to the package root, as RECORD
+// holds it ("../bin/tool" for a script in a layer).
+func (p *Plan) rel(a string) string {
+	root := p.Layout.Root
+	if rest, ok := strings.CutPrefix(a, root); ok {
+		return rest
+	}
+	return strings.Repeat("../", strings.Count(root, "/")) + a
+}
+
+func (p *Plan) renderRecord(d *Dist, recordPath string) []byte {
+	rows := make([]RecordEntry, 0, len(d.rows)+1)
+	for _, r := range d.rows {
+		rows = append(rows, RecordEntry{Path: p.rel(r.path), Algorithm: "sha256", Digest: r.digest, Size: r.size})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Path < rows[j].Path })
+	var b bytes.Buffer
+	for _, r := range rows {
+		b.WriteString(r.String())
+		b.WriteByte('\n')
+	}
+	b.WriteString(RecordEntry{Path: p.rel(recordPath), Size: -1}.String())
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// ArchiveEntries returns the plan as entries for archive.Write.
+func (p *Plan) ArchiveEntries() []archive.Entry {
+	out := make([]archive.Entry, len(p.Entries))
+	for i, e := range p.Entries {
+		out[i] = archive.Entry{Path: e.Path, Mode: e.Mode}
+		if e.Member != nil {
+			out[i].Zip = e.Member
+		} else {
+			out[i].Data = e.Data
+			if out[i].Data == nil {
+				out[i].Data = []byte{}
+			}
+		}
+	}
+	return out
+}
+
+// memoKey names a checked wheel in Options.Memo.
+func memoKey(sha string) string { return "wheel-checked-v1-" + strings.ToLower(sha) }
+
+const maxMetaFile = 64 << 20 // METADATA, WHEEL, RECORD, entry_points.txt
+
+func readMember(f *zip.File) ([]byte, error) {
+	if f.UncompressedSize64 > maxMetaFile {
+		return nil, fmt.Errorf("%s is %d bytes, too large", f.Name, f.UncompressedSize64)
+	}
+	r, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.Name, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxMetaFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w (corrupt or truncated wheel)", f.Name, err)
+	}
+	return b, nil
+}
+
+// headers parses the RFC 822 style header block of METADATA or WHEEL.
+func headers(data []byte) map[string][]string {
+	h := map[string][]string{}
+	for _, line := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		h[k] = append(h[k], strings.TrimSpace(v))
+	}
+	return h
+}
+
+func first(h map[string][]string, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+var (
+	copyBufPool = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+)
+
+// planWheel checks one wheel and maps its members to artifact paths.
+func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error) {
+	fname := w.name()
+	base, ok := strings.CutSuffix(fname, ".whl")
+	parts := strings.Split(base, "-")
+	if !ok || (len(parts) != 5 && len(parts) != 6) || parts[0] == "" || parts[1] == "" {
+		return nil, fmt.Errorf("%q is not a wheel file name (name-version[-build]-python-abi-platform.whl)", fname)
+	}
+	fnName, fnVersion := names.Canonical(parts[0]), parts[1]
+	res := &wheelResult{dist: Dist{Name: fnName, Version: fnVersion, Filename: fname}}
+	if opts.Exclude != nil && opts.Exclude(fnName) {
+		res.excluded = true
+		return res, nil
+	}
+	zr, err := zip.OpenReader(w.Path)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("not a readable zip (truncated or corrupt; delete it from the cache and fetch it again): %w", err)
+	}
+	res.closer = zr
+
+	// Every member: a safe path, no symlink, no encryption, a known method,
+	// no duplicates.
+	members := map[string]*zip.File{}
+	distInfos := map[string]bool{}
+	for _, f := range zr.File {
+		if err := archive.ValidPath(f.Name); err != nil {
+			return res, fmt.Errorf("member %q: %v", f.Name, err)
+		}
+		mode := f.ExternalAttrs >> 16
+		if mode&0o170000 == 0o120000 {
+			return res, fmt.Errorf("member %q is a symlink", f.Name)
+		}
+		if f.Flags&0x1 != 0 {
+			return res, fmt.Errorf("member %q is encrypted", f.Name)
+		}
+		if f.Method != zip.Store && f.Method != zip.Deflate {
+			return res, fmt.Errorf("member %q uses compression method %d (only stored and deflated are supported)", f.Name, f.Method)
+		}
+		if _, dup := members[f.Name]; dup {
+			return res, fmt.Errorf("member %q appears twice", f.Name)
+		}
+		members[f.Name] = f
+		if top, _, _ := strings.Cut(f.Name, "/"); strings.HasSuffix(top, ".dist-info") {
+			distInfos[top] = true
+		}
+	}
+	if len(distInfos) != 1 {
+		list := make([]string, 0, len(distInfos))
+		for d := range distInfos {
+			list = append(list, d)
+		}
+		sort.Strings(list)
+		return res, fmt.Errorf("want exactly one .dist-info folder, found %d %v", len(list), list)
+	}
+	var distInfo string
+	for d := range distInfos {
+		distInfo = d
+	}
+	stem := strings.TrimSuffix(distInfo, ".dist-info")
+	if diName, _, _ := strings.Cut(stem, "-"); names.Canonical(diName) != fnName {
+		return res, fmt.Errorf("its .dist-info folder %s is not for %s", distInfo, fnName)
+	}
+
+	get := func(name string) ([]byte, error) {
+		f := members[distInfo+"/"+name]
+		if f == nil {
+			return nil, fmt.Errorf("%s/%s is missing", distInfo, name)
+		}
+		return readMember(f)
+	}
+	meta, err := get("METADATA")
+	if err != nil {
+		return res, err
+	}
+	mh := headers(meta)
+	mName, mVersion := first(mh, "name"), first(mh, "version")
+	if names.Canonical(mName) != fnName {
+		return res, fmt.Errorf("its file name says %s but its METADATA says Name: %s", parts[0], mName)
+	}
+	if !sameVersion(mVersion, fnVersion) {
+		return res, fmt.Errorf("its file name says version %s but its METADATA says Version: %s", fnVersion, mVersion)
+	}
+	res.dist.Version = mVersion
+	wheelMeta, err := get("WHEEL")
+	if err != nil {
+		return res, err
+	}
+	wh := headers(wheelMeta)
+	if v := first(wh, "wheel-version"); !strings.HasPrefix(v, "1.") && v != "1" {
+		return res, fmt.Errorf("Wheel-Version %q is not supported (only 1.x)", v)
+	}
+	res.dist.Pure = strings.EqualFold(first(wh, "root-is-purelib"), "true") && strings.HasSuffix(base, "-none-any")
+	recordData, err := get("RECORD")
+	if err != nil {
+		return res, err
+	}
+	rows, err := ParseRecord(recordData)
+	if err != nil {
+		return res, fmt.Errorf("%s/RECORD: %w", distInfo, err)
+	}
+	record := make(map[string]RecordEntry, len(rows))
+	for _, r := range rows {
+		record[r.Path] = r
+	}
+	isRecordish := func(name string) bool {
+		switch name {
+		case distInfo + "/RECORD", distInfo + "/RECORD.jws", distInfo + "/RECORD.p7s":
+			return true
+		}
+		return false
+	}
+	// Each member must be in RECORD with a hash and a size.
+	type check struct {
+		f   *zip.File
+		row RecordEntry
+		sum string // sha256, filled by verification
+	}
+	checks := make([]*check, 0, len(zr.File))
+	allSHA256 := true
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") || isRecordish(f.Name) {
+			continue
+		}
+		row, ok := record[f.Name]
+		if !ok {
+			return res, fmt.Errorf("member %s is not listed in RECORD", f.Name)
+		}
+		if row.Algorithm == "" || row.Size < 0 {
+			return res, fmt.Errorf("RECORD lacks the hash or size of %s", f.Name)
+		}
+		if _, err := newHash(row.Algorithm); err != nil {
+			return res, fmt.Errorf("RECORD row for %s: %v", f.Name, err)
+		}
+		if row.Algorithm != "sha256" {
+			allSHA256 = false
+		}
+		if uint64(row.Size) != f.UncompressedSize64 {
+			return res, fmt.Errorf("RECORD says %s is %d bytes but the wheel holds %d", f.Name, row.Size, f.UncompressedSize64)
+		}
+		checks = append(checks, &check{f: f, row: row})
+	}
+
+	memoHit := opts.Memo != nil && w.SHA256 != "" && allSHA256 && opts.Memo.Has(memoKey(w.SHA256))
+	if memoHit {
+		for _, c := range checks {
+			c.sum = c.row.Digest
+		}
+	} else {
+		// Inflate every member once: the hash and size RECORD gives must be
+		// the member's.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(opts.Concurrency)
+		for _, c := range checks {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				sum, err := verifyMember(c.f, c.row)
+				if err != nil {
+					return err
+				}
+				c.sum = sum
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return res, err
+		}
+		if opts.Memo != nil && w.SHA256 != "" && allSHA256 {
+			// A memo that cannot be written only costs a re-check later.
+			_ = opts.Memo.Put(memoKey(w.SHA256))
+		}
+	}
+
+	// Map members to artifact paths.
+	L := opts.Layout
+	dataPrefix := stem + ".data/"
+	add := func(p string, mode fs.FileMode, f *zip.File, data []byte, digest string, size int64) error {
+		if err := archive.ValidPath(p); err != nil {
+			return fmt.Errorf("installed path: %v", err)
+		}
+		res.entries = append(res.entries, Entry{Path: p, Mode: mode, Size: size, Digest: digest, Dist: fnName, Wheel: fname, Member: f, Data: data})
+		return nil
+	}
+	fileMode := func(f *zip.File) fs.FileMode {
+		if (f.ExternalAttrs>>16)&0o111 != 0 {
+			return 0o755
+		}
+		return 0o644
+	}
+	for _, c := range checks {
+		f := c.f
+		switch {
+		case strings.HasPrefix(f.Name, dataPrefix):
+			scheme, sub, _ := strings.Cut(strings.TrimPrefix(f.Name, dataPrefix), "/")
+			if sub == "" {
+				return res, fmt.Errorf("member %s is not inside a .data scheme folder", f.Name)
+			}
+			switch scheme {
+			case "purelib", "platlib":
+				if err := add(L.Root+sub, fileMode(f), f, nil, c.sum, int64(f.UncompressedSize64)); err != nil {
+					return res, err
+				}
+			case "scripts":
+				if strings.Contains(sub, "/") {
+					return res, fmt.Errorf("script %s is in a subfolder of scripts", f.Name)
+				}
+				data, err := readMember(f)
+				if err != nil {
+					return res, err
+				}
+				if out, changed := ReplaceShebang(data, opts.Interpreter); changed {
+					sum := sha256.Sum256(out)
+					err = add(L.Scripts+sub, 0o755, nil, out, digestString(sum[:]), int64(len(out)))
+				} else {
+					err = add(L.Scripts+sub, 0o755, f, nil, c.sum, int64(f.UncompressedSize64))
+				}
+				if err != nil {
+					return res, err
+				}
+			case "headers", "data":
+				res.dropped = append(res.dropped, Dropped{Dist: fnName, Wheel: fname, Member: f.Name, Scheme: scheme, Size: int64(f.UncompressedSize64)})
+			default:
+				return res, fmt.Errorf("member %s uses the unknown .data scheme %q", f.Name, scheme)
+			}
+		case f.Name == distInfo+"/INSTALLER" || f.Name == distInfo+"/REQUESTED" || f.Name == distInfo+"/direct_url.json":
+			// Written by installers, not wheels: replaced below or left out.
+		default:
+			if err := add(L.Root+f.Name, fileMode(f), f, nil, c.sum, int64(f.UncompressedSize64)); err != nil {
+				return res, err
+			}
+		}
+	}
+	// Console and gui scripts.
+	if ep := members[distInfo+"/entry_points.txt"]; ep != nil {
+		data, err := readMember(ep)
+		if err != nil {
+			return res, err
+		}
+		eps, err := ParseEntryPoints(string(data))
+		if err != nil {
+			return res, fmt.Errorf("%s/entry_points.txt: %v", distInfo, err)
+		}
+		for _, e := range eps {
+			if strings.ContainsAny(e.Name, "/\\") || archive.ValidPath(e.Name) != nil {
+				return res, fmt.Errorf("entry point script name %q is not a plain file name", e.Name)
+			}
+			out := e.Launcher(opts.Interpreter)
+			sum := sha256.Sum256(out)
+			if err := add(L.Scripts+e.Name, 0o755, nil, out, digestString(sum[:]), int64(len(out))); err != nil {
+				return res, err
+			}
+		}
+	}
+	installer := []byte(opts.Installer + "\n")
+	sum := sha256.Sum256(installer)
+	res.dist.DistInfo = L.Root + distInfo + "/"
+	if err := add(L.Root+distInfo+"/INSTALLER", 0o644, nil, installer, digestString(sum[:]), int64(len(installer))); err != nil {
+		return res, err
+	}
+	if err := add(L.Root+distInfo+"/RECORD", 0o644, nil, nil, "", 0); err != nil {
+		return res, err
+	}
+	res.entries[len(res.entries)-1].record = -1 // marked; merge sets the index
+	return res, nil
+}
+
+// verifyMember inflates f and checks it against its RECORD row, returning
+// its sha256 in RECORD's form.
+func verifyMember(f *zip.File, row RecordEntry) (string, error) {
+	r, err := f.Open()
+	if err != nil {
+		return "", fmt.Errorf("reading member %s: %w", f.Name, err)
+	}
+	defer r.Close()
+	s := sha256.New()
+	var other hash.Hash
+	var w io.Writer = s
+	if row.Algorithm != "sha256" {
+		other, _ = newHash(row.Algorithm)
+		w = io.MultiWriter(s, other)
+	}
+	bp := copyBufPool.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, r, *bp)
+	copyBufPool.Put(bp)
+	if err != nil {
+		return "", fmt.Errorf("reading member %s: %w (corrupt or truncated wheel)", f.Name, err)
+	}
+	if n != row.Size {
+		return "", fmt.Errorf("RECORD says %s is %d bytes but it holds %d", f.Name, row.Size, n)
+	}
+	sum := digestString(s.Sum(nil))
+	got := sum
+	if other != nil {
+		got = digestString(other.Sum(nil))
+	}
+	if got != row.Digest {
+		return "", fmt.Errorf("RECORD's %s hash of %s does not match its contents (%s=%s in RECORD, %s in the wheel)", row.Algorithm, f.Name, row.Algorithm, row.Digest, got)
+	}
+	return sum, nil
+}

@@ -1,0 +1,22 @@
+// Package cache is lambdapack's content-addressed download cache.
+//
+// Files (wheels, sdists) live as blobs named by their sha256 under a
+// versioned layout:
+//
+//	<root>/v1/blobs/sha256/ab/abcdef...   the file's bytes
+//	<root>/v1/locks/sha256/abcdef....lock  a cross-process lock (flock)
+//	<root>/v1/<name>/...                   keyed stores (Dir, Memo)
+//
+// The root is --cache-dir, else LAMBDAPACK_CACHE_DIR, else lambdapack under
+// the user's cache folder (os.UserCacheDir).
+//
+// Fetch downloads in parallel with a bound. Every download is checked
+// against the expected size and sha256 (the index's or the lock's) while it
+// streams into a temporary file in the blob's own folder; only a complete,
+// matching file is synced and renamed into place, so a truncated download,
+// a hash mismatch or a killed run leaves nothing in the cache. A per-blob
+// file lock lets several goroutines and several processes share one cache:
+// the second waits and then finds the blob. Offline mode uses the cache
+// alone and lists what is missing; NoCache mode uses a temporary folder
+// that Close removes.
+package cache

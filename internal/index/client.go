@@ -1,0 +1,212 @@
+package index
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client talks to the configured indexes and find-links locations. It is
+// safe for concurrent use.
+type Client struct {
+	cfg         Config
+	hc          *http.Client
+	sem         chan struct{}
+	cache       *pageCache
+	offline     bool
+	log         *slog.Logger
+	attempts    int
+	backoff     time.Duration
+	concurrency int
+	auth        *authStore
+
+	mu       sync.Mutex
+	projects map[string]*projectCall
+	warned   map[string]bool
+	flCache  map[string]*flResult
+}
+
+type projectCall struct {
+	done chan struct{}
+	p    *Project
+	err  error
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithCacheDir keeps index pages and metadata files under dir (created when
+// missing). Without it nothing is cached on disk.
+func WithCacheDir(dir string) Option {
+	return func(c *Client) error {
+		if dir == "" {
+			return nil
+		}
+		pc, err := newPageCache(dir)
+		if err != nil {
+			return err
+		}
+		c.cache = pc
+		return nil
+	}
+}
+
+// WithOffline serves pages and metadata from the cache only; a miss is an
+// error wrapping ErrOffline.
+func WithOffline(offline bool) Option {
+	return func(c *Client) error { c.offline = offline; return nil }
+}
+
+// WithHTTPClient replaces the shared HTTP client (tests, proxies).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return fmt.Errorf("WithHTTPClient: nil client")
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithConcurrency bounds the number of requests in flight (default 16).
+func WithConcurrency(n int) Option {
+	return func(c *Client) error {
+		if n < 1 {
+			return fmt.Errorf("WithConcurrency: %d is not a positive number of requests", n)
+		}
+		c.concurrency = n
+		return nil
+	}
+}
+
+// WithLogger sends debug and warning messages (cache hits, retries, missing
+// find-links folders) to l.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l != nil {
+			c.log = l
+		}
+		return nil
+	}
+}
+
+// WithRetries sets how many times a request is tried in all (default 5) and
+// the first backoff delay, doubled after each failure (default 250ms).
+func WithRetries(attempts int, backoff time.Duration) Option {
+	return func(c *Client) error {
+		if attempts < 1 {
+			return fmt.Errorf("WithRetries: %d attempts", attempts)
+		}
+		c.attempts, c.backoff = attempts, backoff
+		return nil
+	}
+}
+
+// NewClient returns a client for cfg. Credentials come from the index URLs'
+// userinfo and from the netrc file ($NETRC or ~/.netrc).
+func NewClient(cfg Config, opts ...Option) (*Client, error) {
+	c := &Client{
+		cfg:         cfg,
+		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		attempts:    5,
+		backoff:     250 * time.Millisecond,
+		concurrency: 16,
+		projects:    map[string]*projectCall{},
+		warned:      map[string]bool{},
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	auth, err := newAuthStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.auth = auth
+	if c.hc == nil {
+		tr, err := newTransport(c.concurrency, c.log)
+		if err != nil {
+			return nil, err
+		}
+		c.hc = &http.Client{Transport: tr}
+	}
+	c.sem = make(chan struct{}, c.concurrency)
+	return c, nil
+}
+
+// Config returns the configuration the client uses.
+func (c *Client) Config() Config { return c.cfg }
+
+// newTransport builds the shared transport: connection reuse, HTTP/2, proxies
+// from the environment, system roots plus PIP_CERT / SSL_CERT_FILE /
+// REQUESTS_CA_BUNDLE.
+func newTransport(concurrency int, log *slog.Logger) (*http.Transport, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, env := range []string{"PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"} {
+		path := os.Getenv(env)
+		if path == "" {
+			continue
+		}
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading the CA bundle %s named by %s: %w (fix or unset %s)", path, env, err, env)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			log.Warn("no PEM certificates found in CA bundle", "file", path, "env", env)
+		}
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}, nil
+}
+
+func (c *Client) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) release() { <-c.sem }
+
+func (c *Client) warnOnce(key, msg string, args ...any) {
+	c.mu.Lock()
+	seen := c.warned[key]
+	c.warned[key] = true
+	c.mu.Unlock()
+	if !seen {
+		c.log.Warn(msg, args...)
+	}
+}
+
+func ensureSlash(u string) string {
+	if strings.HasSuffix(u, "/") {
+		return u
+	}
+	return u + "/"
+}

@@ -1,0 +1,332 @@
+package index
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"mime"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	jsonType    = "application/vnd.pypi.simple.v1+json"
+	acceptPages = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+)
+
+// pageKind classifies a Content-Type: "json", "html" or "" (not a page).
+func pageKind(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	}
+	switch mt {
+	case jsonType, "application/vnd.pypi.simple.latest+json":
+		return "json"
+	case "text/html", "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "application/xhtml+xml":
+		return "html"
+	}
+	return ""
+}
+
+type jsonFile struct {
+	Filename         string            `json:"filename"`
+	URL              string            `json:"url"`
+	Hashes           map[string]string `json:"hashes"`
+	RequiresPython   *string           `json:"requires-python"`
+	CoreMetadata     json.RawMessage   `json:"core-metadata"`
+	DistInfoMetadata json.RawMessage   `json:"dist-info-metadata"`
+	Yanked           json.RawMessage   `json:"yanked"`
+	Size             *int64            `json:"size"`
+	UploadTime       *string           `json:"upload-time"`
+}
+
+type jsonPage struct {
+	Meta *struct {
+		APIVersion string `json:"api-version"`
+	} `json:"meta"`
+	Name     string      `json:"name"`
+	Files    *[]jsonFile `json:"files"`
+	Versions []string    `json:"versions"`
+}
+
+// parseJSONPage parses a PEP 691 project page; base is the page's URL.
+func parseJSONPage(body []byte, base *url.URL) ([]File, []string, error) {
+	var p jsonPage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&p); err != nil {
+		return nil, nil, fmt.Errorf("%w: JSON: %v", ErrMalformed, err)
+	}
+	if p.Meta == nil || p.Files == nil {
+		return nil, nil, fmt.Errorf("%w: JSON page lacks \"meta\" or \"files\"", ErrMalformed)
+	}
+	if major, _, _ := strings.Cut(p.Meta.APIVersion, "."); major != "1" {
+		return nil, nil, fmt.Errorf("%w: unsupported repository API version %q (this tool speaks 1.x)", ErrMalformed, p.Meta.APIVersion)
+	}
+	files := make([]File, 0, len(*p.Files))
+	for i, jf := range *p.Files {
+		if jf.Filename == "" || jf.URL == "" {
+			return nil, nil, fmt.Errorf("%w: file %d has no filename or url", ErrMalformed, i)
+		}
+		u, err := base.Parse(jf.URL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: file %s: bad url: %v", ErrMalformed, jf.Filename, err)
+		}
+		u.Fragment = ""
+		f := File{Filename: jf.Filename, URL: stripUserinfo(u.String()), Size: -1}
+		if len(jf.Hashes) > 0 {
+			f.Hashes = map[string]string{}
+			for k, v := range jf.Hashes {
+				f.Hashes[strings.ToLower(k)] = strings.ToLower(v)
+			}
+		}
+		if jf.RequiresPython != nil {
+			f.RequiresPython = strings.TrimSpace(*jf.RequiresPython)
+		}
+		if jf.Size != nil {
+			f.Size = *jf.Size
+		}
+		if jf.UploadTime != nil && *jf.UploadTime != "" {
+			t, err := time.Parse(time.RFC3339Nano, *jf.UploadTime)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w: file %s: bad upload-time %q", ErrMalformed, jf.Filename, *jf.UploadTime)
+			}
+			f.UploadTime = t.UTC()
+		}
+		if err := parseYanked(jf.Yanked, &f); err != nil {
+			return nil, nil, fmt.Errorf("%w: file %s: %v", ErrMalformed, jf.Filename, err)
+		}
+		meta := jf.CoreMetadata
+		if len(meta) == 0 || string(meta) == "null" {
+			meta = jf.DistInfoMetadata
+		}
+		has, hashes, err := parseMetaField(meta)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: file %s: %v", ErrMalformed, jf.Filename, err)
+		}
+		if has {
+			f.MetadataURL = f.URL + ".metadata"
+			f.MetadataHashes = hashes
+		}
+		files = append(files, f)
+	}
+	return files, p.Versions, nil
+}
+
+func parseYanked(raw json.RawMessage, f *File) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err == nil {
+		f.Yanked = b
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("bad yanked value %s", raw)
+	}
+	f.Yanked, f.YankedReason = true, s
+	return nil
+}
+
+// parseMetaField reads a core-metadata value: false/true or a hash map.
+func parseMetaField(raw json.RawMessage) (bool, map[string]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return false, nil, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err == nil {
+		return b, nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return false, nil, fmt.Errorf("bad core-metadata value %s", raw)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		out[strings.ToLower(k)] = strings.ToLower(v)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return true, out, nil
+}
+
+// parseHashAttr reads "sha256=abc" (HTML data-core-metadata or a fragment).
+func parseHashAttr(v string) map[string]string {
+	alg, val, ok := strings.Cut(v, "=")
+	if !ok || alg == "" || val == "" {
+		return nil
+	}
+	return map[string]string{strings.ToLower(alg): strings.ToLower(val)}
+}
+
+// anchor is an <a> element's attributes.
+type anchor map[string]string
+
+// scanHTML returns the <a> elements of a page and the <base href>, if any.
+// It is a tolerant scanner: unknown markup is skipped, but a tag or quoted
+// value left open at the end of the page is malformed (usually truncation).
+func scanHTML(body []byte) ([]anchor, string, error) {
+	if !utf8.Valid(body) {
+		return nil, "", fmt.Errorf("%w: HTML page is not UTF-8", ErrMalformed)
+	}
+	s := string(body)
+	var out []anchor
+	base := ""
+	i := 0
+	for {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j
+		if strings.HasPrefix(s[i:], "<!--") {
+			end := strings.Index(s[i+4:], "-->")
+			if end < 0 {
+				return nil, "", fmt.Errorf("%w: unterminated comment", ErrMalformed)
+			}
+			i += 4 + end + 3
+			continue
+		}
+		if i+1 >= len(s) || !(isAlnum(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
+			i++
+			continue
+		}
+		// Tag name.
+		k := i + 1
+		for k < len(s) && (isAlnum(s[k]) || s[k] == '/' || s[k] == '!' || s[k] == '?') {
+			k++
+		}
+		name := strings.ToLower(strings.TrimPrefix(s[i+1:k], "/"))
+		attrs, end, err := scanAttrs(s, k)
+		if err != nil {
+			return nil, "", err
+		}
+		if !strings.HasPrefix(s[i+1:], "/") {
+			switch name {
+			case "a":
+				out = append(out, attrs)
+			case "base":
+				if h, ok := attrs["href"]; ok && base == "" {
+					base = h
+				}
+			}
+		}
+		i = end
+	}
+	return out, base, nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// scanAttrs parses attributes from s[i:] up to the closing '>'.
+func scanAttrs(s string, i int) (anchor, int, error) {
+	attrs := anchor{}
+	for {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '/') {
+			i++
+		}
+		if i >= len(s) {
+			return nil, 0, fmt.Errorf("%w: tag left open at the end of the page", ErrMalformed)
+		}
+		if s[i] == '>' {
+			return attrs, i + 1, nil
+		}
+		start := i
+		for i < len(s) && !strings.ContainsRune(" \t\n\r=>/", rune(s[i])) {
+			i++
+		}
+		name := strings.ToLower(s[start:i])
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+		val := ""
+		if i < len(s) && s[i] == '=' {
+			i++
+			for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+				i++
+			}
+			if i >= len(s) {
+				return nil, 0, fmt.Errorf("%w: attribute %q left open at the end of the page", ErrMalformed, name)
+			}
+			if q := s[i]; q == '"' || q == '\'' {
+				end := strings.IndexByte(s[i+1:], q)
+				if end < 0 {
+					return nil, 0, fmt.Errorf("%w: quoted attribute %q never closed", ErrMalformed, name)
+				}
+				val = s[i+1 : i+1+end]
+				i += end + 2
+			} else {
+				start := i
+				for i < len(s) && !strings.ContainsRune(" \t\n\r>", rune(s[i])) {
+					i++
+				}
+				val = s[start:i]
+			}
+		}
+		if name != "" {
+			if _, dup := attrs[name]; !dup {
+				attrs[name] = html.UnescapeString(val)
+			}
+		}
+	}
+}
+
+// parseHTMLPage parses a PEP 503 project page (or a flat find-links page);
+// base is the page's URL.
+func parseHTMLPage(body []byte, base *url.URL) ([]File, error) {
+	anchors, baseHref, err := scanHTML(body)
+	if err != nil {
+		return nil, err
+	}
+	if baseHref != "" {
+		if b, err := base.Parse(baseHref); err == nil {
+			base = b
+		}
+	}
+	var files []File
+	for _, a := range anchors {
+		href, ok := a["href"]
+		if !ok || href == "" {
+			continue
+		}
+		u, err := base.Parse(strings.TrimSpace(href))
+		if err != nil {
+			return nil, fmt.Errorf("%w: bad link %q: %v", ErrMalformed, href, err)
+		}
+		frag := u.Fragment
+		u.Fragment, u.RawFragment = "", ""
+		fn := path.Base(u.Path)
+		if fn == "." || fn == "/" || fn == "" {
+			continue
+		}
+		f := File{Filename: fn, URL: stripUserinfo(u.String()), Size: -1}
+		if h := parseHashAttr(frag); h != nil {
+			f.Hashes = h
+		}
+		if rp, ok := a["data-requires-python"]; ok {
+			f.RequiresPython = strings.TrimSpace(rp)
+		}
+		if y, ok := a["data-yanked"]; ok {
+			f.Yanked, f.YankedReason = true, y
+		}
+		mv, ok := a["data-core-metadata"]
+		if !ok {
+			mv, ok = a["data-dist-info-metadata"]
+		}
+		if ok && mv != "false" {
+			f.MetadataURL = f.URL + ".metadata"
+			f.MetadataHashes = parseHashAttr(mv)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}

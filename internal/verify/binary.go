@@ -1,0 +1,219 @@
+package verify
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Format is the kind of binary a file's first bytes announce.
+type Format int
+
+const (
+	NotBinary Format = iota
+	ELF
+	MachO
+	PE
+)
+
+func (f Format) String() string {
+	switch f {
+	case ELF:
+		return "ELF"
+	case MachO:
+		return "Mach-O"
+	case PE:
+		return "PE"
+	}
+	return "not a binary"
+}
+
+// sniffLen is how many leading bytes Sniff looks at.
+const sniffLen = 64
+
+// Sniff tells ELF, Mach-O (thin or fat) and PE files apart by their magic
+// numbers. head is the file's first bytes (up to 64 are used).
+func Sniff(head []byte) Format {
+	if len(head) >= 4 && bytes.Equal(head[:4], []byte("\x7fELF")) {
+		return ELF
+	}
+	if len(head) >= 8 {
+		be := binary.BigEndian.Uint32(head)
+		le := binary.LittleEndian.Uint32(head)
+		switch {
+		case be == 0xfeedface || be == 0xfeedfacf || le == 0xfeedface || le == 0xfeedfacf:
+			return MachO
+		case be == 0xcafebabe || be == 0xcafebabf:
+			// Fat Mach-O, unless it is a Java class file (same magic):
+			// a fat header's architecture count is small, a class file's
+			// version word is at least 45 (major) << 0.
+			if n := binary.BigEndian.Uint32(head[4:]); n > 0 && n < 20 {
+				return MachO
+			}
+		}
+	}
+	if len(head) >= 2 && head[0] == 'M' && head[1] == 'Z' {
+		if len(head) >= 0x40 {
+			off := binary.LittleEndian.Uint32(head[0x3c:])
+			if off > 0 && off < 1<<20 {
+				return PE // the PE signature is checked by the caller when it can seek
+			}
+		}
+	}
+	return NotBinary
+}
+
+// ELFInfo is what the checks need to know about one ELF file.
+type ELFInfo struct {
+	Class   elf.Class
+	Machine elf.Machine
+	Type    elf.Type
+	// Dynamic is true when the file has a dynamic section (it links shared
+	// libraries); static executables and object files do not.
+	Dynamic bool
+	Needed  []string // DT_NEEDED sonames, in order
+	SoName  string
+	RPath   []string // DT_RPATH entries, split on ':'
+	RunPath []string // DT_RUNPATH entries
+	// Versions maps each library named in .gnu.version_r (the dynamic
+	// loader left out) to the symbol versions needed from it.
+	Versions map[string][]string
+}
+
+// isLoader reports whether soname is the dynamic loader, whose versions
+// (GLIBC_PRIVATE, GLIBC_2.3) auditwheel leaves out of the policy check.
+func isLoader(soname string) bool {
+	return strings.HasPrefix(soname, "ld-linux") || strings.HasPrefix(soname, "ld64.so")
+}
+
+// ReadELF reads the header, dynamic section and version needs of an ELF
+// file.
+func ReadELF(r io.ReaderAt) (*ELFInfo, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info := &ELFInfo{Class: f.Class, Machine: f.Machine, Type: f.Type, Versions: map[string][]string{}}
+	if f.Section(".dynamic") == nil && dynamicProg(f) == nil {
+		return info, nil
+	}
+	info.Dynamic = true
+	if info.Needed, err = f.DynString(elf.DT_NEEDED); err != nil {
+		return nil, fmt.Errorf("reading DT_NEEDED: %w", err)
+	}
+	if s, _ := f.DynString(elf.DT_SONAME); len(s) > 0 {
+		info.SoName = s[0]
+	}
+	info.RPath = splitPaths(f.DynString(elf.DT_RPATH))
+	info.RunPath = splitPaths(f.DynString(elf.DT_RUNPATH))
+	needs, err := f.DynamicVersionNeeds()
+	if err != nil && f.Section(".gnu.version_r") != nil {
+		return nil, fmt.Errorf("reading .gnu.version_r: %w", err)
+	}
+	for _, n := range needs {
+		if isLoader(n.Name) {
+			continue
+		}
+		for _, d := range n.Needs {
+			info.Versions[n.Name] = append(info.Versions[n.Name], d.Dep)
+		}
+	}
+	return info, nil
+}
+
+func dynamicProg(f *elf.File) *elf.Prog {
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_DYNAMIC {
+			return p
+		}
+	}
+	return nil
+}
+
+func splitPaths(vals []string, err error) []string {
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ":") {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// MaxGlibc returns the highest GLIBC_x.y the file needs ("" when none) and
+// its numeric parts.
+func (e *ELFInfo) MaxGlibc() (string, int, int) {
+	best, bm, bn := "", -1, -1
+	for _, vers := range e.Versions {
+		for _, v := range vers {
+			m, n, ok := glibcVersion(v)
+			if !ok {
+				continue
+			}
+			if m > bm || (m == bm && n > bn) {
+				best, bm, bn = v, m, n
+			}
+		}
+	}
+	return best, bm, bn
+}
+
+// glibcVersion parses "GLIBC_2.28" (and "GLIBC_2.2.5") into 2, 28.
+func glibcVersion(v string) (int, int, bool) {
+	rest, ok := strings.CutPrefix(v, "GLIBC_")
+	if !ok {
+		return 0, 0, false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	m, err1 := strconv.Atoi(parts[0])
+	n, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return m, n, true
+}
+
+// sortedVersions returns every needed version, sorted and deduplicated.
+func (e *ELFInfo) sortedVersions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, vers := range e.Versions {
+		for _, v := range vers {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// machineName is how findings name an ELF machine.
+func machineName(m elf.Machine) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	case elf.EM_386:
+		return "i386"
+	case elf.EM_ARM:
+		return "32-bit ARM"
+	}
+	return m.String()
+}

@@ -1,0 +1,68 @@
+// Package verify proves statically that an AWS Lambda artifact (a layer zip,
+// a function zip, a folder, or the files a builder plans to write) will load
+// on its target runtime and architecture, before it ships.
+//
+// The entry point is
+//
+//	rep, err := verify.Check(ctx, verify.PathSource("layer.zip"), t, verify.Options{})
+//
+// where the Source is a zip file or folder (PathSource) or in-memory entries
+// (EntriesSource: path, size and an opener per file, so a builder can verify
+// its plan before writing). err is only for failures to read the artifact;
+// what is wrong with it comes back as Findings in the Report, each naming
+// the file, the distribution that installed it (from the dist-info RECORD
+// files) and the fix. Report.Failed(strict) decides the exit status: errors
+// fail, warnings only when strict.
+//
+// The checks (Finding.Rule):
+//
+//   - arch: every ELF shared object or executable is 64-bit and built for
+//     the target's machine (EM_X86_64 = 62, EM_AARCH64 = 183).
+//   - foreign-binary: Mach-O (macOS) and PE (Windows) files where Linux
+//     loads code (*.so, *.pyd, bin/, lib/). Windows launchers (*.exe) and
+//     *.dylib/*.dll data files are left alone: Linux never loads them.
+//   - glibc: the highest GLIBC_x.y a binary needs, from .gnu.version_r
+//     (versions needed from the dynamic loader skipped, as auditwheel does),
+//     is at most the runtime's glibc.
+//   - symbol-versions: the other versioned symbols (GLIBCXX, CXXABI, GCC,
+//     ZLIB, ...) fit the manylinux policy for the runtime's glibc: the newest
+//     policy in auditwheel's manylinux-policy.json (embedded, see policy/)
+//     whose glibc is at most the runtime's. Versions needed from a library
+//     the artifact ships itself are not held to the policy.
+//   - missing-library: every DT_NEEDED library is either provided by the
+//     runtime (the policy's lib_whitelist, the dynamic loader, the runtime's
+//     own libpython3.X) or shipped where the loader finds it: a folder named
+//     by RPATH/RUNPATH ($ORIGIN-relative, or absolute under /opt for a
+//     layer, /var/task for a function), the layer's lib/ (/opt/lib) or the
+//     function's top level and lib/ (both on LD_LIBRARY_PATH). A shared
+//     library (lib*.so*, or one in a *.libs or lib/ folder) also finds its
+//     siblings, as the libraries auditwheel grafts into pkg.libs do.
+//   - python-abi: extension module names fit the target:
+//     .cpython-3XY-<machine>-linux-gnu.so must name the target's Python and
+//     machine (not a free-threaded "t" build); .abi3.so and bare .so are
+//     accepted; PyPy modules are not.
+//   - wheel-tag: each dist-info WHEEL's Tag lines: at least one must be a
+//     tag the target accepts (target.TagRank). Pure-Python tags only
+//     (*-none-any) for another interpreter give a warning, others an error.
+//   - size: the unzipped total, plus Options.With (the other layers and the
+//     function of the same deployment), is at most 262,144,000 bytes. The
+//     largest distributions are listed in Report.Packages.
+//   - zip-size (info): a zip over 52,428,800 bytes must be uploaded
+//     through S3.
+//   - layout: a layer has a python/ folder (packages at its top level are
+//     an error, a layer without any Python a warning), and any
+//     python/lib/python3.X/site-packages names the target's Python; a
+//     function zip with a python/ folder is a warning.
+//   - boto3 (info): whether boto3/botocore are bundled, shadowing the
+//     runtime's copy.
+//   - unreadable (warning): a file that starts like an ELF binary but can't
+//     be parsed.
+//
+// Kind inference, unless Options.Kind says: a layer when the artifact has a
+// top-level python/ folder; a function when it has a top-level .py file (the
+// handler's module); otherwise a layer (a zip of packages at the top level
+// is the classic broken layer and is reported as such).
+//
+// One root cause gives one finding: a binary for the wrong machine or from
+// another OS is not also checked for glibc, libraries or its name's tag.
+package verify

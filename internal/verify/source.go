@@ -1,0 +1,265 @@
+package verify
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Entry is one file of an artifact: a zip member, a file under a folder, or
+// a file a builder plans to write.
+type Entry struct {
+	// Path is slash-separated and relative to the artifact's root
+	// ("python/numpy/__init__.py"). Directories are not entries.
+	Path string
+	// Size is the file's uncompressed size in bytes.
+	Size int64
+	// Link, when set, makes the entry a symbolic link to Link (relative to
+	// the entry's folder); it has no content of its own.
+	Link string
+	// Open returns the file's content. When the returned reader is also an
+	// io.ReaderAt (an *os.File), binaries are parsed in place.
+	Open func() (io.ReadCloser, error)
+}
+
+// Source is the artifact Check inspects: a zip file or a folder (Path), or
+// files a builder has planned but not written (Entries).
+type Source struct {
+	// Path is a .zip file or a folder; used when Entries is nil.
+	Path string
+	// Name labels an in-memory source in reports (default "artifact").
+	Name string
+	// Entries, when not nil, are the artifact's files.
+	Entries []Entry
+	// ZipSize is the compressed size of an in-memory source when the
+	// builder knows it; 0 means unknown. For a zip Path it is read from
+	// the file.
+	ZipSize int64
+}
+
+// PathSource returns the Source for a zip file or a folder.
+func PathSource(p string) Source { return Source{Path: p} }
+
+// EntriesSource returns the Source for files a builder has planned.
+func EntriesSource(name string, entries []Entry) Source {
+	if entries == nil {
+		entries = []Entry{}
+	}
+	return Source{Name: name, Entries: entries}
+}
+
+func (s Source) label() string {
+	if s.Entries != nil {
+		if s.Name != "" {
+			return s.Name
+		}
+		return "artifact"
+	}
+	return s.Path
+}
+
+// listing is an opened source.
+type listing struct {
+	entries []Entry
+	zipSize int64 // -1 when not known
+	isZip   bool
+	close   func() error
+}
+
+func (s Source) open(ctx context.Context) (*listing, error) {
+	if s.Entries != nil {
+		es := make([]Entry, len(s.Entries))
+		copy(es, s.Entries)
+		for i := range es {
+			es[i].Path = strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(es[i].Path)), "/")
+		}
+		zs := s.ZipSize
+		if zs == 0 {
+			zs = -1
+		}
+		return &listing{entries: es, zipSize: zs, close: func() error { return nil }}, nil
+	}
+	if s.Path == "" {
+		return nil, fmt.Errorf("verifying: no artifact given (a zip file, a folder or planned entries)")
+	}
+	st, err := os.Stat(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: %w", s.Path, err)
+	}
+	if st.IsDir() {
+		es, err := walkDir(ctx, s.Path)
+		if err != nil {
+			return nil, err
+		}
+		return &listing{entries: es, zipSize: -1, close: func() error { return nil }}, nil
+	}
+	zr, err := zip.OpenReader(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: opening it as a zip: %w (give a .zip file or a folder)", s.Path, err)
+	}
+	es, err := zipEntries(&zr.Reader)
+	if err != nil {
+		zr.Close()
+		return nil, fmt.Errorf("verifying %s: %w", s.Path, err)
+	}
+	return &listing{entries: es, zipSize: st.Size(), isZip: true, close: zr.Close}, nil
+}
+
+// zipEntries lists a zip's files, refusing names that would escape the
+// artifact's root.
+func zipEntries(zr *zip.Reader) ([]Entry, error) {
+	var es []Entry
+	for _, f := range zr.File {
+		name := f.Name
+		if strings.HasSuffix(name, "/") || f.Mode().IsDir() {
+			continue
+		}
+		clean := path.Clean(strings.ReplaceAll(name, "\\", "/"))
+		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+			return nil, fmt.Errorf("zip member %q points outside the artifact", name)
+		}
+		e := Entry{Path: clean, Size: int64(f.UncompressedSize64)}
+		f := f
+		e.Open = func() (io.ReadCloser, error) { return f.Open() }
+		if f.Mode()&fs.ModeSymlink != 0 {
+			rc, err := f.Open()
+			if err != nil {
+				return nil, fmt.Errorf("reading symlink %s: %w", name, err)
+			}
+			target, err := io.ReadAll(io.LimitReader(rc, 4096))
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("reading symlink %s: %w", name, err)
+			}
+			e.Link = string(target)
+			e.Size = 0
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// walkDir lists a folder's files; symbolic links are listed as links.
+func walkDir(ctx context.Context, root string) ([]Entry, error) {
+	var es []Entry
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("walking %s: %w", p, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		e := Entry{Path: filepath.ToSlash(rel)}
+		if d.Type()&fs.ModeSymlink != 0 {
+			t, err := os.Readlink(p)
+			if err != nil {
+				return fmt.Errorf("reading symlink %s: %w", p, err)
+			}
+			e.Link = filepath.ToSlash(t)
+			es = append(es, e)
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		e.Size = info.Size()
+		e.Open = func() (io.ReadCloser, error) { return os.Open(p) }
+		es = append(es, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
+	return es, nil
+}
+
+// readAll returns an entry's content.
+func readAll(e Entry) ([]byte, error) {
+	if e.Open == nil {
+		return nil, fmt.Errorf("reading %s: no content", e.Path)
+	}
+	rc, err := e.Open()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	return b, nil
+}
+
+// readerAt opens an entry for random access: in place when the opener
+// returns an io.ReaderAt, else by reading it into memory.
+func readerAt(e Entry) (io.ReaderAt, func() error, error) {
+	if e.Open == nil {
+		return nil, nil, fmt.Errorf("reading %s: no content", e.Path)
+	}
+	rc, err := e.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	if ra, ok := rc.(io.ReaderAt); ok {
+		return ra, rc.Close, nil
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	return bytes.NewReader(b), func() error { return nil }, nil
+}
+
+// head returns up to n leading bytes of an entry.
+func head(e Entry, n int) ([]byte, error) {
+	if e.Open == nil {
+		return nil, nil
+	}
+	rc, err := e.Open()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	defer rc.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(rc, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	return buf[:k], nil
+}
+
+// UnzippedSize returns the total uncompressed size of a zip file's or a
+// folder's files: what it adds to Lambda's unzipped budget.
+func UnzippedSize(ctx context.Context, p string) (int64, error) {
+	l, err := PathSource(p).open(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer l.close()
+	var n int64
+	for _, e := range l.entries {
+		n += e.Size
+	}
+	return n, nil
+}

@@ -1,0 +1,255 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// toy is a provider over a tiny semver world, to test the PubGrub core on
+// the examples of pub's solver.md without any Python packaging.
+type toy struct {
+	s      *solver
+	vers   map[string][]string          // name -> versions ascending
+	deps   map[string]map[string]string // "name@ver" -> dep name -> spec
+	root   map[string]string
+	ids    map[string]pkgID
+	names  []string
+	loaded map[pkgID]bool
+}
+
+func parseSemver(v string) [3]int {
+	var out [3]int
+	for i, p := range strings.SplitN(v, ".", 3) {
+		out[i], _ = strconv.Atoi(p)
+	}
+	return out
+}
+
+func cmpSemver(a, b [3]int) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] - b[i]
+		}
+	}
+	return 0
+}
+
+func toyMatch(spec, v string) bool {
+	x := parseSemver(v)
+	switch {
+	case spec == "*":
+		return true
+	case strings.HasPrefix(spec, "^"):
+		y := parseSemver(spec[1:])
+		return x[0] == y[0] && cmpSemver(x, y) >= 0
+	case strings.HasPrefix(spec, ">="):
+		return cmpSemver(x, parseSemver(spec[2:])) >= 0
+	case strings.HasPrefix(spec, "<"):
+		return cmpSemver(x, parseSemver(spec[1:])) < 0
+	case strings.HasPrefix(spec, "=="):
+		return cmpSemver(x, parseSemver(spec[2:])) == 0
+	}
+	panic(spec)
+}
+
+func (t *toy) id(name string) pkgID {
+	if id, ok := t.ids[name]; ok {
+		return id
+	}
+	vs := t.vers[name]
+	sort.Slice(vs, func(i, j int) bool { return cmpSemver(parseSemver(vs[i]), parseSemver(vs[j])) < 0 })
+	id := t.s.addPackage(name, len(vs)+1, true)
+	t.ids[name] = id
+	for len(t.names) <= int(id) {
+		t.names = append(t.names, "")
+	}
+	t.names[id] = name
+	inc := newIncompat(kindNoVersion, term{id, true, singleBit(len(vs)+1, len(vs))})
+	inc.to = id
+	inc.notFound = len(vs) == 0
+	t.s.addIncompat(inc)
+	return id
+}
+
+func (t *toy) specSet(name, spec string) bitset {
+	id := t.id(name)
+	vs := t.vers[name]
+	b := singleBit(len(vs)+1, len(vs))
+	for i, v := range vs {
+		if toyMatch(spec, v) {
+			b.set(i)
+		}
+	}
+	_ = id
+	return b
+}
+
+func (t *toy) choose(_ context.Context, p pkgID, allowed bitset) (int, *incompat, error) {
+	if p == rootPkg {
+		return 0, nil, nil
+	}
+	v := allowed.highest()
+	if v < 0 || v >= len(t.vers[t.names[p]]) {
+		return 0, newIncompat(kindUnusable, term{p, true, allowed}), nil
+	}
+	return v, nil, nil
+}
+
+func (t *toy) dependencies(_ context.Context, p pkgID, v int) ([]*incompat, error) {
+	var deps map[string]string
+	from := term{p, true, singleBit(t.s.pkgs[p].n, v)}
+	label := "root"
+	if p == rootPkg {
+		deps = t.root
+	} else {
+		label = t.names[p] + " " + t.vers[t.names[p]][v]
+		deps = t.deps[t.names[p]+"@"+t.vers[t.names[p]][v]]
+	}
+	var names []string
+	for n := range deps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []*incompat
+	for _, n := range names {
+		to := t.id(n)
+		inc := newIncompat(kindDependency, from, term{to, false, t.specSet(n, deps[n])})
+		inc.from, inc.to, inc.fromLabel, inc.toLabel = p, to, label, n+" "+deps[n]
+		out = append(out, inc)
+	}
+	return out, nil
+}
+
+func (t *toy) pkgName(p pkgID) string {
+	if p == rootPkg {
+		return "root"
+	}
+	return t.names[p]
+}
+
+func (t *toy) setString(p pkgID, set bitset) string {
+	vs := t.vers[t.names[p]]
+	var in []string
+	for i, v := range vs {
+		if set.has(i) {
+			in = append(in, v)
+		}
+	}
+	if len(in) == len(vs) {
+		return ""
+	}
+	return " {" + strings.Join(in, ",") + "}"
+}
+
+func (t *toy) listedSummary(p pkgID) string {
+	return "only " + t.names[p] + " {" + strings.Join(t.vers[t.names[p]], ",") + "} exist"
+}
+
+func runToy(t *testing.T, vers map[string][]string, deps map[string]map[string]string, root map[string]string) (string, string) {
+	t.Helper()
+	s := newSolver()
+	ty := &toy{s: s, vers: vers, deps: deps, root: root, ids: map[string]pkgID{}, names: []string{"root"}}
+	sol, err := s.solve(context.Background(), ty)
+	if err != nil {
+		ns, ok := err.(*noSolution)
+		if !ok {
+			t.Fatal(err)
+		}
+		return "", explain(ty, s.listed, ns.inc)
+	}
+	var parts []string
+	for p, v := range sol {
+		parts = append(parts, ty.names[p]+" "+vers[ty.names[p]][v])
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", "), ""
+}
+
+func TestSolverExamples(t *testing.T) {
+	cases := []struct {
+		name string
+		vers map[string][]string
+		deps map[string]map[string]string
+		root map[string]string
+		want string
+	}{
+		{
+			name: "no conflicts",
+			vers: map[string][]string{"foo": {"1.0.0"}, "bar": {"1.0.0", "2.0.0"}},
+			deps: map[string]map[string]string{"foo@1.0.0": {"bar": "^1.0.0"}},
+			root: map[string]string{"foo": "^1.0.0"},
+			want: "bar 1.0.0, foo 1.0.0",
+		},
+		{
+			name: "avoiding conflict during decision making",
+			vers: map[string][]string{"foo": {"1.0.0", "1.1.0"}, "bar": {"1.0.0", "1.1.0", "2.0.0"}},
+			deps: map[string]map[string]string{"foo@1.1.0": {"bar": "^2.0.0"}},
+			root: map[string]string{"foo": "^1.0.0", "bar": "^1.0.0"},
+			want: "bar 1.1.0, foo 1.0.0",
+		},
+		{
+			name: "performing conflict resolution",
+			vers: map[string][]string{"foo": {"1.0.0", "2.0.0"}, "bar": {"1.0.0"}},
+			deps: map[string]map[string]string{"foo@2.0.0": {"bar": "^1.0.0"}, "bar@1.0.0": {"foo": "^1.0.0"}},
+			root: map[string]string{"foo": ">=1.0.0"},
+			want: "foo 1.0.0",
+		},
+		{
+			name: "conflict resolution with a partial satisfier",
+			vers: map[string][]string{"foo": {"1.0.0", "1.1.0"}, "left": {"1.0.0"}, "right": {"1.0.0"},
+				"shared": {"1.0.0", "2.0.0"}, "target": {"1.0.0", "2.0.0"}},
+			deps: map[string]map[string]string{
+				"foo@1.1.0":    {"left": "^1.0.0", "right": "^1.0.0"},
+				"left@1.0.0":   {"shared": ">=1.0.0"},
+				"right@1.0.0":  {"shared": "<2.0.0"},
+				"shared@1.0.0": {"target": "^1.0.0"},
+			},
+			root: map[string]string{"foo": "^1.0.0", "target": "^2.0.0"},
+			want: "foo 1.0.0, target 2.0.0",
+		},
+		{
+			name: "linear error reporting",
+			vers: map[string][]string{"foo": {"1.0.0"}, "bar": {"2.0.0"}, "baz": {"1.0.0", "3.0.0"}},
+			deps: map[string]map[string]string{"foo@1.0.0": {"bar": "^2.0.0"}, "bar@2.0.0": {"baz": "^3.0.0"}},
+			root: map[string]string{"foo": "^1.0.0", "baz": "^1.0.0"},
+		},
+		{
+			name: "branching error reporting",
+			vers: map[string][]string{"foo": {"1.0.0", "1.1.0"}, "a": {"1.0.0"}, "b": {"1.0.0", "2.0.0"}, "x": {"1.0.0"}, "y": {"1.0.0", "2.0.0"}},
+			deps: map[string]map[string]string{
+				"foo@1.0.0": {"a": "^1.0.0", "b": "^1.0.0"},
+				"foo@1.1.0": {"x": "^1.0.0", "y": "^1.0.0"},
+				"a@1.0.0":   {"b": "^2.0.0"},
+				"x@1.0.0":   {"y": "^2.0.0"},
+			},
+			root: map[string]string{"foo": "^1.0.0"},
+		},
+		{
+			name: "missing package",
+			vers: map[string][]string{"a": {"1.0.0"}},
+			deps: map[string]map[string]string{"a@1.0.0": {"nope": "*"}},
+			root: map[string]string{"a": "*"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, why := runToy(t, c.vers, c.deps, c.root)
+			if c.want == "" {
+				if why == "" {
+					t.Fatalf("solved %q, want no solution", got)
+				}
+				t.Logf("explanation:\n%s", why)
+				return
+			}
+			if got != c.want {
+				t.Fatalf("got %q, want %q\n%s", got, c.want, why)
+			}
+		})
+	}
+}
+
+var _ = fmt.Sprint

@@ -234,6 +234,10 @@ func metadataFromZip(r io.ReaderAt, size int64, filename string) ([]byte, error)
 			break
 		}
 	}
+	if h, ok := r.(interface{ hint(n int64) }); ok {
+		// The local header plus the compressed member, in one request.
+		h.hint(30 + int64(len(pick.Name)) + int64(len(pick.Extra)) + 512 + int64(pick.CompressedSize64))
+	}
 	if pick.UncompressedSize64 > maxMetadata {
 		return nil, fmt.Errorf("%s: %s is %d bytes, more than a METADATA file can reasonably be", filename, pick.Name, pick.UncompressedSize64)
 	}
@@ -277,6 +281,13 @@ type rangeReaderAt struct {
 	chunks   []chunk // sorted by off, non-overlapping not required
 	requests int
 	fetched  int64
+	next     int64 // size of the next miss's fetch, when known
+}
+
+func (r *rangeReaderAt) hint(n int64) {
+	r.mu.Lock()
+	r.next = n
+	r.mu.Unlock()
 }
 
 type chunk struct {
@@ -289,6 +300,24 @@ const minChunk = 64 << 10
 func (r *rangeReaderAt) add(off int64, data []byte) {
 	r.chunks = append(r.chunks, chunk{off, data})
 	sort.Slice(r.chunks, func(i, j int) bool { return r.chunks[i].off < r.chunks[j].off })
+	// Coalesce touching or overlapping chunks so reads that straddle a
+	// boundary are served without another request.
+	out := r.chunks[:1]
+	for _, ch := range r.chunks[1:] {
+		last := &out[len(out)-1]
+		end := last.off + int64(len(last.data))
+		if ch.off > end {
+			out = append(out, ch)
+			continue
+		}
+		if chEnd := ch.off + int64(len(ch.data)); chEnd > end {
+			merged := make([]byte, 0, chEnd-last.off)
+			merged = append(merged, last.data...)
+			merged = append(merged, ch.data[end-ch.off:]...)
+			last.data = merged
+		}
+	}
+	r.chunks = out
 }
 
 func (r *rangeReaderAt) find(off, n int64) []byte {
@@ -316,6 +345,9 @@ func (r *rangeReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return copy(p, b), err
 	}
 	want := max(n, minChunk)
+	if r.next > 0 {
+		want, r.next = max(n, r.next), 0
+	}
 	if off+want > r.size {
 		want = r.size - off
 	}
@@ -351,5 +383,5 @@ func (r *rangeReaderAt) fetchLocked(off, n int64) ([]byte, error) {
 		return nil, errors.New("range response does not cover the requested bytes")
 	}
 	r.add(off, resp.Body)
-	return resp.Body[:n], nil
+	return resp.Body[:n], nil // copied by add when merged; this slice stays valid
 }

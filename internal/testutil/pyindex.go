@@ -282,15 +282,19 @@ func (ix *Index) FailNext(path string, statuses ...int) {
 	ix.mu.Unlock()
 }
 
+// countingWriter adds to the served count before the bytes leave, so a
+// client that has read them always sees them counted.
 type countingWriter struct {
 	http.ResponseWriter
-	n int64
+	ix   *Index
+	path string
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(p)
-	c.n += int64(n)
-	return n, err
+	c.ix.mu.Lock()
+	c.ix.served[c.path] += int64(len(p))
+	c.ix.mu.Unlock()
+	return c.ResponseWriter.Write(p)
 }
 
 func (ix *Index) serve(w http.ResponseWriter, r *http.Request) {
@@ -305,12 +309,7 @@ func (ix *Index) serve(w http.ResponseWriter, r *http.Request) {
 	opts := ix.opts
 	ix.mu.Unlock()
 
-	cw := &countingWriter{ResponseWriter: w}
-	defer func() {
-		ix.mu.Lock()
-		ix.served[r.URL.Path] += cw.n
-		ix.mu.Unlock()
-	}()
+	cw := &countingWriter{ResponseWriter: w, ix: ix, path: r.URL.Path}
 	p := r.URL.Path
 	switch {
 	case p == "/simple/" || p == "/simple":

@@ -167,7 +167,7 @@ type WheelError struct {
 }
 
 func (e *WheelError) Error() string {
-	return fmt.Sprintf("refusing wheel %s: %v", e.Wheel, e.Err)
+	return fmt.Sprintf("refusing wheel %s: %v (the wheel is broken or was tampered with: nothing was written; fetch it again, or pin another version)", e.Wheel, e.Err)
 }
 func (e *WheelError) Unwrap() error { return e.Err }
 

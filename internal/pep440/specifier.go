@@ -376,7 +376,12 @@ type SpecifierSet struct {
 	specs        []Specifier
 	comp         []compiled
 	hasArbitrary bool
+	pre          Prerelease // explicit override (packaging's prereleases= argument)
 }
+
+// ErrPrereleaseConflict is returned by Intersect when one set allows and the
+// other denies pre-releases explicitly.
+var ErrPrereleaseConflict = errors.New("cannot combine specifier sets with allow and deny pre-release overrides")
 
 // ParseSpecifierSet parses e.g. ">=1.0, !=1.3.*, <2". Empty clauses are
 // ignored, so "" is the empty set.
@@ -388,7 +393,7 @@ func ParseSpecifierSet(s string) (SpecifierSet, error) {
 		}
 		sp, c, err := compileSpecifier(part)
 		if err != nil {
-			if len(set.specs) > 0 || strings.Contains(s, ",") {
+			if strings.Contains(s, ",") {
 				return SpecifierSet{}, fmt.Errorf("parsing version specifiers %q: %w", clip(s), err)
 			}
 			return SpecifierSet{}, err
@@ -428,6 +433,17 @@ func NewSpecifierSet(specs ...Specifier) (SpecifierSet, error) {
 	return set, nil
 }
 
+// WithPrereleases returns a copy of s whose pre-release policy defaults to p:
+// Contains and Filter use p when called with PrereleaseDefault (packaging's
+// SpecifierSet(..., prereleases=p)). PrereleaseDefault removes the override.
+func (s SpecifierSet) WithPrereleases(p Prerelease) SpecifierSet {
+	s.pre = p
+	return s
+}
+
+// PrereleaseOverride returns the policy set by WithPrereleases.
+func (s SpecifierSet) PrereleaseOverride() Prerelease { return s.pre }
+
 // Specifiers returns the clauses in the order they were written.
 func (s SpecifierSet) Specifiers() []Specifier { return append([]Specifier(nil), s.specs...) }
 
@@ -456,7 +472,8 @@ func (s SpecifierSet) canonicalSpecs() []Specifier {
 }
 
 // String returns the canonical form: clauses sorted by their text, duplicates
-// removed, joined by "," ("" for the empty set).
+// removed, joined by "," ("" for the empty set). The pre-release override is
+// not part of it.
 func (s SpecifierSet) String() string {
 	if len(s.specs) == 1 {
 		return s.specs[0].String()
@@ -471,7 +488,8 @@ func (s SpecifierSet) String() string {
 	return b.String()
 }
 
-// Equal reports whether two sets have the same canonical clauses.
+// Equal reports whether two sets have the same canonical clauses (the
+// pre-release override is ignored, as in packaging).
 func (s SpecifierSet) Equal(o SpecifierSet) bool {
 	a, b := s.canonicalSpecs(), o.canonicalSpecs()
 	if len(a) != len(b) {
@@ -485,25 +503,51 @@ func (s SpecifierSet) Equal(o SpecifierSet) bool {
 	return true
 }
 
-// And returns the intersection: every clause of s and of o.
-func (s SpecifierSet) And(o SpecifierSet) SpecifierSet {
-	if len(o.specs) == 0 {
-		return s
+// Intersect returns the set of every clause of s and of o. Pre-release
+// overrides combine: an explicit one wins over none; allow with deny is
+// ErrPrereleaseConflict.
+func (s SpecifierSet) Intersect(o SpecifierSet) (SpecifierSet, error) {
+	var pre Prerelease
+	switch {
+	case s.pre == PrereleaseDefault || s.pre == o.pre:
+		pre = o.pre
+	case o.pre == PrereleaseDefault:
+		pre = s.pre
+	default:
+		return SpecifierSet{}, fmt.Errorf("intersecting %q and %q: %w", s.String(), o.String(), ErrPrereleaseConflict)
 	}
-	if len(s.specs) == 0 {
-		return o
-	}
-	return SpecifierSet{
+	r := SpecifierSet{
 		specs:        append(append(make([]Specifier, 0, len(s.specs)+len(o.specs)), s.specs...), o.specs...),
 		comp:         append(append(make([]compiled, 0, len(s.comp)+len(o.comp)), s.comp...), o.comp...),
 		hasArbitrary: s.hasArbitrary || o.hasArbitrary,
+		pre:          pre,
 	}
+	return r, nil
 }
 
-// Prereleases reports packaging's SpecifierSet.prereleases (with no explicit
-// override) as a bool: true when some clause names a pre-release, e.g.
-// ">=1.0b1". Filter then keeps pre-releases by default.
+// And returns the intersection: every clause of s and of o. It is Intersect
+// except that conflicting pre-release overrides resolve to PrereleaseDeny
+// (the conservative choice) instead of failing.
+func (s SpecifierSet) And(o SpecifierSet) SpecifierSet {
+	r, err := s.Intersect(o)
+	if err != nil {
+		o.pre = PrereleaseDeny
+		s.pre = PrereleaseDeny
+		r, _ = s.Intersect(o)
+	}
+	return r
+}
+
+// Prereleases reports packaging's SpecifierSet.prereleases as a bool: the
+// explicit override if there is one, else whether some clause names a
+// pre-release, e.g. ">=1.0b1". Filter then keeps pre-releases by default.
 func (s SpecifierSet) Prereleases() bool {
+	switch s.pre {
+	case PrereleaseAllow:
+		return true
+	case PrereleaseDeny:
+		return false
+	}
 	for _, sp := range s.specs {
 		if sp.Prereleases() {
 			return true
@@ -513,56 +557,91 @@ func (s SpecifierSet) Prereleases() bool {
 }
 
 // Contains reports whether v satisfies every clause (packaging 26
-// semantics). Only PrereleaseDeny rejects a matching pre-release; with
-// PrereleaseDefault a single candidate is accepted even if it is a
-// pre-release. It does not allocate unless the set has a "===" clause.
+// semantics). Only PrereleaseDeny (passed, or set with WithPrereleases when
+// pre is PrereleaseDefault) rejects a matching pre-release; a single
+// candidate is never held back waiting for a final release. It does not
+// allocate unless the set has a "===" clause.
 func (s SpecifierSet) Contains(v Version, pre Prerelease) bool {
-	if pre == PrereleaseDeny && v.IsPrerelease() {
-		return false
-	}
-	cand := candidate{v: v, ok: true}
-	for i := range s.comp {
-		if !s.comp[i].match(cand) {
-			return false
-		}
-	}
-	return true
+	return s.contains(candidate{v: v, ok: true}, pre)
 }
 
 // ContainsString is Contains for a version given as text. "===" clauses
 // compare the text as written; other clauses never match text that is not a
 // PEP 440 version. The empty set contains any text.
 func (s SpecifierSet) ContainsString(text string, pre Prerelease) bool {
-	cand := newCandidate(text)
-	if !s.hasArbitrary {
-		cand.text = ""
+	return s.contains(newCandidate(text), pre)
+}
+
+func (s SpecifierSet) contains(c candidate, pre Prerelease) bool {
+	if pre == PrereleaseDefault {
+		pre = s.pre
 	}
-	if pre == PrereleaseDeny && cand.ok && cand.v.IsPrerelease() {
+	if pre == PrereleaseDeny && c.ok && c.v.IsPrerelease() {
 		return false
 	}
+	return s.matchAll(c)
+}
+
+func (s SpecifierSet) matchAll(c candidate) bool {
 	for i := range s.comp {
-		if !s.comp[i].match(cand) {
+		if !s.comp[i].match(c) {
 			return false
 		}
 	}
 	return true
 }
 
+// effective resolves the policy Filter applies, as packaging does: the
+// argument, else the override, else allow when a clause names a pre-release.
 func (s SpecifierSet) effective(pre Prerelease) Prerelease {
+	if pre == PrereleaseDefault {
+		pre = s.pre
+	}
 	if pre == PrereleaseDefault && s.Prereleases() {
 		return PrereleaseAllow
 	}
 	return pre
 }
 
+// filterIdx returns the indexes of the candidates Filter keeps, in order.
+func (s SpecifierSet) filterIdx(cands []candidate, pre Prerelease) []int {
+	pre = s.effective(pre)
+	var all, noPre []int
+	final := false
+	for i, c := range cands {
+		if !s.matchAll(c) {
+			continue
+		}
+		all = append(all, i)
+		if c.ok && c.v.IsPrerelease() {
+			continue
+		}
+		noPre = append(noPre, i)
+		if c.ok {
+			final = true
+		}
+	}
+	switch pre {
+	case PrereleaseAllow:
+		return all
+	case PrereleaseDeny:
+		return noPre
+	}
+	// PEP 440 default: pre-releases only when no final release matched.
+	if final {
+		return noPre
+	}
+	return all
+}
+
 // Filter returns the versions of vs that the set contains, in their order.
-// With PrereleaseDefault (and no clause naming a pre-release) pre-releases
-// are kept only when no final release matches (PEP 440).
+// With PrereleaseDefault (no override, no clause naming a pre-release)
+// pre-releases are kept only when no final release matches (PEP 440).
 func (s SpecifierSet) Filter(vs []Version, pre Prerelease) []Version {
 	pre = s.effective(pre)
 	var out, pres []Version
 	for _, v := range vs {
-		if !s.Contains(v, PrereleaseAllow) {
+		if !s.matchAll(candidate{v: v, ok: true}) {
 			continue
 		}
 		if v.IsPrerelease() {
@@ -588,39 +667,14 @@ func (s SpecifierSet) Filter(vs []Version, pre Prerelease) []Version {
 // Text that is not a PEP 440 version can only pass a "===" clause or the
 // empty set, and is never treated as a pre-release.
 func (s SpecifierSet) FilterStrings(texts []string, pre Prerelease) []string {
-	pre = s.effective(pre)
-	var out, held []string
-	final := false
-	for _, t := range texts {
-		if !s.ContainsString(t, PrereleaseAllow) {
-			continue
-		}
-		v, ok, _ := parse(t)
-		if ok && v.IsPrerelease() {
-			switch pre {
-			case PrereleaseDeny:
-				continue
-			case PrereleaseDefault:
-				if !final {
-					held = append(held, t)
-				}
-				continue
-			}
-		}
-		if ok {
-			final = true
-		}
-		out = append(out, t)
+	cands := make([]candidate, len(texts))
+	for i, t := range texts {
+		cands[i] = newCandidate(t)
 	}
-	if pre == PrereleaseDefault && !final {
-		// No final release: everything that matched, in order.
-		var all []string
-		for _, t := range texts {
-			if s.ContainsString(t, PrereleaseAllow) {
-				all = append(all, t)
-			}
-		}
-		return all
+	idx := s.filterIdx(cands, pre)
+	out := make([]string, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, texts[i])
 	}
 	return out
 }

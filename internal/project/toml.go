@@ -1,0 +1,359 @@
+package project
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+var toolHeader = regexp.MustCompile(`(?m)^\s*\[\s*tool\.lambdapack\s*[\].]`)
+
+func hasToolLambdapack(data []byte) bool { return toolHeader.Match(data) }
+
+// tomlLines maps "table.key" (and "table" for a header) to the 1-based line
+// where it is written, so that errors found after decoding can point at it.
+type tomlLines map[string]int
+
+var (
+	headerRe = regexp.MustCompile(`^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$`)
+	keyRe    = regexp.MustCompile(`^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.\-" ]+?)\s*=`)
+)
+
+func indexTOMLLines(data []byte) tomlLines {
+	out := tomlLines{}
+	table := ""
+	for i, line := range strings.Split(string(data), "\n") {
+		if m := headerRe.FindStringSubmatch(line); m != nil {
+			table = normKey(m[1])
+			if _, ok := out[table]; !ok {
+				out[table] = i + 1
+			}
+			continue
+		}
+		if m := keyRe.FindStringSubmatch(line); m != nil {
+			k := normKey(m[1])
+			full := k
+			if table != "" {
+				full = table + "." + k
+			}
+			if _, ok := out[full]; !ok {
+				out[full] = i + 1
+			}
+		}
+	}
+	return out
+}
+
+func normKey(k string) string {
+	parts := strings.Split(k, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return strings.Join(parts, ".")
+}
+
+// line returns the line of the most specific known prefix of key.
+func (l tomlLines) line(key string) int {
+	for k := key; k != ""; {
+		if n, ok := l[k]; ok {
+			return n
+		}
+		i := strings.LastIndex(k, ".")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
+}
+
+type tomlReader struct {
+	cfg    *Config
+	lines  tomlLines
+	prefix string // "tool.lambdapack" or ""
+	errs   []error
+}
+
+func (r *tomlReader) pos(key string) Pos {
+	full := key
+	if r.prefix != "" {
+		full = r.prefix + "." + key
+	}
+	return Pos{File: r.cfg.File, Line: r.lines.line(full)}
+}
+
+func (r *tomlReader) fail(key, hint, format string, args ...any) {
+	r.errs = append(r.errs, errorf(r.pos(key), hint, format, args...))
+}
+
+var (
+	topKeys      = []string{"runtime", "architecture", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
+	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
+	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers"}, commonKeys...)
+	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
+)
+
+func parseTOML(cfg *Config, data []byte) error {
+	var doc map[string]any
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return &Error{Pos: Pos{File: cfg.File, Line: row}, Msg: fmt.Sprintf("TOML syntax error at column %d: %s", col, de.Error()), Hint: "fix the TOML syntax"}
+		}
+		return fmt.Errorf("%s: %w", cfg.File, err)
+	}
+	r := &tomlReader{cfg: cfg, lines: indexTOMLLines(data)}
+	root := doc
+	if cfg.Kind == KindPyproject {
+		r.prefix = "tool.lambdapack"
+		tool, _ := doc["tool"].(map[string]any)
+		root, _ = tool["lambdapack"].(map[string]any)
+		if root == nil {
+			return errorf(Pos{File: cfg.File}, "add a [tool.lambdapack] table", "no [tool.lambdapack] table")
+		}
+	}
+	r.unknown("", root, topKeys)
+	defRuntime := r.str("runtime", root["runtime"])
+	defArch := r.str("architecture", root["architecture"])
+	cfg.Index.URL = r.str("index-url", root["index-url"])
+	cfg.Index.Extra = r.strs("extra-index-url", root["extra-index-url"])
+	cfg.Index.FindLinks = r.strs("find-links", root["find-links"])
+	cfg.Index.NoIndex = r.boolean("no-index", root["no-index"])
+
+	layers := r.table("layers", root["layers"])
+	for _, name := range sortedKeys(layers) {
+		key := "layers." + name
+		t := r.table(key, layers[name])
+		if t == nil {
+			continue
+		}
+		r.unknown(key, t, layerKeys)
+		l := Layer{Name: name, Pos: r.pos(key)}
+		l.Deps, l.Options = r.common(key, t)
+		l.Runtimes = r.strs(key+".runtimes", t["runtimes"])
+		if len(l.Runtimes) == 0 && defRuntime != "" {
+			l.Runtimes = []string{defRuntime}
+		}
+		archs := r.strs(key+".architectures", t["architectures"])
+		if len(archs) == 0 {
+			archs = []string{defArch}
+			if defArch == "" {
+				archs = []string{"x86_64"}
+			}
+		}
+		for _, a := range archs {
+			arch, err := normArch(r.pos(key+".architectures"), a)
+			if err != nil {
+				r.errs = append(r.errs, err)
+				continue
+			}
+			l.Archs = append(l.Archs, arch)
+		}
+		l.Layout = r.str(key+".layout", t["layout"])
+		cfg.Layers = append(cfg.Layers, l)
+	}
+
+	fns := r.table("functions", root["functions"])
+	for _, name := range sortedKeys(fns) {
+		key := "functions." + name
+		t := r.table(key, fns[name])
+		if t == nil {
+			continue
+		}
+		r.unknown(key, t, functionKeys)
+		f := Function{Name: name, Pos: r.pos(key)}
+		f.Deps, f.Options = r.common(key, t)
+		f.Handler = r.str(key+".handler", t["handler"])
+		f.Source = r.str(key+".source", t["source"])
+		if f.Source == "" {
+			f.Source = "."
+		}
+		f.Runtime = r.str(key+".runtime", t["runtime"])
+		if f.Runtime == "" {
+			f.Runtime = defRuntime
+		}
+		if f.Runtime != "" && !isPythonRuntime(f.Runtime) {
+			cfg.Notes = append(cfg.Notes, Note{Pos: f.Pos, Msg: fmt.Sprintf("function %s skipped: runtime %s is not a Python runtime", name, f.Runtime)})
+			continue
+		}
+		a := r.str(key+".architecture", t["architecture"])
+		if a == "" {
+			a = defArch
+		}
+		if a == "" {
+			a = "x86_64"
+		}
+		arch, err := normArch(r.pos(key+".architecture"), a)
+		if err != nil {
+			r.errs = append(r.errs, err)
+		}
+		f.Arch = arch
+		f.Excludes = r.strs(key+".exclude", t["exclude"])
+		for _, l := range r.strs(key+".layers", t["layers"]) {
+			if strings.HasPrefix(l, "arn:") {
+				f.ExternalLayers = append(f.ExternalLayers, l)
+			} else {
+				f.Layers = append(f.Layers, l)
+			}
+		}
+		cfg.Functions = append(cfg.Functions, f)
+	}
+	if len(cfg.Functions) == 0 && len(cfg.Layers) == 0 && len(cfg.Notes) == 0 {
+		r.fail("", "add [tool.lambdapack.functions.NAME] or [tool.lambdapack.layers.NAME] tables (see the README)", "the config defines no function and no layer")
+	}
+	return errors.Join(r.errs...)
+}
+
+func (r *tomlReader) common(key string, t map[string]any) (Deps, Options) {
+	d := Deps{
+		Requirements: r.str(key+".requirements", t["requirements"]),
+		Lock:         r.str(key+".lock", t["lock"]),
+		Inline:       r.strs(key+".dependencies", t["dependencies"]),
+	}
+	n := 0
+	for _, set := range []bool{d.Requirements != "", d.Lock != "", len(d.Inline) > 0} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		r.fail(key, "keep one of them", "set only one of requirements, lock and dependencies")
+	}
+	o := Options{
+		ExcludePackages: r.strs(key+".exclude-packages", t["exclude-packages"]),
+		Slim:            r.boolean(key+".slim", t["slim"]),
+		StripPatterns:   r.strs(key+".strip-patterns", t["strip-patterns"]),
+		Compile:         r.boolean(key+".compile", t["compile"]),
+	}
+	return d, o
+}
+
+func (r *tomlReader) unknown(key string, t map[string]any, allowed []string) {
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	for _, k := range sortedKeys(t) {
+		if ok[k] {
+			continue
+		}
+		full := k
+		if key != "" {
+			full = key + "." + k
+		}
+		hint := "known keys: " + strings.Join(allowed, ", ")
+		if s := closest(k, allowed); s != "" {
+			hint = fmt.Sprintf("did you mean %q?", s)
+		}
+		r.fail(full, hint, "unknown key %q", k)
+	}
+}
+
+func (r *tomlReader) table(key string, v any) map[string]any {
+	if v == nil {
+		return nil
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		r.fail(key, "write it as a table: ["+r.prefixed(key)+"]", "%s must be a table, not %T", key, v)
+	}
+	return t
+}
+
+func (r *tomlReader) prefixed(key string) string {
+	if r.prefix == "" {
+		return key
+	}
+	return r.prefix + "." + key
+}
+
+func (r *tomlReader) str(key string, v any) string {
+	if v == nil {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.fail(key, `write a quoted string`, "%s must be a string, not %v", key, v)
+	}
+	return s
+}
+
+func (r *tomlReader) strs(key string, v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				r.fail(key, `write a list of quoted strings`, "%s must be a list of strings; %v is not a string", key, e)
+				continue
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	r.fail(key, `write a list of quoted strings`, "%s must be a list of strings, not %v", key, v)
+	return nil
+}
+
+func (r *tomlReader) boolean(key string, v any) bool {
+	if v == nil {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		r.fail(key, "write true or false", "%s must be true or false, not %v", key, v)
+	}
+	return b
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// closest returns the candidate within edit distance 2 of s, if any.
+func closest(s string, cands []string) string {
+	best, bestD := "", 3
+	for _, c := range cands {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

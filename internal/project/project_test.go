@@ -242,7 +242,11 @@ func TestSAM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type fnSum struct{ Name, Runtime, Source, Req string; Arch target.Arch; Layers, Ext []string }
+	type fnSum struct {
+		Name, Runtime, Source, Req string
+		Arch                       target.Arch
+		Layers, Ext                []string
+	}
 	var got []fnSum
 	for _, f := range cfg.Functions {
 		got = append(got, fnSum{f.Name, f.Runtime, f.Source, f.Deps.Requirements, f.Arch, f.Layers, f.ExternalLayers})

@@ -143,8 +143,12 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // cacheControl reads max-age, no-store and no-cache from a response.
-func cacheControl(h http.Header) (maxAge int, noStore, noCache bool) {
+// heuristic (seconds) is used as max-age when there is no Cache-Control.
+func cacheControl(h http.Header, heuristic int) (maxAge int, noStore, noCache bool) {
 	maxAge = -1
+	if len(h.Values("Cache-Control")) == 0 && heuristic > 0 {
+		return heuristic, false, false
+	}
 	for _, v := range h.Values("Cache-Control") {
 		for _, d := range strings.Split(v, ",") {
 			d = strings.ToLower(strings.TrimSpace(d))

@@ -27,6 +27,7 @@ type Client struct {
 	attempts    int
 	backoff     time.Duration
 	concurrency int
+	heuristic   time.Duration
 	auth        *authStore
 
 	mu       sync.Mutex
@@ -111,6 +112,13 @@ func WithRetries(attempts int, backoff time.Duration) Option {
 	}
 }
 
+// WithHeuristicMaxAge sets how long a page whose response has no
+// Cache-Control header counts as fresh (default 10 minutes, like the
+// max-age common indexes send); 0 always revalidates such pages.
+func WithHeuristicMaxAge(d time.Duration) Option {
+	return func(c *Client) error { c.heuristic = d; return nil }
+}
+
 // NewClient returns a client for cfg. Credentials come from the index URLs'
 // userinfo and from the netrc file ($NETRC or ~/.netrc).
 func NewClient(cfg Config, opts ...Option) (*Client, error) {
@@ -120,6 +128,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		attempts:    5,
 		backoff:     250 * time.Millisecond,
 		concurrency: 16,
+		heuristic:   10 * time.Minute,
 		projects:    map[string]*projectCall{},
 		warned:      map[string]bool{},
 	}

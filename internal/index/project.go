@@ -182,7 +182,7 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 	if err != nil {
 		return false, err
 	}
-	maxAge, noStore, noCache := cacheControl(resp.Header)
+	maxAge, noStore, noCache := cacheControl(resp.Header, int(c.heuristic/time.Second))
 	switch resp.Status {
 	case http.StatusNotModified:
 		if e == nil {
@@ -193,7 +193,11 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 			return false, err
 		}
 		c.log.Debug("index page revalidated", "url", Redact(rawURL))
-		e.StoredAt, e.MaxAge, e.NoCache = now, maxAge, noCache
+		e.StoredAt = now
+		if len(resp.Header.Values("Cache-Control")) > 0 {
+			// A 304 without Cache-Control keeps the stored freshness rules.
+			e.MaxAge, e.NoCache = maxAge, noCache
+		}
 		if et := resp.Header.Get("ETag"); et != "" {
 			e.ETag = et
 		}
@@ -225,7 +229,10 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 		return false, nil
 	case http.StatusNotFound, http.StatusGone:
 		if !noStore {
-			ne := &cacheEntry{URL: rawURL, FinalURL: resp.FinalURL, Status: http.StatusNotFound, StoredAt: now, MaxAge: maxAge, NoCache: noCache}
+			// No heuristic freshness for a miss: a project published a
+			// minute later must be seen.
+			realMaxAge, _, _ := cacheControl(resp.Header, 0)
+			ne := &cacheEntry{URL: rawURL, FinalURL: resp.FinalURL, Status: http.StatusNotFound, StoredAt: now, MaxAge: realMaxAge, NoCache: noCache}
 			_ = c.cache.storePage(k, ne, nil)
 		}
 		return true, nil

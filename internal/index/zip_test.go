@@ -30,7 +30,10 @@ type countW struct {
 	n *atomic.Int64
 }
 
-func (c *countW) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return c.ResponseWriter.Write(p) }
+func (c *countW) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return c.ResponseWriter.Write(p)
+}
 
 func zipWith(t *testing.T, n int, namePad string) []byte {
 	var buf bytes.Buffer

@@ -95,29 +95,44 @@ func errNoCredentials(err error) error {
 }
 
 // callError turns an AWS error from action (e.g. "s3:PutObject") on resource
-// into one that says what to do.
+// into one that says what to do. The SDK's error stays in the chain
+// (errors.As finds smithy.APIError) but only its code and message are shown.
 func (c *clients) callError(ctx context.Context, action, resource string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var ae smithy.APIError
-	code := ""
+	code, detail := "", ""
 	if errors.As(err, &ae) {
 		code = ae.ErrorCode()
+		detail = code
+		if m := ae.ErrorMessage(); m != "" && m != code {
+			detail += ": " + m
+		}
 	}
 	status := 0
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
+		if detail == "" {
+			detail = fmt.Sprintf("HTTP %d", status)
+		}
+	}
+	if detail == "" {
+		detail = err.Error()
+	}
+	wrap := func(format string, args ...any) error {
+		return &awsError{msg: fmt.Sprintf(format, args...) + " [" + detail + "]", err: err}
 	}
 	switch {
 	case code == "NoSuchBucket":
-		return fmt.Errorf("%s %s: bucket %s does not exist in region %s: create it (aws s3 mb s3://%s --region %s) or pass another --bucket",
-			action, resource, bucketOf(resource), c.cfg.Region, bucketOf(resource), c.cfg.Region)
+		b := bucketOf(resource)
+		return wrap("%s %s: bucket %s does not exist in region %s: create it (aws s3 mb s3://%s --region %s) or pass another --bucket",
+			action, resource, b, c.cfg.Region, b, c.cfg.Region)
 	case code == "InvalidAccessKeyId" || code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" ||
 		code == "UnrecognizedClientException" || code == "ExpiredToken" || code == "ExpiredTokenException":
-		return fmt.Errorf("%s %s: AWS rejected the credentials (%s): check AWS_PROFILE / AWS_ACCESS_KEY_ID, or refresh them (aws sso login): %w",
-			action, resource, code, err)
+		return wrap("%s %s: AWS rejected the credentials: check AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or refresh them (aws sso login)",
+			action, resource)
 	case code == "AccessDenied" || code == "AccessDeniedException" || code == "Forbidden" || status == http.StatusForbidden:
 		principal := principalFrom(err.Error())
 		if principal == "" {
@@ -127,11 +142,20 @@ func (c *clients) callError(ctx context.Context, action, resource string, err er
 		if principal != "" {
 			who = principal
 		}
-		return fmt.Errorf("%s on %s was denied for %s: grant it IAM permission %q on %s (an identity policy statement {\"Effect\":\"Allow\",\"Action\":\"%s\",\"Resource\":\"%s\"}), and check bucket policies and SCPs: %w",
-			action, resource, who, action, resourceARN(c.cfg, action, resource), action, resourceARN(c.cfg, action, resource), err)
+		return wrap("%s on %s was denied for %s: allow %q on %q in its IAM policy (and check bucket or resource policies, permission boundaries and SCPs)",
+			action, resource, who, action, policyResource(c.cfg, action, resource, accountOf(principal)))
 	}
-	return fmt.Errorf("%s %s: %w", action, resource, err)
+	return wrap("%s %s failed", action, resource)
 }
+
+// awsError shows a short message and keeps the SDK's error in the chain.
+type awsError struct {
+	msg string
+	err error
+}
+
+func (e *awsError) Error() string { return e.msg }
+func (e *awsError) Unwrap() error { return e.err }
 
 var principalRE = regexp.MustCompile(`arn:aws[a-zA-Z-]*:(?:iam|sts)::\d{12}:[^\s,;"']+`)
 
@@ -160,21 +184,35 @@ func bucketOf(resource string) string {
 	return r
 }
 
-// resourceARN is the ARN an IAM statement for action on resource names.
-func resourceARN(cfg aws.Config, action, resource string) string {
+// accountOf returns the account ID in an IAM or STS ARN, or "*".
+func accountOf(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) > 4 && parts[4] != "" {
+		return parts[4]
+	}
+	return "*"
+}
+
+// policyResource is the resource an IAM statement granting action on
+// resource would name: the key's prefix for S3 objects, the layer or
+// function ARN for Lambda.
+func policyResource(cfg aws.Config, action, resource, account string) string {
 	switch {
 	case strings.HasPrefix(action, "s3:"):
 		r := strings.TrimPrefix(resource, "s3://")
-		if action == "s3:ListBucket" {
-			r = bucketOf(resource)
+		if action == "s3:ListBucket" || !strings.Contains(r, "/") {
+			return "arn:aws:s3:::" + bucketOf(resource)
+		}
+		if i := strings.LastIndexByte(r, '/'); i >= 0 {
+			r = r[:i+1] + "*"
 		}
 		return "arn:aws:s3:::" + r
 	case strings.HasPrefix(resource, "arn:"):
 		return resource
 	case strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Layer"):
-		return fmt.Sprintf("arn:aws:lambda:%s:*:layer:%s", cfg.Region, resource)
+		return fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s", cfg.Region, account, resource)
 	case strings.HasPrefix(action, "lambda:"):
-		return fmt.Sprintf("arn:aws:lambda:%s:*:function:%s", cfg.Region, resource)
+		return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", cfg.Region, account, resource)
 	}
 	return resource
 }

@@ -52,34 +52,122 @@ func MotoPython(t testing.TB) string {
 	return motoPython
 }
 
-// Moto starts a fresh moto server (a real emulator of S3, Lambda, IAM, STS)
-// on a free loopback port, waits until it answers, and stops it when the test
-// ends. It returns the endpoint URL ("http://127.0.0.1:PORT") for
-// AWS_ENDPOINT_URL. Each call gets its own server, so state (and
-// authorization settings) never leak between tests.
+var (
+	motoShared   *motoServer
+	motoSharedMu sync.Mutex
+)
+
+// Moto returns the endpoint URL ("http://127.0.0.1:PORT", for
+// AWS_ENDPOINT_URL) of a moto server (a real emulator of S3, Lambda, IAM and
+// STS) with every service's state reset and authorization off. One server on
+// a free loopback port is shared by the tests of a test binary: it starts
+// with the first call (seconds on a busy machine) and exits with the test
+// process. Tests using Moto must not run in parallel with each other; use
+// MotoPrivate for a server of the test's own.
 func Moto(t testing.TB) string {
 	t.Helper()
+	motoSharedMu.Lock()
+	defer motoSharedMu.Unlock()
+	if motoShared != nil && !motoShared.alive() {
+		motoShared = nil
+	}
+	if motoShared == nil {
+		srv, err := startMotoRetry(t)
+		if err != nil {
+			t.Fatalf("starting moto server: %v", err)
+		}
+		motoShared = srv
+	}
+	for _, call := range []struct{ path, body string }{{"/moto-api/reset", ""}, {"/moto-api/reset-auth", "inf"}} {
+		resp, err := http.Post(motoShared.endpoint+call.path, "text/plain", strings.NewReader(call.body))
+		if err != nil {
+			t.Fatalf("resetting moto (%s): %v", call.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("resetting moto (%s): %s", call.path, resp.Status)
+		}
+	}
+	srv := motoShared
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("moto server log (%s):\n%s", srv.endpoint, tail(srv.logs.String(), 4000))
+		}
+	})
+	return srv.endpoint
+}
+
+// MotoPrivate starts a moto server for this test alone and stops it when the
+// test ends.
+func MotoPrivate(t testing.TB) string {
+	t.Helper()
+	srv, err := startMotoRetry(t)
+	if err != nil {
+		t.Fatalf("starting moto server: %v", err)
+	}
+	t.Cleanup(func() {
+		srv.stop()
+		if t.Failed() {
+			t.Logf("moto server log (%s):\n%s", srv.endpoint, tail(srv.logs.String(), 4000))
+		}
+	})
+	return srv.endpoint
+}
+
+type motoServer struct {
+	endpoint string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	logs     syncBuffer
+}
+
+func (m *motoServer) alive() bool {
+	select {
+	case <-m.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (m *motoServer) stop() {
+	m.cmd.Process.Kill()
+	<-m.done
+}
+
+// motoLauncher runs moto's server and exits when its stdin closes, so the
+// server never outlives the test process, however that ends.
+const motoLauncher = `import os, sys, threading
+def _watch():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=_watch, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+`
+
+func startMotoRetry(t testing.TB) (*motoServer, error) {
 	py := MotoPython(t)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		endpoint, err := startMoto(t, py)
+		srv, err := startMoto(py)
 		if err == nil {
-			return endpoint
+			return srv, nil
 		}
 		lastErr = err
 	}
-	t.Fatalf("starting moto server: %v", lastErr)
-	return ""
+	return nil, lastErr
 }
 
-func startMoto(t testing.TB, py string) (string, error) {
+func startMoto(py string) (*motoServer, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	m := &motoServer{endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
+	m.cmd = exec.Command(py, "-c", motoLauncher, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	// Keep the caller's AWS settings (and auth enforcement) away from the
 	// server itself.
 	env := []string{}
@@ -89,47 +177,36 @@ func startMoto(t testing.TB, py string) (string, error) {
 		}
 		env = append(env, kv)
 	}
-	cmd.Env = env
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		return "", err
+	m.cmd.Env = env
+	m.cmd.Stdout, m.cmd.Stderr = &m.logs, &m.logs
+	// The write end of this pipe stays open in the test process until it
+	// exits; the launcher exits when it closes.
+	if _, err := m.cmd.StdinPipe(); err != nil {
+		return nil, err
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop := func() {
-		cmd.Process.Kill()
-		<-done
+	if err := m.cmd.Start(); err != nil {
+		return nil, err
 	}
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
+	go func() { m.cmd.Wait(); close(m.done) }()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		select {
-		case <-done:
-			return "", fmt.Errorf("moto server exited early:\n%s", logs.String())
-		default:
+		if !m.alive() {
+			return nil, fmt.Errorf("moto server exited early:\n%s", m.logs.String())
 		}
-		resp, err := client.Get(endpoint + "/moto-api/data.json")
+		resp, err := client.Get(m.endpoint + "/moto-api/data.json")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return m, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("moto server on %s did not answer within a minute:\n%s", endpoint, logs.String())
+			m.stop()
+			return nil, fmt.Errorf("moto server on %s did not answer within 2 minutes:\n%s", m.endpoint, m.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("moto server log (%s):\n%s", endpoint, tail(logs.String(), 4000))
-		}
-	})
-	return endpoint, nil
 }
 
 // MotoEnforceAuth makes the moto server at endpoint check signatures and IAM

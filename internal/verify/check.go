@@ -436,13 +436,13 @@ func (c *checker) checkBinary(e Entry, b *binaryFile) {
 	}
 	if info.Class != elf.ELFCLASS64 {
 		c.add(Error, RuleArch, e.Path,
-			fmt.Sprintf("is a 32-bit %s binary; %s runs 64-bit %s code only", machineName(info.Machine), c.t, c.machine),
+			fmt.Sprintf("is a 32-bit ELF binary for %s; %s runs 64-bit %s code only", machineName(info.Machine), c.t, c.machine),
 			fmt.Sprintf("install the package's 64-bit manylinux %s wheel", c.machine))
 		return
 	}
 	if info.Machine != want {
 		c.add(Error, RuleArch, e.Path,
-			fmt.Sprintf("is a %s binary; %s loads only %s code", machineName(info.Machine), c.t, c.machine),
+			fmt.Sprintf("is an ELF binary for %s; %s loads only %s code", machineName(info.Machine), c.t, c.machine),
 			fmt.Sprintf("build for the target's architecture: install the package's manylinux %s wheel (lambdapack ... --arch %s), or deploy the function on %s", c.machine, c.t.Arch, archFor(info.Machine)))
 		return
 	}

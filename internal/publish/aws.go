@@ -57,7 +57,7 @@ func newClients(ctx context.Context, o AWSOptions) (*clients, error) {
 		var err error
 		cfg, err = config.LoadDefaultConfig(ctx, lo...)
 		if err != nil {
-			return nil, fmt.Errorf("loading the AWS configuration: %w (check AWS_PROFILE / --profile and ~/.aws/config)", err)
+			return nil, &awsError{msg: "loading the AWS configuration: " + redactSecrets(err.Error()) + " (check AWS_PROFILE / --profile and ~/.aws/config)", err: err}
 		}
 	}
 	if cfg.Region == "" {
@@ -90,8 +90,19 @@ func errNoCredentials(err error) error {
 	if err == nil {
 		return errors.New(msg)
 	}
-	// The SDK's message names the providers it tried; it never holds a secret.
-	return fmt.Errorf("%s (%v)", msg, err)
+	// The SDK's message names the providers it tried; a credential_process
+	// that printed malformed output has that output quoted in it, so
+	// anything that looks like a key or token is blanked.
+	return &awsError{msg: fmt.Sprintf("%s (%s)", msg, redactSecrets(err.Error())), err: err}
+}
+
+// secretLike matches strings shaped like secret access keys (40 characters
+// of base64) and session tokens (longer).
+var secretLike = regexp.MustCompile(`[A-Za-z0-9/+=]{32,}`)
+
+// redactSecrets blanks anything in an SDK message that could be a secret.
+func redactSecrets(s string) string {
+	return secretLike.ReplaceAllString(s, "[redacted]")
 }
 
 // callError turns an AWS error from action (e.g. "s3:PutObject") on resource

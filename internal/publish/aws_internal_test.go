@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,10 @@ func TestPrincipalAndPolicyResource(t *testing.T) {
 			t.Errorf("policyResource(%s, %s) = %s, want %s", c.action, c.resource, got, c.want)
 		}
 	}
+	leak := `parse failed of process output: {"Version":1,"AccessKeyId":"AKIAEXAMPLE","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"`
+	if got := errNoCredentials(errString(leak)).Error(); strings.Contains(got, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") {
+		t.Errorf("the secret survives in %q", got)
+	}
 	if accountOf("") != "*" {
 		t.Error(`accountOf("") != "*"`)
 	}
@@ -44,3 +49,7 @@ func TestPrincipalAndPolicyResource(t *testing.T) {
 		}
 	}
 }
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

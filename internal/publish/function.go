@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -137,6 +138,19 @@ func Function(ctx context.Context, o FunctionOptions) (*FunctionResult, error) {
 			res.StatusReason = aws.ToString(cur.LastUpdateStatusReason)
 		}
 		return res, nil
+	}
+
+	// Lambda refuses a code update while another update is in progress
+	// (ResourceConflictException): let that one finish first.
+	if cur.LastUpdateStatus == ltypes.LastUpdateStatusInProgress {
+		logf(o.Log, "function %s is being updated by someone else: waiting for that first", o.FunctionName)
+		prev := &FunctionResult{}
+		if err := c.waitUpdated(ctx, o, prev); err != nil {
+			var failed *UpdateFailedError
+			if !errors.As(err, &failed) {
+				return nil, err
+			}
+		}
 	}
 
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(o.FunctionName)}

@@ -2,6 +2,10 @@ package publish_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +121,50 @@ func TestFunctionMissing(t *testing.T) {
 	_, err := publish.Function(context.Background(), publish.FunctionOptions{ZipPath: z, FunctionName: "nope"})
 	if err == nil || !strings.Contains(err.Error(), "function nope does not exist in region us-east-1") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFunctionUpdateFails covers what moto cannot show (it always reports
+// Successful): Lambda answering the update with InProgress and then Failed.
+// The server speaks Lambda's REST-JSON protocol for the three calls made.
+func TestFunctionUpdateFails(t *testing.T) {
+	isolateAWS(t)
+	z := writeZip(t, map[string]string{"app.py": "import missing\n"}, "")
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		arn := `"FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:api","Version":"$LATEST","Runtime":"python3.12","Architectures":["x86_64"]`
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/2015-03-31/functions/api/configuration":
+			polls++
+			switch polls {
+			case 1: // before the update
+				fmt.Fprintf(w, `{%s,"CodeSha256":"old","State":"Active","LastUpdateStatus":"Successful"}`, arn)
+			case 2:
+				fmt.Fprintf(w, `{%s,"State":"Active","LastUpdateStatus":"InProgress"}`, arn)
+			default:
+				fmt.Fprintf(w, `{%s,"State":"Active","LastUpdateStatus":"Failed","LastUpdateStatusReason":"Unzipped size must be smaller than 262144000 bytes","LastUpdateStatusReasonCode":"InvalidZipFileException"}`, arn)
+			}
+		case r.Method == http.MethodPut && r.URL.Path == "/2015-03-31/functions/api/code":
+			fmt.Fprintf(w, `{%s,"State":"Active","LastUpdateStatus":"InProgress"}`, arn)
+		default:
+			http.Error(w, `{"message":"unexpected"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	res, err := publish.Function(context.Background(), publish.FunctionOptions{ZipPath: z, FunctionName: "api", PollInterval: 10 * time.Millisecond})
+	var failed *publish.UpdateFailedError
+	if !errors.As(err, &failed) {
+		t.Fatalf("err = %v, want an UpdateFailedError", err)
+	}
+	if !strings.Contains(err.Error(), "Unzipped size must be smaller") || !strings.Contains(err.Error(), "InvalidZipFileException") {
+		t.Errorf("error %q does not carry Lambda's reason", err)
+	}
+	if res == nil || !res.Changed || res.Status != "Failed" || polls != 3 {
+		t.Fatalf("result %+v after %d polls", res, polls)
 	}
 }

@@ -96,6 +96,11 @@ type Options struct {
 	Root string
 	// TempDir holds spill files; "" means the destination's folder.
 	TempDir string
+	// Sync flushes the zip to stable storage before the rename. Without
+	// it a killed process still leaves no partial file at the destination
+	// (the rename is atomic); only a power loss right after could. It costs
+	// about as much as writing the zip again on slow disks.
+	Sync bool
 }
 
 // Result describes a written zip.
@@ -341,8 +346,10 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	if err := tmp.Chmod(0o644); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
+	if opts.Sync {
+		if err := tmp.Sync(); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", dest, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)

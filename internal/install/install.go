@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	kflate "github.com/klauspost/compress/flate"
 	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"golang.org/x/sync/errgroup"
@@ -503,6 +504,8 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 		return nil, fmt.Errorf("not a readable zip (truncated or corrupt; delete it from the cache and fetch it again): %w", err)
 	}
 	res.closer = zr
+	// klauspost's inflate is about twice as fast as the standard library's.
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
 
 	// Every member: a safe path, no symlink, no encryption, a known method,
 	// no duplicates.

@@ -29,6 +29,7 @@ type Client struct {
 	concurrency int
 	heuristic   time.Duration
 	auth        *authStore
+	reporter    Reporter
 
 	mu       sync.Mutex
 	projects map[string]*projectCall

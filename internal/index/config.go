@@ -335,7 +335,7 @@ func askPip(python string) (*pipInfo, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, "-c", pipQuery)
-	cmd.Env = append(os.Environ(), "PYTHONNOUSERSITE=", "PIP_DISABLE_PIP_VERSION_CHECK=1")
+	cmd.Env = append(os.Environ(), "PIP_DISABLE_PIP_VERSION_CHECK=1")
 	out, err := cmd.Output()
 	if err != nil {
 		info.err = fmt.Sprintf("running %s: %v", python, err)

@@ -46,7 +46,7 @@ func TestRealIndexNumpy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("index from %s", cfg.Source)
-	tr, err := newTransport(16, nil)
+	tr, err := newTransport(16, slogTo(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

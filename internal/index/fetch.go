@@ -104,6 +104,7 @@ func (c *Client) fetchAll(ctx context.Context, rawURL string, hdr http.Header) (
 	for attempt := 0; attempt < c.attempts; attempt++ {
 		if attempt > 0 {
 			c.log.Debug("retrying", "url", Redact(rawURL), "attempt", attempt+1, "after", c.auth.scrub(lastErr.Error()))
+			c.report(Event{Kind: EventRetry, URL: Redact(rawURL)})
 			if err := c.sleep(ctx, attempt); err != nil {
 				return nil, err
 			}

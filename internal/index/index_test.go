@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -660,5 +662,43 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestReporterEvents(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{NoMetadata: true})
+	w := bigWheel("ev", "1")
+	ix.AddWheel(w)
+	ix.FailNext("/simple/ev/", 503)
+	var mu sync.Mutex
+	var evs []Event
+	rep := ReporterFunc(func(e Event) { mu.Lock(); evs = append(evs, e); mu.Unlock() })
+	dir := t.TempDir()
+	c := fastClient(t, Config{IndexURL: ix.URL}, WithReporter(rep), WithCacheDir(dir))
+	p, err := c.Project(context.Background(), "ev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Open(context.Background(), p.Files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	kinds := []EventKind{}
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	want := []EventKind{EventRetry, EventPage, EventMetadata, EventMetadata, EventDownloadStart}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	if evs[1].Project != "ev" || evs[1].Bytes == 0 || evs[2].Cached || evs[2].Bytes == 0 || evs[2].Bytes >= int64(len(w.Bytes())) || !evs[3].Cached || evs[4].Bytes != int64(len(w.Bytes())) {
+		t.Fatalf("events %+v", evs)
 	}
 }

@@ -52,7 +52,10 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 		return nil, wrap(fmt.Errorf("%s is not a wheel and the index offers no metadata file for it (building sdists is not supported)", f.Filename))
 	}
 	k := key("meta", f.URL, f.Hashes["sha256"])
+	ev := Event{Kind: EventMetadata, File: f.Filename, URL: Redact(f.URL)}
 	if b := c.cache.loadMeta(k); b != nil && (f.MetadataURL == "" || checkHashes(b, f.MetadataHashes) == nil) {
+		ev.Cached = true
+		c.report(ev)
 		return b, nil
 	}
 	if c.offline {
@@ -70,6 +73,7 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 				return nil, wrap(fmt.Errorf("metadata file %s: %w", Redact(f.MetadataURL), err))
 			}
 			data = resp.Body
+			ev.Bytes = int64(len(data))
 		case (resp.Status == http.StatusNotFound || resp.Status == http.StatusGone) && f.IsWheel():
 			c.log.Debug("index announced a metadata file it does not serve; reading the wheel", "file", f.Filename)
 		default:
@@ -78,11 +82,14 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	}
 	if data == nil {
 		var err error
-		data, err = c.wheelMetadata(ctx, f)
+		var n int64
+		data, n, err = c.wheelMetadata(ctx, f)
 		if err != nil {
 			return nil, wrap(err)
 		}
+		ev.Bytes = n
 	}
+	c.report(ev)
 	if err := c.cache.storeMeta(k, data); err != nil {
 		c.log.Warn("not caching metadata", "err", err)
 	}
@@ -119,35 +126,40 @@ func checkHashes(data []byte, hashes map[string]string) error {
 }
 
 // wheelMetadata reads METADATA out of a remote wheel with range requests.
-func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
+// It returns the bytes received too.
+func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, int64, error) {
 	resp, err := c.fetchAll(ctx, f.URL, http.Header{"Range": {"bytes=-" + strconv.Itoa(tailSize)}, "Accept-Encoding": {"identity"}})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	got := int64(len(resp.Body))
 	switch resp.Status {
 	case http.StatusOK:
 		// The server ignored the range: we have the whole wheel.
-		c.log.Debug("server ignores range requests; downloaded the whole wheel", "file", f.Filename, "bytes", len(resp.Body))
-		return metadataFromZip(bytes.NewReader(resp.Body), int64(len(resp.Body)), f.Filename)
+		c.log.Debug("server ignores range requests; downloaded the whole wheel", "file", f.Filename, "bytes", got)
+		md, err := metadataFromZip(bytes.NewReader(resp.Body), got, f.Filename)
+		return md, got, err
 	case http.StatusPartialContent:
 	case http.StatusRequestedRangeNotSatisfiable:
 		full, err := c.fetchAll(ctx, f.URL, nil)
 		if err != nil {
-			return nil, err
+			return nil, got, err
 		}
 		if full.Status != http.StatusOK {
-			return nil, &statusError{Status: full.Status}
+			return nil, got, &statusError{Status: full.Status}
 		}
-		return metadataFromZip(bytes.NewReader(full.Body), int64(len(full.Body)), f.Filename)
+		got += int64(len(full.Body))
+		md, err := metadataFromZip(bytes.NewReader(full.Body), int64(len(full.Body)), f.Filename)
+		return md, got, err
 	default:
-		return nil, &statusError{Status: resp.Status}
+		return nil, got, &statusError{Status: resp.Status}
 	}
 	start, total, err := parseContentRange(resp.Header.Get("Content-Range"))
 	if err != nil {
-		return nil, err
+		return nil, got, err
 	}
 	if start+int64(len(resp.Body)) != total {
-		return nil, fmt.Errorf("%w: range response of %d bytes at %d does not reach the end (%d)", ErrTruncated, len(resp.Body), start, total)
+		return nil, got, fmt.Errorf("%w: range response of %d bytes at %d does not reach the end (%d)", ErrTruncated, len(resp.Body), start, total)
 	}
 	ra := &rangeReaderAt{c: c, ctx: ctx, url: f.URL, size: total}
 	ra.add(start, resp.Body)
@@ -155,12 +167,12 @@ func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, error) {
 	// does not hold it, instead of letting archive/zip read it piecemeal.
 	if cdStart, ok := centralDirStart(resp.Body, start); ok && cdStart < start {
 		if _, err := ra.fetch(cdStart, start-cdStart); err != nil {
-			return nil, err
+			return nil, got + ra.fetched, err
 		}
 	}
-	b, err := metadataFromZip(ra, total, f.Filename)
-	c.log.Debug("read metadata with range requests", "file", f.Filename, "requests", ra.requests, "bytes", ra.fetched, "of", total)
-	return b, err
+	md, err := metadataFromZip(ra, total, f.Filename)
+	c.log.Debug("read metadata with range requests", "file", f.Filename, "requests", ra.requests+1, "bytes", got+ra.fetched, "of", total)
+	return md, got + ra.fetched, err
 }
 
 func parseContentRange(v string) (start, total int64, err error) {

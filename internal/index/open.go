@@ -39,6 +39,7 @@ func (c *Client) Open(ctx context.Context, f File) (io.ReadCloser, error) {
 		return nil, wrap(err)
 	}
 	d.wrap = wrap
+	c.report(Event{Kind: EventDownloadStart, File: f.Filename, URL: Redact(f.URL), Bytes: d.total})
 	return d, nil
 }
 

@@ -126,7 +126,7 @@ func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]Fil
 		}
 		return err
 	}
-	notFound, err := c.cachedGet(ctx, pageURL, acceptPages, parse)
+	notFound, err := c.cachedGet(ctx, pageURL, acceptPages, Event{Project: canon}, parse)
 	if err != nil {
 		return nil, nil, &Error{Op: "fetching the project page", Index: Redact(indexURL), Package: canon, URL: Redact(pageURL), Err: err}
 	}
@@ -140,7 +140,13 @@ func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]Fil
 // is used as is, a stale one is revalidated with ETag / Last-Modified. parse
 // sees every body before it is cached, so nothing that fails to parse is
 // stored. notFound is true for 404 and 410.
-func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse func(ct string, final *url.URL, body []byte) error) (notFound bool, err error) {
+func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, ev Event, parse func(ct string, final *url.URL, body []byte) error) (notFound bool, err error) {
+	ev.Kind, ev.URL = EventPage, Redact(rawURL)
+	defer func() {
+		if err == nil {
+			c.report(ev)
+		}
+	}()
 	k := key("page", rawURL, accept)
 	now := time.Now()
 	e, body := c.cache.loadPage(k)
@@ -154,12 +160,14 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 	if e != nil {
 		if e.Status == http.StatusNotFound {
 			if c.offline || e.fresh(now) {
+				ev.Cached = true
 				return true, nil
 			}
 			e = nil
 		} else if c.offline || e.fresh(now) {
 			if err := parseEntry(e, body); err == nil {
 				c.log.Debug("index page from cache", "url", Redact(rawURL))
+				ev.Cached = true
 				return false, nil
 			}
 			c.cache.dropPage(k)
@@ -182,6 +190,7 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 	if err != nil {
 		return false, err
 	}
+	ev.Bytes = int64(len(resp.Body))
 	maxAge, noStore, noCache := cacheControl(resp.Header, int(c.heuristic/time.Second))
 	switch resp.Status {
 	case http.StatusNotModified:
@@ -193,6 +202,7 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, parse fun
 			return false, err
 		}
 		c.log.Debug("index page revalidated", "url", Redact(rawURL))
+		ev.Revalidated = true
 		e.StoredAt = now
 		if len(resp.Header.Values("Cache-Control")) > 0 {
 			// A 304 without Cache-Control keeps the stored freshness rules.
@@ -312,7 +322,7 @@ func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) 
 			files, err = parseHTMLPage(body, final)
 			return err
 		}
-		notFound, err := c.cachedGet(ctx, loc, "text/html", parse)
+		notFound, err := c.cachedGet(ctx, loc, "text/html", Event{}, parse)
 		if err == nil && notFound {
 			err = &statusError{Status: http.StatusNotFound}
 		}

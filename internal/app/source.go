@@ -1,0 +1,109 @@
+package app
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lambdapack/lambdapack/internal/archive"
+	"github.com/lambdapack/lambdapack/internal/glob"
+)
+
+// DefaultExcludes are left out of a function's source folder unless the user
+// says otherwise: version control, virtualenvs, caches and bytecode.
+var DefaultExcludes = []string{
+	".git", ".hg", ".svn", "__pycache__", "*.pyc", "*.pyo", ".venv", "venv", ".tox", ".nox",
+	".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store", ".aws-sam", ".serverless",
+	"node_modules", ".idea", ".vscode",
+}
+
+// sourceFile is one file of a function's own code.
+type sourceFile struct {
+	Rel  string // slash path inside the zip
+	Abs  string
+	Mode fs.FileMode
+	Size int64
+}
+
+// collectSource lists the files of src that go into a function zip: every
+// regular file (symlinks to files inside src followed) not matched by the
+// default excludes or excludes, and never the artifact being written (skip).
+func collectSource(src string, excludes []string, skip ...string) ([]sourceFile, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, fmt.Errorf("reading the function's source folder: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("the function's source %s is not a folder: pass --src with the folder holding your handler", src)
+	}
+	set, err := glob.CompileSet(append(append([]string{}, DefaultExcludes...), excludes...))
+	if err != nil {
+		return nil, fmt.Errorf("--exclude: %w", err)
+	}
+	skipAbs := map[string]bool{}
+	for _, s := range skip {
+		if a, err := filepath.Abs(s); err == nil {
+			skipAbs[a] = true
+		}
+	}
+	absSrc, err := filepath.Abs(src)
+	if err != nil {
+		return nil, err
+	}
+	realSrc, err := filepath.EvalSymlinks(absSrc)
+	if err != nil {
+		return nil, err
+	}
+	var out []sourceFile
+	err = filepath.WalkDir(absSrc, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == absSrc {
+			return nil
+		}
+		rel, _ := filepath.Rel(absSrc, p)
+		rel = filepath.ToSlash(rel)
+		if set.Match(rel) || skipAbs[p] || strings.HasPrefix(filepath.Base(p), ".lambdapack-") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := os.Stat(p) // follows symlinks
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", p, err)
+			}
+			if r, _ := filepath.Rel(realSrc, real); strings.HasPrefix(r, "..") {
+				return fmt.Errorf("%s is a symlink to %s, outside the source folder: copy the file in or exclude it", p, real)
+			}
+			if info.IsDir() {
+				return fmt.Errorf("%s is a symlink to a folder: replace it with the folder or exclude it", p)
+			}
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		if err := archive.ValidPath(rel); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, sourceFile{Rel: rel, Abs: p, Mode: info.Mode().Perm(), Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
+	return out, nil
+}

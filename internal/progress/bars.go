@@ -1,0 +1,73 @@
+package progress
+
+import (
+	"io"
+	"sync"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// Bars shows one bar per download. It implements cache.Reporter.
+type Bars struct {
+	p    *mpb.Progress
+	mu   sync.Mutex
+	bars map[string]*mpb.Bar
+}
+
+// New draws bars on w (a terminal).
+func New(w io.Writer) *Bars {
+	return &Bars{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(32)), bars: map[string]*mpb.Bar{}}
+}
+
+// Start begins a bar for name; size -1 is unknown.
+func (b *Bars) Start(name string, size int64) {
+	if size < 0 {
+		size = 0
+	}
+	bar := b.p.AddBar(size,
+		mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.CountersKibiByte("% .1f / % .1f")),
+		mpb.BarRemoveOnComplete(),
+	)
+	b.mu.Lock()
+	b.bars[name] = bar
+	b.mu.Unlock()
+}
+
+// Advance moves name's bar by n bytes.
+func (b *Bars) Advance(name string, n int64) {
+	b.mu.Lock()
+	bar := b.bars[name]
+	b.mu.Unlock()
+	if bar != nil {
+		bar.IncrInt64(n)
+	}
+}
+
+// Done ends name's bar.
+func (b *Bars) Done(name string, err error) {
+	b.mu.Lock()
+	bar := b.bars[name]
+	delete(b.bars, name)
+	b.mu.Unlock()
+	if bar == nil {
+		return
+	}
+	if err != nil {
+		bar.Abort(true)
+		return
+	}
+	bar.SetTotal(-1, true)
+}
+
+// Wait ends drawing; call it before printing anything else.
+func (b *Bars) Wait() {
+	b.mu.Lock()
+	for n, bar := range b.bars {
+		bar.Abort(true)
+		delete(b.bars, n)
+	}
+	b.mu.Unlock()
+	b.p.Wait()
+}

@@ -163,6 +163,9 @@ func (e evalEnv) item(it item) (bool, error) {
 		}
 		rhs, rhsSet, rhsIsSet = v, set, isSet
 	}
+	if it.spec != nil {
+		return it.spec.ContainsString(lhs, pep440.PrereleaseAllow), nil
+	}
 	if setVariables[key] {
 		lhs = names.Canonical(lhs)
 		if rhsIsSet {

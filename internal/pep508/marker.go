@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/pep440"
 )
 
 // Environment maps PEP 508 marker variables ("python_version",
@@ -43,6 +44,10 @@ type operand struct {
 type item struct {
 	lhs, rhs operand
 	op       string // "==", "!=", "<", "<=", ">", ">=", "~=", "===", "in", "not in"
+
+	// spec is op+rhs as a PEP 440 specifier, parsed once, when the left
+	// side is a version variable and that makes a valid specifier.
+	spec *pep440.Specifier
 }
 
 // ParseMarker parses a marker expression such as
@@ -191,7 +196,8 @@ var setVariables = map[string]bool{"extras": true, "dependency_groups": true}
 
 // normalizeExtras applies PEP 685 to the string side of comparisons with
 // "extra" and of membership tests on "extras" / "dependency_groups", as
-// packaging does at parse time, so equal markers print equal.
+// packaging does at parse time, so equal markers print equal. It also
+// parses the specifier of each version comparison once.
 func normalizeExtras(list []node) []node {
 	out := make([]node, len(list))
 	for i, n := range list {
@@ -207,6 +213,11 @@ func normalizeExtras(list []node) []node {
 				it.lhs.value = names.Canonical(it.lhs.value)
 			case it.rhs.variable && setVariables[it.rhs.value] && !it.lhs.variable:
 				it.lhs.value = names.Canonical(it.lhs.value)
+			}
+			if it.lhs.variable && versionVariables[it.lhs.value] {
+				if sp, err := pep440.ParseSpecifier(it.op + it.rhs.value); err == nil {
+					it.spec = &sp
+				}
 			}
 		}
 		out[i] = n

@@ -93,11 +93,18 @@ func isWord(r rune) bool {
 type tokenizer struct {
 	input string
 	src   []rune
-	pos   int
+	off   []int // byte offset in input of each rune, and of the end
+	pos   int   // in runes
 }
 
 func newTokenizer(s string) *tokenizer {
-	return &tokenizer{input: s, src: []rune(s)}
+	t := &tokenizer{input: s, src: []rune(s)}
+	t.off = make([]int, 0, len(t.src)+1)
+	for i := range s {
+		t.off = append(t.off, i)
+	}
+	t.off = append(t.off, len(s))
+	return t
 }
 
 func (t *tokenizer) at(i int) rune {
@@ -251,7 +258,7 @@ func isASCIIAlnum(r rune) bool {
 }
 
 func (t *tokenizer) regexpMatch(re *regexp.Regexp) int {
-	rest := string(t.src[t.pos:])
+	rest := t.input[t.off[t.pos]:]
 	loc := re.FindStringIndex(rest)
 	if loc == nil {
 		return -1

@@ -298,7 +298,63 @@ func (c *checker) readDists() error {
 		c.dists = append(c.dists, d)
 	}
 	sort.Slice(c.dists, func(i, j int) bool { return c.dists[i].dir < c.dists[j].dir })
+	c.attributeByFolder()
 	return nil
+}
+
+// attributeByFolder gives a file no RECORD lists (added after install,
+// such as bytecode or a patched binary) to the distribution that owns the
+// rest of its top-level folder, when exactly one does.
+func (c *checker) attributeByFolder() {
+	type key struct{ root, top string }
+	owners := map[key]map[*dist]bool{}
+	for _, d := range c.dists {
+		for p, o := range c.owner {
+			if o != d {
+				continue
+			}
+			rel := p
+			if d.root != "" {
+				var ok bool
+				if rel, ok = strings.CutPrefix(p, d.root+"/"); !ok {
+					continue
+				}
+			}
+			top, _, isDir := strings.Cut(rel, "/")
+			if !isDir || strings.HasSuffix(top, ".dist-info") {
+				continue
+			}
+			k := key{d.root, top}
+			if owners[k] == nil {
+				owners[k] = map[*dist]bool{}
+			}
+			owners[k][d] = true
+		}
+	}
+	for _, e := range c.entries {
+		if c.owner[e.Path] != nil {
+			continue
+		}
+		for _, d := range c.dists {
+			rel := e.Path
+			if d.root != "" {
+				var ok bool
+				if rel, ok = strings.CutPrefix(e.Path, d.root+"/"); !ok {
+					continue
+				}
+			}
+			top, _, isDir := strings.Cut(rel, "/")
+			if !isDir {
+				continue
+			}
+			if o := owners[key{d.root, top}]; len(o) == 1 {
+				for only := range o {
+					c.owner[e.Path] = only
+				}
+				break
+			}
+		}
+	}
 }
 
 // metadataNameVersion reads Name and Version from core metadata headers.

@@ -139,7 +139,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ZipBytes >= 0 {
 		fmt.Fprintf(&b, "; zip %s", bytesText(r.ZipBytes))
 	}
-	fmt.Fprintf(&b, "; %d files, %d binaries checked against %s\n", r.Files, r.Binaries, r.Policy)
+	fmt.Fprintf(&b, "; %d %s, %d %s checked against %s\n", r.Files, plural(r.Files, "file"), r.Binaries, plural(r.Binaries, "binary"), r.Policy)
 	if len(r.Packages) > 0 {
 		b.WriteString("largest packages:")
 		for i, p := range r.Packages {
@@ -165,8 +165,11 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 func plural(n int, s string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return s
+	case strings.HasSuffix(s, "y"):
+		return strings.TrimSuffix(s, "y") + "ies"
 	}
 	return s + "s"
 }
@@ -190,5 +193,8 @@ func bytesText(n int64) string {
 }
 
 func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

@@ -68,6 +68,8 @@ func TestKnownBad(t *testing.T) {
 	barSrc := "int foo(void);\nint bar(void) { return foo() + 1; }\n"
 	barPlain := gcc(t, "c", barSrc, "-L"+fooDir, "-lfoo")
 	barRpath := gcc(t, "c", barSrc, "-L"+fooDir, "-lfoo", "-Wl,-rpath,$ORIGIN/../bar.libs")
+	g228, g234 := gcc(t, "c", glibc228), gcc(t, "c", glibc234)
+	cxx := gcc(t, "c++", cxxFilesystem, "-std=c++17")
 
 	type want struct {
 		sev  verify.Severity
@@ -86,18 +88,18 @@ func TestKnownBad(t *testing.T) {
 		{"same .so on x86_64 is clean", artifact{"python/" + soName: soX86}, py311x86, "", nil},
 		{"32-bit .so", artifact{"python/markupsafe/_speedups.so": soI686}, py311x86, "",
 			[]want{{verify.Error, verify.RuleArch, "python/markupsafe/_speedups.so"}}},
-		{"GLIBC_2.28 (gcc) for python3.11", artifact{"python/probe.so": gcc(t, "c", glibc228)}, py311x86, "",
+		{"GLIBC_2.28 (gcc) for python3.11", artifact{"python/probe.so": g228}, py311x86, "",
 			[]want{{verify.Error, verify.RuleGlibc, "python/probe.so"}}},
-		{"GLIBC_2.28 (gcc) for python3.12", artifact{"python/probe.so": gcc(t, "c", glibc228)}, py312x86, "", nil},
-		{"GLIBC_2.34 (gcc) for python3.11", artifact{"python/probe.so": gcc(t, "c", glibc234)}, py311x86, "",
+		{"GLIBC_2.28 (gcc) for python3.12", artifact{"python/probe.so": g228}, py312x86, "", nil},
+		{"GLIBC_2.34 (gcc) for python3.11", artifact{"python/probe.so": g234}, py311x86, "",
 			[]want{{verify.Error, verify.RuleGlibc, "python/probe.so"}}},
-		{"GLIBC_2.34 (gcc) for python3.12", artifact{"python/probe.so": gcc(t, "c", glibc234)}, py312x86, "", nil},
+		{"GLIBC_2.34 (gcc) for python3.12", artifact{"python/probe.so": g234}, py312x86, "", nil},
 		{"manylinux_2_28 wheel's .so for python3.11", artifact{"python/" + cryptoName: cryptoSo}, py311x86, "",
 			[]want{{verify.Error, verify.RuleGlibc, "python/" + cryptoName}}},
 		{"manylinux_2_28 wheel's .so for python3.12", artifact{"python/" + cryptoName: cryptoSo}, py312x86, "", nil},
-		{"GLIBCXX_3.4.26 for python3.11", artifact{"python/fs.so": gcc(t, "c++", cxxFilesystem, "-std=c++17")}, py311x86, "",
+		{"GLIBCXX_3.4.26 for python3.11", artifact{"python/fs.so": cxx}, py311x86, "",
 			[]want{{verify.Error, verify.RuleSymbolVersions, "python/fs.so"}}},
-		{"GLIBCXX_3.4.26 for python3.12", artifact{"python/fs.so": gcc(t, "c++", cxxFilesystem, "-std=c++17")}, py312x86, "", nil},
+		{"GLIBCXX_3.4.26 for python3.12", artifact{"python/fs.so": cxx}, py312x86, "", nil},
 		{"Mach-O .so", artifact{"python/fast/_speedups.abi3.so": machO()}, py311x86, "",
 			[]want{{verify.Error, verify.RuleForeignBinary, "python/fast/_speedups.abi3.so"}}},
 		{"Mach-O .dylib data file", artifact{"python/fast/attach.dylib": machO()}, py311x86, "", nil},
@@ -259,6 +261,7 @@ func TestKnownGoodRealLayers(t *testing.T) {
 			arch = "arm64"
 		}
 		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
 			tg := mustTarget(t, "python3.11", arch)
 			a := goodLayer(t, arm)
 			dir := a.dir(t)

@@ -391,3 +391,52 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestEnvironmentOnARM64CPython runs Debian 12's real aarch64 CPython 3.11
+// under qemu (what distroless python3-debian12 ships) and checks that the
+// custom target Custom("3.11.x", "2.36", "arm64") describes it: the marker
+// variables it reports and its glibc.
+func TestEnvironmentOnARM64CPython(t *testing.T) {
+	cmd := testutil.ARM64Python(t)
+	script := `
+import json, os, platform, sys
+iv = sys.implementation.version
+print(json.dumps({
+    "os_name": os.name, "sys_platform": sys.platform, "platform_system": platform.system(),
+    "platform_machine": platform.machine(), "platform_python_implementation": platform.python_implementation(),
+    "implementation_name": sys.implementation.name,
+    "implementation_version": "%d.%d.%d" % (iv.major, iv.minor, iv.micro),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "python_full_version": platform.python_version(),
+    "glibc": os.confstr("CS_GNU_LIBC_VERSION"),
+}))
+`
+	out, err := exec.Command(cmd[0], append(cmd[1:], "-I", "-c", script)...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("%v\n%s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var real map[string]string
+	if err := json.Unmarshal(out, &real); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := target.Custom(real["python_full_version"], strings.TrimPrefix(real["glibc"], "glibc "), "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Python() != "3.11" || tg.Glibc() != "2.36" {
+		t.Errorf("the arm64 interpreter is Python %s glibc %s, want Debian 12's 3.11 / 2.36", tg.Python(), tg.Glibc())
+	}
+	env := tg.Environment()
+	for k, v := range real {
+		if k == "glibc" {
+			continue
+		}
+		if env[k] != v {
+			t.Errorf("%s: real aarch64 CPython says %q, target says %q", k, v, env[k])
+		}
+	}
+}

@@ -159,6 +159,7 @@ type solver struct {
 	history []assignment
 	level   int
 	steps   int // decisions made (statistics)
+	nConf   int // conflicts (statistics)
 }
 
 func newSolver() *solver {
@@ -327,6 +328,7 @@ func (s *solver) earliest(t term) int {
 }
 
 func (s *solver) resolveConflict(inc *incompat) (*incompat, error) {
+	s.nConf++
 	learned := false
 	for {
 		if s.isTerminal(inc) {
@@ -377,9 +379,6 @@ func (s *solver) resolveConflict(inc *incompat) (*incompat, error) {
 			if learned {
 				s.addIncompat(inc)
 			}
-			if !sat.decision {
-				s.pkgs[satTerm.pkg].conflicts++
-			}
 			s.backtrack(prevLevel)
 			return inc, nil
 		}
@@ -429,7 +428,7 @@ func (s *solver) pick() (pkgID, bitset, bool) {
 			pinned = 0
 		}
 		demoted := 0
-		if sp.conflicts >= 5 {
+		if sp.conflicts >= demoteAfter {
 			demoted = 1
 		}
 		key := [3]int{pinned, demoted, sp.order}
@@ -439,6 +438,35 @@ func (s *solver) pick() (pkgID, bitset, bool) {
 	}
 	return best, bestSet, best >= 0
 }
+
+// blame counts a conflict against the decided packages (other than p) whose
+// assignments make inc satisfied. When one of them reaches the threshold it
+// is demoted and the solver backtracks to before its decision; blame then
+// reports true.
+func (s *solver) blame(inc *incompat, p pkgID) bool {
+	for _, t := range inc.terms {
+		if t.pkg == p || t.pkg == rootPkg {
+			continue
+		}
+		sp := s.pkgs[t.pkg]
+		if sp.decided < 0 {
+			continue
+		}
+		sp.conflicts++
+		if sp.conflicts != demoteAfter {
+			continue
+		}
+		for _, idx := range sp.assigns {
+			if a := s.history[idx]; a.decision {
+				s.backtrack(a.level - 1)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const demoteAfter = 5
 
 func less3(a, b [3]int) bool {
 	for i := range a {
@@ -490,6 +518,17 @@ func (s *solver) solve(ctx context.Context, prov provider) (map[pkgID]int, error
 				// Deciding p@v would break one of its own dependencies:
 				// take the decision back and let propagation exclude it.
 				s.backtrack(s.level - 1)
+				s.nConf++
+				if s.blame(inc, p) {
+					// A decided package keeps ruling out versions of
+					// others: decide it later (uv's heuristic for
+					// "wrong backtracking"), and recheck everything.
+					for q := range s.pkgs {
+						if err := s.propagate(pkgID(q)); err != nil {
+							return nil, err
+						}
+					}
+				}
 				break
 			}
 		}

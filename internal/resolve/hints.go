@@ -1,0 +1,140 @@
+package resolve
+
+import (
+	"fmt"
+	"strings"
+)
+
+// hints looks at the external causes of a failure and adds advice for the
+// common Lambda cases: wheels that need a newer glibc than the runtime has,
+// no wheel for the architecture or the Python version, Requires-Python,
+// yanked or pre-release only, and pins that contradict each other.
+func (r *resolver) hints(terminal *incompat) []string {
+	var exts []*incompat
+	seen := map[*incompat]bool{}
+	var walk func(*incompat)
+	walk = func(inc *incompat) {
+		if seen[inc] {
+			return
+		}
+		seen[inc] = true
+		if inc.kind == kindDerived {
+			walk(inc.cause1)
+			walk(inc.cause2)
+			return
+		}
+		exts = append(exts, inc)
+	}
+	walk(terminal)
+
+	var out []string
+	have := map[string]bool{}
+	add := func(s string) {
+		if !have[s] {
+			have[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, inc := range exts {
+		switch inc.kind {
+		case kindUnusable:
+			for _, h := range r.unusableHints(inc.to, inc.terms[0].set) {
+				add(h)
+			}
+		case kindNoVersion:
+			if inc.notFound {
+				add(fmt.Sprintf("%s is not on the configured indexes: check the spelling, or add the index that has it (--index-url, --extra-index-url, --find-links)", r.pkgName(inc.to)))
+			}
+		}
+	}
+	// Pins that contradict each other.
+	pins := map[pkgID][]*incompat{}
+	for _, inc := range exts {
+		if (inc.kind == kindDependency || inc.kind == kindConstraint) && strings.Contains(inc.toLabel, "==") {
+			pins[inc.to] = append(pins[inc.to], inc)
+		}
+	}
+	for _, inc := range exts {
+		ps := pins[inc.to]
+		if len(ps) < 2 || ps[0] != inc {
+			continue
+		}
+		var who []string
+		for _, p := range ps {
+			if p.from == rootPkg {
+				who = append(who, "you require "+p.toLabel)
+			} else {
+				who = append(who, p.fromLabel+" requires "+p.toLabel)
+			}
+		}
+		add(fmt.Sprintf("the pins on %s conflict (%s): relax one of them", r.pkgName(inc.to), strings.Join(who, "; ")))
+	}
+	return out
+}
+
+// unusableHints explains, for an unusable set of versions, what exists
+// instead: the newest version's wheels and the newest version that works.
+func (r *resolver) unusableHints(id pkgID, set bitset) []string {
+	p := r.nodes[id].proj
+	newest := -1
+	set.eachDesc(func(i int) bool {
+		if i < len(p.rels) {
+			newest = i
+			return false
+		}
+		return true
+	})
+	if newest < 0 {
+		return nil
+	}
+	rel := p.rels[newest]
+	st, detail := r.statusOf(p, newest)
+	name := p.name
+	var out []string
+	works := ""
+	for i := len(p.rels) - 1; i >= 0; i-- {
+		if s, _ := r.statusOf(p, i); s == usable {
+			works = p.rels[i].version.String()
+			break
+		}
+	}
+	tgt := r.tgt.String()
+	switch st {
+	case reasonNoWheel:
+		switch {
+		case strings.Contains(detail, "need glibc"):
+			h := fmt.Sprintf("%s %s: %s, but %s has glibc %d.%d", name, rel.version, detail, tgt, r.pol.glibc[0], r.pol.glibc[1])
+			if r.tgt.Runtime != "" && (r.pol.glibc[0] < 2 || (r.pol.glibc[0] == 2 && r.pol.glibc[1] < 34)) {
+				h += "; runtimes on Amazon Linux 2023 (python3.12 and later) have glibc 2.34"
+			}
+			out = append(out, h)
+		case detail != "":
+			out = append(out, fmt.Sprintf("%s %s has no wheel for %s: %s", name, rel.version, tgt, detail))
+		}
+	case reasonSdistOnly:
+		out = append(out, fmt.Sprintf("%s %s is published only as a source distribution; lambdapack does not build sdists, so it needs a version with a wheel for %s", name, rel.version, tgt))
+	case reasonRequiresPython:
+		out = append(out, fmt.Sprintf("%s %s requires Python %s, and %s runs Python %s", name, rel.version, detail, tgt, r.pol.python))
+	case reasonYanked:
+		out = append(out, fmt.Sprintf("the matching versions of %s were yanked; pin one with == to use it anyway", name))
+	case reasonPrerelease:
+		out = append(out, fmt.Sprintf("only pre-releases of %s match (%s); pass --pre or require one explicitly (e.g. %s==%s)", name, rel.version, name, rel.version))
+	case reasonNoBinary:
+		out = append(out, fmt.Sprintf("%s is in --no-binary, but lambdapack installs wheels only", name))
+	}
+	if works != "" && !set.has(indexOf(p, works)) {
+		out = append(out, fmt.Sprintf("%s %s is the newest version usable on %s", name, works, tgt))
+	} else if works == "" && len(p.rels) > 0 && st != reasonPrerelease && st != reasonYanked {
+		out = append(out, fmt.Sprintf("no version of %s is usable on %s", name, tgt))
+	}
+	return out
+}
+
+func indexOf(p *project, v string) int {
+	for i, rel := range p.rels {
+		if rel.version.String() == v {
+			return i
+		}
+	}
+	return len(p.rels)
+}

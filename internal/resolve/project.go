@@ -1,0 +1,342 @@
+package resolve
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/pep440"
+	"github.com/lambdapack/lambdapack/internal/tags"
+)
+
+// reason says why a version cannot be used.
+type reason uint8
+
+const (
+	usable reason = iota
+	reasonNoBinary
+	reasonRequiresPython
+	reasonSdistOnly
+	reasonNoWheel
+	reasonYanked
+	reasonPrerelease
+	reasonMetadata // found after reading the version's metadata
+)
+
+// release is one version of a project with its files, judged for the target.
+type release struct {
+	version pep440.Version
+	wheels  []index.File
+	names   []tags.WheelFilename
+	sdists  int
+	best    int // index into wheels of the chosen wheel, -1 if none
+	tag     tags.Tag
+	status  reason
+	detail  string // for reasonNoWheel / reasonRequiresPython / reasonYanked
+}
+
+// project is what the resolver knows of one project. It is built once,
+// possibly on a fetching goroutine, and read-only afterwards.
+type project struct {
+	name      string
+	notFound  bool
+	rels      []*release // ascending versions
+	anyStable bool
+	allowPre  bool
+	skipped   []string // files that could not be read
+}
+
+// policy is the part of the resolver that judges files: read-only, shared
+// with fetching goroutines.
+type policy struct {
+	tgtName     string
+	machine     string
+	glibc       [2]int
+	python      pep440.Version
+	wheelRank   func(tags.WheelFilename) (int, bool)
+	tagRank     func(tags.Tag) (int, bool)
+	mode        PrereleaseMode
+	explicitPre map[string]bool
+	yankPins    map[string][]pep440.SpecifierSet
+	noBinary    map[string]bool
+}
+
+func (pol *policy) allowYanked(name string, v pep440.Version) bool {
+	for _, s := range pol.yankPins[name] {
+		if s.Contains(v, pep440.PrereleaseAllow) {
+			return true
+		}
+	}
+	return false
+}
+
+func (pol *policy) pythonOK(spec string) (bool, string) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return true, ""
+	}
+	s, err := pep440.ParseSpecifierSet(spec)
+	if err != nil {
+		// An unreadable Requires-Python is ignored, as pip does.
+		return true, ""
+	}
+	return s.Contains(pol.python, pep440.PrereleaseAllow), s.String()
+}
+
+// analyze groups a project's files by version and judges each version.
+func (pol *policy) analyze(name string, files []index.File) *project {
+	p := &project{name: name}
+	byVersion := map[string]*release{}
+	get := func(v pep440.Version) *release {
+		k := v.String()
+		r := byVersion[k]
+		if r == nil {
+			r = &release{version: v, best: -1}
+			byVersion[k] = r
+		}
+		return r
+	}
+	for _, f := range files {
+		if f.IsWheel() {
+			w, err := tags.ParseWheelFilename(f.Filename)
+			if err != nil || w.Name != name {
+				p.skipped = append(p.skipped, f.Filename)
+				continue
+			}
+			r := get(w.Version)
+			r.wheels = append(r.wheels, f)
+			r.names = append(r.names, w)
+			continue
+		}
+		s, err := tags.ParseSdistFilename(f.Filename)
+		if err != nil {
+			p.skipped = append(p.skipped, f.Filename)
+			continue
+		}
+		get(s.Version).sdists++
+	}
+	for _, r := range byVersion {
+		p.rels = append(p.rels, r)
+	}
+	sort.Slice(p.rels, func(i, j int) bool {
+		if c := p.rels[i].version.Compare(p.rels[j].version); c != 0 {
+			return c < 0
+		}
+		return p.rels[i].version.String() < p.rels[j].version.String()
+	})
+	// "1.0" and "1.0.0" are the same version: merge them.
+	merged := p.rels[:0]
+	for _, r := range p.rels {
+		if n := len(merged); n > 0 && merged[n-1].version.Compare(r.version) == 0 {
+			m := merged[n-1]
+			m.wheels = append(m.wheels, r.wheels...)
+			m.names = append(m.names, r.names...)
+			m.sdists += r.sdists
+			continue
+		}
+		merged = append(merged, r)
+	}
+	p.rels = merged
+	for _, r := range p.rels {
+		if !r.version.IsPrerelease() {
+			p.anyStable = true
+		}
+	}
+	switch pol.mode {
+	case PrereleaseAllow:
+		p.allowPre = true
+	case PrereleaseIfNecessary:
+		p.allowPre = !p.anyStable
+	case PrereleaseExplicit:
+		p.allowPre = pol.explicitPre[name]
+	case PrereleaseDisallow:
+	default:
+		p.allowPre = pol.explicitPre[name] || !p.anyStable
+	}
+	for _, r := range p.rels {
+		pol.judge(p, r)
+	}
+	return p
+}
+
+func (pol *policy) judge(p *project, r *release) {
+	if len(r.wheels) == 0 {
+		r.status = reasonSdistOnly
+		return
+	}
+	if pol.noBinary[p.name] || pol.noBinary[":all:"] {
+		r.status = reasonNoBinary
+		return
+	}
+	var compat []int
+	for i, w := range r.names {
+		if _, ok := pol.wheelRank(w); ok {
+			compat = append(compat, i)
+		}
+	}
+	// Requires-Python first: a wheel built for a newer Python is better
+	// explained by its Requires-Python than by its tags.
+	pyOK := func(i int) (bool, string) { return pol.pythonOK(r.wheels[i].RequiresPython) }
+	if len(compat) == 0 {
+		allBad, spec := true, ""
+		for i := range r.wheels {
+			ok, s := pyOK(i)
+			if ok {
+				allBad = false
+				break
+			}
+			spec = s
+		}
+		if allBad {
+			r.status, r.detail = reasonRequiresPython, spec
+			return
+		}
+		r.status, r.detail = reasonNoWheel, pol.wheelDetail(r.names)
+		return
+	}
+	var okPy []int
+	spec := ""
+	for _, i := range compat {
+		if ok, s := pyOK(i); ok {
+			okPy = append(okPy, i)
+		} else {
+			spec = s
+		}
+	}
+	if len(okPy) == 0 {
+		r.status, r.detail = reasonRequiresPython, spec
+		return
+	}
+	var live []int
+	yankReason := ""
+	for _, i := range okPy {
+		if !r.wheels[i].Yanked || pol.allowYanked(p.name, r.version) {
+			live = append(live, i)
+		} else if r.wheels[i].YankedReason != "" {
+			yankReason = r.wheels[i].YankedReason
+		}
+	}
+	best, bestRank := -1, 0
+	cands := live
+	if len(cands) == 0 {
+		cands = okPy // keep a wheel to describe in hints
+	}
+	for _, i := range cands {
+		rank, _ := pol.wheelRank(r.names[i])
+		if best < 0 || rank < bestRank || (rank == bestRank && betterBuild(r.names[i], r.names[best])) {
+			best, bestRank = i, rank
+		}
+	}
+	r.best = best
+	for _, t := range r.names[best].Tags {
+		if rk, ok := pol.tagRank(t); ok && rk == bestRank {
+			r.tag = t
+			break
+		}
+	}
+	if len(live) == 0 {
+		r.status, r.detail = reasonYanked, yankReason
+		return
+	}
+	if r.version.IsPrerelease() && !p.allowPre {
+		r.status = reasonPrerelease
+	}
+}
+
+func betterBuild(a, b tags.WheelFilename) bool {
+	if a.HasBuild != b.HasBuild {
+		return a.HasBuild
+	}
+	if a.BuildNum != b.BuildNum {
+		return a.BuildNum > b.BuildNum
+	}
+	if a.BuildTag != b.BuildTag {
+		return a.BuildTag > b.BuildTag
+	}
+	return a.Filename < b.Filename
+}
+
+// wheelDetail says why none of a version's wheels fits the target, naming
+// what does exist: a glibc above the runtime's, other architectures, other
+// Pythons.
+func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
+	needGlibc := [2]int{}
+	var glibcTag string
+	plats := map[string]bool{}
+	pys := map[string]bool{}
+	machineSeen := false
+	for _, w := range names {
+		for _, t := range w.Tags {
+			if m, ok := tags.ParseManylinux(t.Platform); ok && m.Arch == pol.machine {
+				machineSeen = true
+				if !m.Compatible(pol.glibc[0], pol.glibc[1]) {
+					probe := tags.Tag{Interpreter: t.Interpreter, ABI: t.ABI, Platform: "manylinux2014_" + pol.machine}
+					if _, ok := pol.tagRank(probe); ok {
+						if needGlibc == [2]int{} || m.GlibcMajor < needGlibc[0] || (m.GlibcMajor == needGlibc[0] && m.GlibcMinor < needGlibc[1]) {
+							needGlibc = [2]int{m.GlibcMajor, m.GlibcMinor}
+							glibcTag = t.Platform
+						}
+					}
+				}
+				pys[t.Interpreter+"-"+t.ABI] = true
+				continue
+			}
+			if t.Platform == "any" {
+				machineSeen = true
+				pys[t.Interpreter+"-"+t.ABI] = true
+				continue
+			}
+			plats[platformFamily(t.Platform)] = true
+		}
+	}
+	switch {
+	case needGlibc != [2]int{}:
+		return fmt.Sprintf("its %s wheels need glibc %d.%d (%s), above the target's %d.%d", pol.machine, needGlibc[0], needGlibc[1], glibcTag, pol.glibc[0], pol.glibc[1])
+	case machineSeen:
+		return "its wheels are for other Pythons: " + strings.Join(sortedKeys(pys), ", ")
+	case len(plats) > 0:
+		return "no " + pol.machine + " manylinux wheel; wheels exist for " + strings.Join(sortedKeys(plats), ", ")
+	}
+	return ""
+}
+
+func platformFamily(p string) string {
+	if m, ok := tags.ParseManylinux(p); ok {
+		return "manylinux " + m.Arch
+	}
+	switch {
+	case strings.HasPrefix(p, "musllinux_"):
+		return "musllinux (never loads on Lambda)"
+	case strings.HasPrefix(p, "macosx_"):
+		return "macOS"
+	case strings.HasPrefix(p, "win"):
+		return "Windows"
+	case strings.HasPrefix(p, "linux_"):
+		return p + " (not manylinux)"
+	}
+	return p
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	if len(out) > 8 {
+		out = append(out[:8], "...")
+	}
+	return out
+}
+
+// likely returns the release the resolver will most probably pick when
+// nothing constrains the project: the newest usable one.
+func (p *project) likely() *release {
+	for i := len(p.rels) - 1; i >= 0; i-- {
+		if p.rels[i].status == usable {
+			return p.rels[i]
+		}
+	}
+	return nil
+}

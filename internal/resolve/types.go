@@ -1,0 +1,136 @@
+package resolve
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/pep440"
+	"github.com/lambdapack/lambdapack/internal/pep508"
+	"github.com/lambdapack/lambdapack/internal/tags"
+	"github.com/lambdapack/lambdapack/internal/target"
+)
+
+// PrereleaseMode says when pre-release versions are candidates.
+type PrereleaseMode int
+
+const (
+	// PrereleaseIfNecessaryOrExplicit (the default, uv's): a package's
+	// pre-releases are candidates when a requirement or constraint you give
+	// names a pre-release for it (a>=2.0b1), or when it has no final
+	// release at all.
+	PrereleaseIfNecessaryOrExplicit PrereleaseMode = iota
+	// PrereleaseAllow makes every pre-release a candidate (--pre).
+	PrereleaseAllow
+	// PrereleaseIfNecessary allows them only for packages with no final release.
+	PrereleaseIfNecessary
+	// PrereleaseExplicit allows them only where your requirements name one.
+	PrereleaseExplicit
+	// PrereleaseDisallow never allows them.
+	PrereleaseDisallow
+)
+
+// Options tune a resolution. The zero value is the default policy.
+type Options struct {
+	Prerelease PrereleaseMode
+	// Constraints limit versions of packages without requiring them (-c).
+	Constraints []pep508.Requirement
+	// NoBinary lists packages (canonical names, or ":all:") whose wheels
+	// must not be used; since sdists are never built, they cannot resolve.
+	NoBinary []string
+	// OnlyBinary is accepted for requirements-file compatibility: lambdapack
+	// only ever uses wheels, so it changes nothing.
+	OnlyBinary []string
+	// Preferences are versions to pick when they fit (for example those of
+	// an existing lock), by canonical name.
+	Preferences map[string]pep440.Version
+	// Concurrency bounds parallel index requests (default 16).
+	Concurrency int
+	// NoPrefetch turns off the speculative fetching of likely dependencies.
+	NoPrefetch bool
+}
+
+// Package is one distribution of the solution.
+type Package struct {
+	Name    string // canonical
+	Version pep440.Version
+	// File is the chosen wheel: the one whose best tag ranks highest for
+	// the target.
+	File  index.File
+	Wheel tags.WheelFilename
+	// Tag is the wheel's tag the target ranks best.
+	Tag tags.Tag
+	// Extras are the extras of the package that the solution activates.
+	Extras []string
+	// Dependencies are the canonical names of the packages it depends on
+	// in this solution (its extras' dependencies included), sorted.
+	Dependencies []string
+	// RequiresPython is the Requires-Python of its metadata ("" if none).
+	RequiresPython string
+	// Direct is set for packages named in the requirements.
+	Direct bool
+}
+
+// Skipped says that newer versions of a package were passed over and why.
+type Skipped struct {
+	Name     string
+	Versions []string // newest first
+	Reason   string   // "have no wheel for python3.11/x86_64 (...)"
+}
+
+func (s Skipped) String() string {
+	vs := s.Versions
+	more := ""
+	if len(vs) > 4 {
+		more = fmt.Sprintf(" and %d more", len(vs)-4)
+		vs = vs[:4]
+	}
+	return fmt.Sprintf("%s %s%s: %s", s.Name, strings.Join(vs, ", "), more, s.Reason)
+}
+
+// Stats describe a resolution.
+type Stats struct {
+	Projects  int // project pages read
+	Metadata  int // metadata documents read
+	Decisions int
+	Conflicts int
+	Duration  time.Duration
+}
+
+// Result is a resolution: one version of each package, with its wheel.
+type Result struct {
+	Target   target.Target
+	Packages []Package // sorted by name
+	// Skipped lists, for packages of the solution, newer versions that
+	// could not be used (no wheel for the target, Requires-Python, yanked).
+	Skipped []Skipped
+	// Notes are warnings that did not stop resolution (an extra a version
+	// does not provide, metadata that disagrees with its file name).
+	Notes []string
+	Stats Stats
+}
+
+// NoSolutionError says that the requirements cannot be satisfied on the
+// target, why (PubGrub's derivation, in sentences) and what may help.
+type NoSolutionError struct {
+	Target      target.Target
+	Explanation string
+	Hints       []string
+}
+
+func (e *NoSolutionError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no set of packages satisfies the requirements on %s:\n", e.Target)
+	for _, l := range strings.Split(e.Explanation, "\n") {
+		if l == "" {
+			b.WriteString("\n")
+			continue
+		}
+		b.WriteString("  " + l + "\n")
+	}
+	for _, h := range e.Hints {
+		b.WriteString("hint: " + h + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

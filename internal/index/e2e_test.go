@@ -15,12 +15,16 @@ type countingTransport struct {
 	rt    http.RoundTripper
 	bytes atomic.Int64
 	reqs  atomic.Int32
+	h2    atomic.Int32
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.reqs.Add(1)
 	resp, err := c.rt.RoundTrip(r)
 	if err == nil {
+		if resp.ProtoMajor == 2 {
+			c.h2.Add(1)
+		}
 		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.bytes}
 	}
 	return resp, err
@@ -64,6 +68,9 @@ func TestRealIndexNumpy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("numpy: %d files, %d versions in %v", len(p.Files), len(p.Versions), time.Since(start))
+	if ct.h2.Load() == 0 {
+		t.Fatal("the index was not spoken to over HTTP/2")
+	}
 	if p.Name != "numpy" || len(p.Files) < 500 || len(p.Versions) < 50 {
 		t.Fatalf("numpy page looks wrong: %d files, %d versions", len(p.Files), len(p.Versions))
 	}

@@ -702,3 +702,30 @@ func TestReporterEvents(t *testing.T) {
 		t.Fatalf("events %+v", evs)
 	}
 }
+
+func TestLocalPathsAsURLs(t *testing.T) {
+	dir := t.TempDir()
+	w := testutil.Wheel{Name: "loc", Version: "1"}
+	p := filepath.Join(dir, w.Filename())
+	os.WriteFile(p, w.Bytes(), 0o644)
+	c := fastClient(t, Config{NoIndex: true})
+	for _, u := range []string{p, "file://" + p} {
+		f := File{Filename: w.Filename(), URL: u}
+		md, err := c.Metadata(context.Background(), f)
+		if err != nil || string(md) != w.Metadata() {
+			t.Fatalf("%s: %v", u, err)
+		}
+		rc, err := c.Open(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(b, w.Bytes()) {
+			t.Fatalf("%s: bytes differ", u)
+		}
+	}
+	if _, err := c.Open(context.Background(), File{Filename: "x.whl", URL: "relative/x.whl"}); err == nil {
+		t.Fatal("a relative path was accepted")
+	}
+}

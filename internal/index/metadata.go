@@ -15,7 +15,6 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -41,8 +40,8 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	wrap := func(err error) error {
 		return &Error{Op: "reading the metadata of " + f.Filename, Index: f.Index, URL: Redact(f.URL), Err: err}
 	}
-	if u, err := url.Parse(f.URL); err == nil && u.Scheme == "file" {
-		b, err := localWheelMetadata(u.Path, f.Filename)
+	if path, ok := localPath(f.URL); ok {
+		b, err := localWheelMetadata(path, f.Filename)
 		if err != nil {
 			return nil, wrap(err)
 		}

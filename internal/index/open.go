@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -20,12 +21,8 @@ func (c *Client) Open(ctx context.Context, f File) (io.ReadCloser, error) {
 	wrap := func(err error) error {
 		return &Error{Op: "downloading " + f.Filename, Index: f.Index, URL: Redact(f.URL), Err: err}
 	}
-	u, err := url.Parse(f.URL)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	if u.Scheme == "file" {
-		fh, err := os.Open(u.Path)
+	if path, ok := localPath(f.URL); ok {
+		fh, err := os.Open(path)
 		if err != nil {
 			return nil, wrap(err)
 		}
@@ -33,6 +30,9 @@ func (c *Client) Open(ctx context.Context, f File) (io.ReadCloser, error) {
 	}
 	if c.offline {
 		return nil, wrap(fmt.Errorf("%w (run once without --offline to fill the cache)", ErrOffline))
+	}
+	if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, wrap(fmt.Errorf("cannot download %q: want an http(s) or file URL, or an absolute path", Redact(f.URL)))
 	}
 	d := &download{c: c, ctx: ctx, url: f.URL, total: -1}
 	if err := d.start(0); err != nil {
@@ -159,4 +159,17 @@ func (d *download) Close() error {
 	d.finish()
 	d.body = nil
 	return nil
+}
+
+// localPath returns the filesystem path of a file:// URL or of an absolute
+// path given in place of a URL.
+func localPath(u string) (string, bool) {
+	if filepath.IsAbs(u) {
+		return u, true
+	}
+	pu, err := url.Parse(u)
+	if err == nil && pu.Scheme == "file" {
+		return filepath.FromSlash(pu.Path), true
+	}
+	return "", false
 }

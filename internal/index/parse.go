@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -57,8 +56,7 @@ type jsonPage struct {
 // parseJSONPage parses a PEP 691 project page; base is the page's URL.
 func parseJSONPage(body []byte, base *url.URL) ([]File, []string, error) {
 	var p jsonPage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, nil, fmt.Errorf("%w: JSON: %v", ErrMalformed, err)
 	}
 	if p.Meta == nil || p.Files == nil {

@@ -11,7 +11,8 @@ import (
 type File struct {
 	Filename string
 	// URL is absolute, without userinfo (credentials are applied by host).
-	// Local find-links files have file:// URLs.
+	// Local find-links files have file:// URLs; Open and Metadata also
+	// take an absolute path here.
 	URL            string
 	Hashes         map[string]string // algorithm -> lower-case hex
 	RequiresPython string

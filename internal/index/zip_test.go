@@ -91,3 +91,16 @@ func TestRangeZip64(t *testing.T) {
 		t.Fatalf("%d requests, %d of %d bytes", reqs.Load(), sent.Load(), len(data))
 	}
 }
+
+func bigJSONPage(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"meta":{"api-version":"1.1"},"name":"big","files":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"filename":"big-1.%d.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl","url":"https://files.test/packages/9e/3e/3757f304c704f2f0294a6b8340fcf2be244038be07da4cccf390fa678a9f/big-1.%d.0-cp312-cp312-manylinux_2_17_x86_64.whl","hashes":{"sha256":"2312b2aa89e1f43ecea6da6ea9a810d06aae08321609d8dc0d0eda6d946a541b"},"requires-python":">=3.10","size":16043185,"upload-time":"2024-11-02T17:38:51.070224Z","yanked":false,"core-metadata":{"sha256":"2312b2aa89e1f43ecea6da6ea9a810d06aae08321609d8dc0d0eda6d946a541b"}}`, i, i)
+	}
+	b.WriteString(`],"versions":["1.0"]}`)
+	return b.Bytes()
+}

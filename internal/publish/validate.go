@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/lambdapack/lambdapack/internal/target"
 )
 
 // Lambda's limits on PublishLayerVersion and on direct uploads.
@@ -17,20 +19,7 @@ const (
 	maxLayerNameChars = 140
 )
 
-// pythonRuntimes is a stand-in for internal/target's runtime table until that
-// package lands; validateRuntime switches to target.LookupRuntime then.
-var pythonRuntimes = []string{"python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"}
-
-func lookupRuntime(name string) error {
-	for _, r := range pythonRuntimes {
-		if r == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown Lambda Python runtime %q (known: %s)", name, strings.Join(pythonRuntimes, ", "))
-}
-
-// NormalizeRuntimes checks each runtime against lambdapack's runtime table and
+// NormalizeRuntimes checks each runtime against internal/target's runtime table and
 // returns them deduplicated and sorted.
 func NormalizeRuntimes(rs []string) ([]string, error) {
 	var out []string
@@ -40,10 +29,11 @@ func NormalizeRuntimes(rs []string) ([]string, error) {
 			if part == "" {
 				continue
 			}
-			if err := lookupRuntime(part); err != nil {
+			rt, err := target.LookupRuntime(part)
+			if err != nil {
 				return nil, err
 			}
-			out = append(out, part)
+			out = append(out, rt.Name)
 		}
 	}
 	out = union(out)
@@ -53,16 +43,11 @@ func NormalizeRuntimes(rs []string) ([]string, error) {
 	return out, nil
 }
 
-// ParseArch returns Lambda's name for an architecture: x86_64 or arm64
-// (amd64 and aarch64 are accepted as aliases).
+// ParseArch returns Lambda's name for an architecture, x86_64 or arm64,
+// accepting target.ParseArch's aliases (amd64, aarch64...).
 func ParseArch(s string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "x86_64", "amd64", "x86-64", "x64":
-		return "x86_64", nil
-	case "arm64", "aarch64":
-		return "arm64", nil
-	}
-	return "", fmt.Errorf("unknown architecture %q: use x86_64 or arm64", s)
+	a, err := target.ParseArch(s)
+	return string(a), err
 }
 
 // NormalizeArchitectures parses each architecture (comma-separated values

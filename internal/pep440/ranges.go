@@ -374,7 +374,7 @@ func (s SpecifierSet) arbitraryUnsatisfiable() bool {
 		if s.comp[i].op == opArbitrary {
 			continue
 		}
-		if !cand.ok || !s.comp[i].match(candidate{v: cand.v, ok: true}) {
+		if !cand.ok || !s.comp[i].match(&candidate{v: cand.v, ok: true}) {
 			return true
 		}
 	}

@@ -108,7 +108,7 @@ func (s Specifier) Contains(v Version, pre Prerelease) bool {
 	if pre == PrereleaseDeny && v.IsPrerelease() {
 		return false
 	}
-	return c.match(candidate{v: v, ok: true})
+	return c.match(&candidate{v: v, ok: true})
 }
 
 // ContainsString is Contains for a version given as text; "===" compares the
@@ -123,7 +123,7 @@ func (s Specifier) ContainsString(text string, pre Prerelease) bool {
 	if pre == PrereleaseDeny && cand.ok && cand.v.IsPrerelease() {
 		return false
 	}
-	return c.match(cand)
+	return c.match(&cand)
 }
 
 func invalidSpec(s, why string) error {
@@ -294,48 +294,46 @@ func (c candidate) str() string {
 
 // match applies the operator, ignoring pre-release policy. It does not
 // allocate except for "===" against a parsed Version (which prints it).
-func (c *compiled) match(cand candidate) bool {
+func (c *compiled) match(cand *candidate) bool {
 	if c.op == opArbitrary {
 		return equalLower(cand.str(), c.raw)
 	}
 	if !cand.ok {
 		return false
 	}
-	v := cand.v
+	v := &cand.v
 	switch c.op {
 	case opGreaterEqual:
-		return v.Compare(c.v) >= 0
+		return compareVersions(v, &c.v) >= 0
 	case opLessEqual:
-		return v.comparePublic(c.v) <= 0
+		return comparePublic(v, &c.v) <= 0
 	case opEqual:
 		if c.hasLocal {
-			return v.Compare(c.v) == 0
+			return compareVersions(v, &c.v) == 0
 		}
-		return v.comparePublic(c.v) == 0
+		return comparePublic(v, &c.v) == 0
 	case opNotEqual:
 		if c.hasLocal {
-			return v.Compare(c.v) != 0
+			return compareVersions(v, &c.v) != 0
 		}
-		return v.comparePublic(c.v) != 0
+		return comparePublic(v, &c.v) != 0
 	case opLess:
-		return v.Compare(c.hi) < 0
+		return compareVersions(v, &c.hi) < 0
 	case opGreater:
 		if !c.gtFamily {
-			return v.Compare(c.hi) >= 0
+			return compareVersions(v, &c.hi) >= 0
 		}
-		if v.Compare(c.v) <= 0 {
+		if compareVersions(v, &c.v) <= 0 {
 			return false
 		}
 		// Above V: excluded when in V's post family (V+local, V.postN...).
 		return !(v.epoch == c.v.epoch && sameTrimmedRelease(v.release, c.v.release) &&
 			v.preKind == c.v.preKind && (v.preKind == preNone || v.pre == c.v.pre) &&
 			(v.flags&flagDev == 0 || v.flags&flagPost != 0))
-	case opCompatible:
-		return v.Compare(c.v) >= 0 && v.Compare(c.hi) < 0
-	case opEqualWild:
-		return v.Compare(c.v) >= 0 && v.Compare(c.hi) < 0
+	case opCompatible, opEqualWild:
+		return compareVersions(v, &c.v) >= 0 && compareVersions(v, &c.hi) < 0
 	case opNotEqualWild:
-		return !(v.Compare(c.v) >= 0 && v.Compare(c.hi) < 0)
+		return compareVersions(v, &c.v) < 0 || compareVersions(v, &c.hi) >= 0
 	}
 	return false
 }
@@ -582,9 +580,9 @@ func (s SpecifierSet) contains(c candidate, pre Prerelease) bool {
 	return s.matchAll(c)
 }
 
-func (s SpecifierSet) matchAll(c candidate) bool {
+func (s *SpecifierSet) matchAll(c candidate) bool {
 	for i := range s.comp {
-		if !s.comp[i].match(c) {
+		if !s.comp[i].match(&c) {
 			return false
 		}
 	}

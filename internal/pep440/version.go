@@ -475,28 +475,39 @@ func (v Version) Less(w Version) bool { return v.Compare(w) < 0 }
 
 // Compare returns -1, 0 or +1 as v sorts before, equal to or after w in PEP
 // 440 order. It does not allocate.
-func (v Version) Compare(w Version) int {
+func (v Version) Compare(w Version) int { return compareVersions(&v, &w) }
+
+func compareVersions(v, w *Version) int {
 	if v.epoch != w.epoch {
 		return cmpInt(v.epoch, w.epoch)
 	}
 	if c := compareRelease(v.release, w.release); c != 0 {
 		return c
 	}
-	if c := v.compareSuffix(w); c != 0 {
-		return c
+	// Fast path: two final releases (no pre, post or dev) tie on the suffix.
+	if v.preKind|w.preKind != 0 || v.flags|w.flags != 0 {
+		if c := compareSuffix(v, w); c != 0 {
+			return c
+		}
+	}
+	if len(v.local)|len(w.local) == 0 {
+		return 0
 	}
 	return compareLocal(v.local, w.local)
 }
 
 // comparePublic is Compare ignoring local labels.
-func (v Version) comparePublic(w Version) int {
+func comparePublic(v, w *Version) int {
 	if v.epoch != w.epoch {
 		return cmpInt(v.epoch, w.epoch)
 	}
 	if c := compareRelease(v.release, w.release); c != 0 {
 		return c
 	}
-	return v.compareSuffix(w)
+	if v.preKind|w.preKind != 0 || v.flags|w.flags != 0 {
+		return compareSuffix(v, w)
+	}
+	return 0
 }
 
 func cmpInt(a, b int) int {
@@ -510,6 +521,14 @@ func cmpInt(a, b int) int {
 }
 
 func compareRelease(a, b []int) int {
+	if len(a) == len(b) {
+		for i, x := range a {
+			if y := b[i]; x != y {
+				return cmpInt(x, y)
+			}
+		}
+		return 0
+	}
 	n := len(a)
 	if len(b) > n {
 		n = len(b)
@@ -541,7 +560,7 @@ func (v Version) preRank() int8 {
 	return v.preKind
 }
 
-func (v Version) compareSuffix(w Version) int {
+func compareSuffix(v, w *Version) int {
 	pv, pw := v.preRank(), w.preRank()
 	if pv != pw {
 		if pv < pw {

@@ -274,7 +274,15 @@ func build(h headers) (*Metadata, []*FieldError) {
 	}
 	dyn, dynErrs, dynWarns := checkDynamic(values("dynamic", false))
 	m.Dynamic = dyn
-	errs = append(errs, dynErrs...)
+	if olderThan(m.MetadataVersion, "2.2") {
+		// Before 2.2 Dynamic means nothing (a warning below says so), so
+		// its rules do not apply either.
+		for _, e := range dynErrs {
+			dynWarns = append(dynWarns, e.Msg)
+		}
+	} else {
+		errs = append(errs, dynErrs...)
+	}
 	for _, w := range dynWarns {
 		warn("dynamic", "%s", w)
 	}

@@ -28,6 +28,7 @@ type Client struct {
 	backoff     time.Duration
 	concurrency int
 	heuristic   time.Duration
+	timeout     time.Duration
 	auth        *authStore
 	reporter    Reporter
 
@@ -113,6 +114,18 @@ func WithRetries(attempts int, backoff time.Duration) Option {
 	}
 }
 
+// WithTimeout bounds one attempt at a page or metadata request, body
+// included (default 2 minutes); a timed-out attempt is retried.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("WithTimeout: %v is not a positive duration", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
 // WithHeuristicMaxAge sets how long a page whose response has no
 // Cache-Control header counts as fresh (default 10 minutes, like the
 // max-age common indexes send); 0 always revalidates such pages.
@@ -130,6 +143,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		backoff:     250 * time.Millisecond,
 		concurrency: 16,
 		heuristic:   10 * time.Minute,
+		timeout:     2 * time.Minute,
 		projects:    map[string]*projectCall{},
 		warned:      map[string]bool{},
 	}

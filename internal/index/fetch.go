@@ -132,6 +132,9 @@ func (c *Client) fetchAll(ctx context.Context, rawURL string, hdr http.Header) (
 }
 
 func (c *Client) fetchOnce(ctx context.Context, rawURL string, hdr http.Header) (*response, error) {
+	// Bound one attempt, so a stalled body becomes a retry, not a hang.
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	req, err := c.newRequest(ctx, rawURL, hdr)
 	if err != nil {
 		return nil, err

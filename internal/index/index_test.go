@@ -729,3 +729,31 @@ func TestLocalPathsAsURLs(t *testing.T) {
 		t.Fatal("a relative path was accepted")
 	}
 }
+
+func TestStalledResponseIsRetried(t *testing.T) {
+	var n atomic.Int32
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "slow", Version: "1"})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			rw.Header().Set("Content-Length", "100")
+			rw.WriteHeader(200)
+			rw.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		ix.Server.Config.Handler.ServeHTTP(rw, r)
+	}))
+	defer srv.Close()
+	c := fastClient(t, Config{IndexURL: srv.URL + "/simple/"}, WithTimeout(200*time.Millisecond))
+	start := time.Now()
+	if _, err := c.Project(context.Background(), "slow"); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 2 || time.Since(start) > 3*time.Second {
+		t.Fatalf("%d requests in %v", n.Load(), time.Since(start))
+	}
+}

@@ -12,8 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/cache"
@@ -206,12 +209,14 @@ func BenchmarkArchive(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			b.SetBytes(unzipped)
 			var res *archive.Result
+			peak := heapPeak()
 			for b.Loop() {
 				res, err = archive.Write(context.Background(), filepath.Join(dir, "out.zip"), entries, archive.Options{Recompress: mode.recompress})
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(peak())/(1<<20), "peakHeapMiB")
 			b.ReportMetric(float64(res.Size)/(1<<20), "zipMiB")
 		})
 	}
@@ -234,4 +239,38 @@ func BenchmarkArchive(b *testing.B) {
 			p.Close()
 		}
 	})
+}
+
+// heapPeak samples the heap in use (above what it is now) until the
+// returned function is called, which reports the peak.
+func heapPeak() func() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > base && ms.HeapInuse-base > peak.Load() {
+					peak.Store(ms.HeapInuse - base)
+				}
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -151,7 +150,19 @@ type Plan struct {
 	closers   []io.Closer
 }
 
-// Close closes the wheel files the plan reads from.
+// Pure reports whether every installed distribution is pure Python (so the
+// artifact fits both architectures).
+func (p *Plan) Pure() bool {
+	for _, d := range p.Dists {
+		if !d.Pure {
+			return false
+		}
+	}
+	return len(p.Dists) > 0
+}
+
+// Close closes the wheel files the plan reads from. Write the archive
+// before closing: its entries read the wheels.
 func (p *Plan) Close() error {
 	var errs []error
 	for _, c := range p.closers {
@@ -232,11 +243,9 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	if len(opts.Strip) > 0 {
-		for _, g := range opts.Strip {
-			if _, err := path.Match(g, ""); err != nil {
-				p.Close()
-				return nil, fmt.Errorf("strip glob %q: %w", g, err)
-			}
+		if err := archive.CheckGlobs(opts.Strip); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("planning an install: strip %w", err)
 		}
 		p.Filter(func(e *Entry) bool { return !StripGlobs(opts.Strip, p.Layout.Root, e.Path) })
 	} else {
@@ -245,31 +254,12 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 	return p, nil
 }
 
-// StripGlobs reports whether an artifact path matches one of globs: a glob
-// without "/" matches any single segment (a file or folder name, e.g.
-// "*.pyi", "tests", "__pycache__"); one with "/" matches the path below root
-// or a leading part of it (e.g. "numpy/*/tests").
+// StripGlobs reports whether an artifact path matches one of globs,
+// matched below root with archive.MatchGlobs: a glob without "/" matches
+// any single segment (e.g. "*.pyi", "tests", "__pycache__"); one with "/"
+// matches the path below root or a leading part of it (e.g. "numpy/*/tests").
 func StripGlobs(globs []string, root, p string) bool {
-	rel := strings.TrimPrefix(p, root)
-	segs := strings.Split(rel, "/")
-	for _, g := range globs {
-		g = strings.Trim(g, "/")
-		if !strings.Contains(g, "/") {
-			for _, s := range segs {
-				if ok, _ := path.Match(g, s); ok {
-					return true
-				}
-			}
-			continue
-		}
-		n := strings.Count(g, "/") + 1
-		for k := n; k <= len(segs); k++ {
-			if ok, _ := path.Match(g, strings.Join(segs[:k], "/")); ok {
-				return true
-			}
-		}
-	}
-	return false
+	return archive.MatchGlobs(globs, strings.TrimPrefix(p, root))
 }
 
 type wheelResult struct {

@@ -518,3 +518,15 @@ func TestInstalledLayerRunsWithPython(t *testing.T) {
 		t.Errorf("importlib.metadata: %q", got)
 	}
 }
+
+func TestPure(t *testing.T) {
+	dir := t.TempDir()
+	pure := spec{name: "pure", version: "1.0", pure: true, members: []member{file("pure.py", "")}}.write(t, dir)
+	native := spec{name: "native", version: "1.0", filename: "native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", members: []member{file("native.py", "")}}.write(t, dir)
+	if p := build(t, []Wheel{pure}, Options{Layout: LayerLayout()}); !p.Pure() || !p.Dists[0].Pure {
+		t.Error("a pure wheel's plan is not pure")
+	}
+	if p := build(t, []Wheel{pure, native}, Options{Layout: LayerLayout()}); p.Pure() {
+		t.Error("a plan with a native wheel is pure")
+	}
+}

@@ -129,7 +129,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"Metadata-Version: two\nName: x\nVersion: 1\n", []string{"metadata-version"}, "not a valid metadata version"},
 		{"Metadata-Version: 2.1\nName: x\nVersion: 1\nRequires-Dist: foo (>=1.0\n", []string{"requires-dist"}, "Expected matching RIGHT_PARENTHESIS"},
 		{"Metadata-Version: 2.1\nName: x y\nVersion: 1\n", []string{"name"}, "'x y' is invalid for 'name'"},
-		{"Metadata-Version: 2.1\nName: x\nVersion: 1\nDynamic: Version\n", []string{"dynamic"}, "'version' is not allowed"},
+		{"Metadata-Version: 2.2\nName: x\nVersion: 1\nDynamic: Version\n", []string{"dynamic"}, "'version' is not allowed"},
 		{"Metadata-Version: 2.1\nName: \xff\nVersion: 1\n", []string{"name"}, "not valid UTF-8"},
 		{"Metadata-Version: 2.1\nName: x\nName: x\nVersion: 1\nVersion: 1\n", []string{"name", "version"}, "appears 2 times"},
 	} {
@@ -191,5 +191,17 @@ func TestDependenciesStatic(t *testing.T) {
 		if m.DependenciesStatic() != want {
 			t.Errorf("DependenciesStatic(%q) = %v, want %v", text, !want, want)
 		}
+	}
+}
+
+// Before Metadata-Version 2.2 Dynamic means nothing: even Name listed there
+// is only a warning.
+func TestDynamicBefore22(t *testing.T) {
+	m, err := Parse([]byte("Metadata-Version: 2.1\nName: x\nVersion: 1\nDynamic: Name\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Warnings) != 2 {
+		t.Errorf("warnings %q, want the field's age and the disallowed entry", m.Warnings)
 	}
 }

@@ -16,6 +16,8 @@ type describer interface {
 	// listedSummary says which versions of p exist, for "there is no
 	// other version" explanations.
 	listedSummary(p pkgID) string
+	// versionString names version index i of p.
+	versionString(p pkgID, i int) string
 }
 
 // explain turns the derivation tree under the terminal incompatibility into
@@ -169,6 +171,11 @@ func (r *reporter) termText(t term) string {
 // usedText renders "a>=1.0 cannot be used" with "all versions of a" for a
 // full set.
 func (r *reporter) subject(t term) string {
+	if t.pkg != rootPkg {
+		if l := t.set.and(r.listed(t.pkg)); l.count() == 1 {
+			return r.d.pkgName(t.pkg) + "==" + r.d.versionString(t.pkg, l.highest())
+		}
+	}
 	if s := r.d.setString(t.pkg, t.set); s != "" {
 		return r.d.pkgName(t.pkg) + s
 	}

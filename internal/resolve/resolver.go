@@ -515,6 +515,11 @@ func (r *resolver) setString(id pkgID, set bitset) string {
 	return strings.Join(runs, " | ")
 }
 
+// versionString implements describer.
+func (r *resolver) versionString(id pkgID, i int) string {
+	return r.nodes[id].proj.rels[i].version.String()
+}
+
 // listedSummary implements describer.
 func (r *resolver) listedSummary(id pkgID) string {
 	rels := r.nodes[id].proj.rels

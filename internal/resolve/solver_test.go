@@ -145,6 +145,8 @@ func (t *toy) setString(p pkgID, set bitset) string {
 	return " {" + strings.Join(in, ",") + "}"
 }
 
+func (t *toy) versionString(p pkgID, i int) string { return t.vers[t.names[p]][i] }
+
 func (t *toy) listedSummary(p pkgID) string {
 	return "only " + t.names[p] + " {" + strings.Join(t.vers[t.names[p]], ",") + "} exist"
 }

@@ -40,9 +40,9 @@ var packseListed = map[string]string{
 	// lambdapack installs wheels only: it never builds an sdist and does not
 	// read sdist metadata, so a version without a usable wheel is not a
 	// candidate (the rule). uv builds or reads these sdists.
-	"no-wheels":                          "sdist only: uv builds it; lambdapack installs wheels only",
-	"no-wheels-with-matching-platform":   "only a macOS wheel and an sdist: uv builds the sdist; lambdapack installs wheels only",
-	"no-binary":                          "--no-binary asks for the sdist: uv builds it; lambdapack installs wheels only",
+	"no-wheels":                        "sdist only: uv builds it; lambdapack installs wheels only",
+	"no-wheels-with-matching-platform": "only a macOS wheel and an sdist: uv builds the sdist; lambdapack installs wheels only",
+	"no-binary":                        "--no-binary asks for the sdist: uv builds it; lambdapack installs wheels only",
 	"incompatible-python-compatible-override-available-no-wheels":   "sdist only: uv builds it with another interpreter; lambdapack installs wheels only",
 	"incompatible-python-compatible-override-unavailable-no-wheels": "sdist only: uv reads its static metadata; lambdapack installs wheels only",
 	"incompatible-python-compatible-override-no-compatible-wheels":  "only a foo-none-any wheel and an sdist: uv uses the sdist's metadata; lambdapack installs wheels only",

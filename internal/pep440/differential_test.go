@@ -166,6 +166,8 @@ func TestDifferentialPackaging(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		in.Versions = append(in.Versions, genVersion(r))
 	}
+	in.Versions = append(in.Versions, "\u202f1.0\t\u2029\n ", "\u0661.0", "1.0+\u0130", "1.0+\u0131", "1.0a.", "1.0-",
+		"1!", "v", "1.0_a", "1.0.0.0.0a-1", "1.2+01.007", "00!1.2", "1.0-dev-", "1.0a.post1", "1.0.post.dev", "1.0+0a.00a")
 	var valid []string
 	for _, s := range in.Versions {
 		if _, err := Parse(s); err == nil {
@@ -175,11 +177,18 @@ func TestDifferentialPackaging(t *testing.T) {
 	for i := 0; i < 20000 && len(valid) > 0; i++ {
 		in.Pairs = append(in.Pairs, [2]string{valid[r.IntN(len(valid))], valid[r.IntN(len(valid))]})
 	}
-	for i := 0; i < 1500; i++ {
+	for i := 0; i < 1000; i++ {
 		in.Sets = append(in.Sets, genSet(r))
 	}
+	// Hand-picked edges of the specifier grammar.
+	in.Sets = append(in.Sets, "===", "=== foo", "===foo)", "===foo;", "=== foo bar", "== 1.0", "==1.0.*.*",
+		"==v1.*", "==V1.*", "==1.*+local", "!= 1.0.* ", "<=v1.0", "~=V1.0", "~= 1.0", " ==1.0 ", "==1.0+",
+		"==1.0+a..b", "==1!1.*", "==1!.*", "==.*", "==1.", "~=1.0.*", ">=1.0a1.dev1", ">1.0-1", "<1.0_post1",
+		"==1.0.post-1", "==1.0-1.dev1", "==1.0a1-1", "==1.0c.rev.dev", "=1.0", "==\t1.0\u00a0", "\u22651.0",
+		"==\u0661.0", "==1.0+\u0131", ",,>=1,,", "<0", "<0.dev0", ">=1.0,<1.0.post0", "~=1.0a1,<1.0.post0",
+		">1.0,<=1.0.post1", "!=0.dev0,<0.dev1", "===1.01,==1.1", "===FOOBAR,===foobar")
 	seen := map[string]bool{}
-	for len(in.Candidates) < 60 {
+	for len(in.Candidates) < 45 {
 		s := strings.TrimSpace(genVersion(r))
 		if _, err := Parse(s); err == nil && !seen[s] {
 			seen[s] = true

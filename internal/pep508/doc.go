@@ -12,4 +12,11 @@
 // escaped lone surrogates in marker strings are rejected.
 //
 // Positions in errors count characters (Unicode code points), as Python does.
+//
+// Beyond Evaluate, which answers false where packaging raises,
+// EvaluateErr reports those cases (UndefinedComparisonError,
+// UndefinedEnvironmentNameError) and EvaluateLockFile evaluates in PEP 751's
+// lock-file context, where "extras" and "dependency_groups" are sets.
+// testdata/differential.json holds the parser and evaluator to packaging's
+// answers on some 10,000 strings (see differential_test.go).
 package pep508

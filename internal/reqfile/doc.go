@@ -8,4 +8,10 @@
 // from and its --hash values), the constraints, and the options (index
 // settings to pass to index.DiscoverConfig, --only-binary / --no-binary,
 // --pre, hash-checking mode). Every error names file:line.
+//
+// Paths in a file (-r, -c, local wheels, file: URLs) are relative to that
+// file's folder; -f/--find-links paths too when they exist there (pip's
+// rule). On standard input and in arguments they are relative to the
+// working directory. Editable (-e) lines are rejected: an editable install
+// cannot go into a Lambda artifact.
 package reqfile

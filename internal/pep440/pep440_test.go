@@ -1,6 +1,7 @@
 package pep440
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 )
@@ -205,5 +206,30 @@ func BenchmarkSpecifierSetContains(b *testing.B) {
 		if set.Contains(vs[i%len(vs)], PrereleaseDefault) {
 			sink++
 		}
+	}
+}
+
+func TestTextMarshalling(t *testing.T) {
+	type doc struct {
+		V Version      `json:"v"`
+		S SpecifierSet `json:"s"`
+	}
+	in := doc{V: MustParse("1.0RC1"), S: MustParseSpecifierSet(">=1.0, <2")}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"v":"1.0rc1","s":"<2,>=1.0"}` {
+		t.Fatalf("marshalled %s", b)
+	}
+	var out doc
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.V.Equal(in.V) || !out.S.Equal(in.S) {
+		t.Fatalf("round trip: %+v", out)
+	}
+	if err := json.Unmarshal([]byte(`{"v":"nope"}`), &out); err == nil {
+		t.Fatal("bad version unmarshalled")
 	}
 }

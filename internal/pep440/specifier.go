@@ -65,9 +65,12 @@ const (
 // compiled is a Specifier with its versions parsed and bounds precomputed, so
 // matching neither parses nor allocates.
 type compiled struct {
-	v        Version // the specifier's version (wildcards: lower bound X.dev0)
-	hi       Version // exclusive upper bound for ~= and wildcards; bound for < ; lower bound for > in some cases
-	raw      string  // === operand
+	v Version // the specifier's version; for wildcards the lower bound X.dev0
+	// hi is a second precomputed bound: the exclusive upper bound of ~= and
+	// wildcards, the exclusive bound of < (V or V.dev0), and the inclusive
+	// lower bound of > when V is a dev or post release.
+	hi       Version
+	raw      string // === operand
 	op       opKind
 	hasLocal bool // == / != with a local label: exact match
 	gtFamily bool // > V with V final or pre-release: exclude V's post family
@@ -99,7 +102,8 @@ func (s Specifier) Prereleases() bool {
 
 // Contains reports whether v satisfies the specifier. pre decides about
 // pre-releases: only PrereleaseDeny rejects a matching pre-release (a single
-// candidate is never held back for a final release to appear).
+// candidate is never held back for a final release to appear). It compiles
+// the clause on every call; for repeated checks use a SpecifierSet.
 func (s Specifier) Contains(v Version, pre Prerelease) bool {
 	_, c, err := compileSpecifier(s.String())
 	if err != nil {
@@ -695,4 +699,18 @@ func equalLower(a, b string) bool {
 		return strings.EqualFold(a, b)
 	}
 	return strings.ToLower(a) == strings.ToLower(b)
+}
+
+// MarshalText implements encoding.TextMarshaler (the canonical String form;
+// a pre-release override is not kept).
+func (s SpecifierSet) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SpecifierSet) UnmarshalText(b []byte) error {
+	p, err := ParseSpecifierSet(string(b))
+	if err != nil {
+		return err
+	}
+	*s = p
+	return nil
 }

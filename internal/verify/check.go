@@ -499,7 +499,7 @@ func (c *checker) checkBinary(e Entry, b *binaryFile) {
 	if info.Machine != want {
 		c.add(Error, RuleArch, e.Path,
 			fmt.Sprintf("is an ELF binary for %s; %s loads only %s code", machineName(info.Machine), c.t, c.machine),
-			fmt.Sprintf("build for the target's architecture: install the package's manylinux %s wheel (lambdapack ... --arch %s), or deploy the function on %s", c.machine, c.t.Arch, archFor(info.Machine)))
+			fmt.Sprintf("build for the target's architecture: install the package's manylinux %s wheel (lambdapack layer/function --arch %s choose it), or deploy the function on %s", c.machine, c.t.Arch, archFor(info.Machine)))
 		return
 	}
 	if !info.Dynamic {

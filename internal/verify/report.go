@@ -67,8 +67,10 @@ type PackageSize struct {
 
 // Report is the outcome of Check.
 type Report struct {
-	Source string `json:"source"`
-	Target string `json:"target"`
+	// Findings are sorted: errors, warnings, info; then by file.
+	Findings []Finding `json:"findings"`
+	Source   string    `json:"source"`
+	Target   string    `json:"target"`
 	// Kind is the artifact's kind, given or inferred (KindInferred).
 	Kind         Kind   `json:"kind"`
 	KindInferred bool   `json:"kind_inferred"`
@@ -86,7 +88,6 @@ type Report struct {
 	BotoBundled bool  `json:"boto3_bundled"`
 	// Packages are the largest distributions, largest first.
 	Packages []PackageSize `json:"largest_packages"`
-	Findings []Finding     `json:"findings"`
 	Errors   int           `json:"errors"`
 	Warnings int           `json:"warnings"`
 	Infos    int           `json:"infos"`

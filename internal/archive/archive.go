@@ -94,6 +94,10 @@ type Options struct {
 	// Root is the folder whose children are counted in Result.TopLevel
 	// ("python/" for a layer, "" for a function zip).
 	Root string
+	// Comment is the zip's archive comment (lambdapack records what the
+	// artifact was built for there; see publish.ZipComment). At most 65535
+	// bytes.
+	Comment string
 	// TempDir holds spill files; "" means the destination's folder.
 	TempDir string
 	// Sync flushes the zip to stable storage before the rename. Without
@@ -336,6 +340,11 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	})
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)
+	}
+	if opts.Comment != "" {
+		if err := zw.SetComment(opts.Comment); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", dest, err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)

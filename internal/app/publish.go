@@ -45,6 +45,9 @@ func PrintLayerResult(w io.Writer, r *publish.LayerResult, jsonOut bool) error {
 		}
 		fmt.Fprintf(&b, "  %s s3://%s/%s\n", how, r.S3.Bucket, r.S3.Key)
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

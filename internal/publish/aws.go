@@ -144,7 +144,7 @@ func (c *clients) callError(ctx context.Context, action, resource string, err er
 		code == "UnrecognizedClientException" || code == "ExpiredToken" || code == "ExpiredTokenException":
 		return wrap("%s %s: AWS rejected the credentials: check AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or refresh them (aws sso login)",
 			action, resource)
-	case code == "AccessDenied" || code == "AccessDeniedException" || code == "Forbidden" || status == http.StatusForbidden:
+	case isDeniedCode(code, status):
 		principal := principalFrom(err.Error())
 		if principal == "" {
 			principal = c.callerARN(ctx)
@@ -157,6 +157,25 @@ func (c *clients) callError(ctx context.Context, action, resource string, err er
 			action, resource, who, action, policyResource(c.cfg, action, resource, accountOf(principal)))
 	}
 	return wrap("%s %s failed", action, resource)
+}
+
+func isDeniedCode(code string, status int) bool {
+	return code == "AccessDenied" || code == "AccessDeniedException" || code == "Forbidden" || status == http.StatusForbidden
+}
+
+// isDenied reports whether err is AWS refusing the call for lack of
+// permission.
+func isDenied(err error) bool {
+	code, status := "", 0
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return isDeniedCode(code, status)
 }
 
 // awsError shows a short message and keeps the SDK's error in the chain.

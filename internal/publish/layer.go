@@ -75,6 +75,7 @@ type LayerResult struct {
 	Architectures   []string    `json:"compatible_architectures"`
 	S3              *S3Location `json:"s3,omitempty"`
 	Region          string      `json:"region"`
+	Warnings        []string    `json:"warnings,omitempty"`
 }
 
 // artifact is a zip on disk and its digest.
@@ -210,7 +211,16 @@ func Layer(ctx context.Context, o LayerOptions) (*LayerResult, error) {
 	// Idempotence: compare with the latest version.
 	latest, err := c.latestLayerVersion(ctx, o.Name)
 	if err != nil {
-		return nil, err
+		if !isDenied(err) {
+			return nil, err
+		}
+		// A policy that allows publishing but not reading (seed 001's
+		// s3:PutObject + lambda:PublishLayerVersion) still publishes, just
+		// without the duplicate check.
+		w := fmt.Sprintf("cannot read the layer's versions, so a duplicate may be published: %v", err)
+		res.Warnings = append(res.Warnings, w)
+		logf(o.Log, "warning: %s", w)
+		latest = nil
 	}
 	if latest != nil && sameLayer(latest, art.code, runtimes, archs, o.Description, o.License) {
 		res.LayerARN = aws.ToString(latest.LayerArn)

@@ -8,6 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -469,4 +472,49 @@ func readFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestLayerPublishesWhenReadingIsDenied: seed 001's policy allows
+// lambda:PublishLayerVersion but not reading versions. Publishing still
+// works, with a warning; the error text is real Lambda's. (moto cannot check
+// Lambda GETs under IAM, see testutil.MotoEnforceAuth, so a small server
+// speaks the two calls here.)
+func TestLayerPublishesWhenReadingIsDenied(t *testing.T) {
+	isolateAWS(t)
+	z := layerZip(t, "x = 1\n", publish.ZipComment{Runtime: "python3.12", Architecture: "x86_64"})
+	_, code := sums(t, z)
+	published := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/2018-10-31/layers/deps/versions":
+			w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"Type":"User","Message":"User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:ListLayerVersions on resource: arn:aws:lambda:us-east-1:123456789012:layer:deps"}`)
+		case r.Method == http.MethodPost && r.URL.Path == "/2018-10-31/layers/deps/versions":
+			published++
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"LayerArn":"arn:aws:lambda:us-east-1:123456789012:layer:deps","LayerVersionArn":"arn:aws:lambda:us-east-1:123456789012:layer:deps:7","Version":7,"Content":{"CodeSha256":%q},"CompatibleRuntimes":["python3.12"],"CompatibleArchitectures":["x86_64"]}`, code)
+		default:
+			http.Error(w, `{"message":"unexpected"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	res, err := publish.Layer(context.Background(), publish.LayerOptions{ZipPath: z, Name: "deps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Warnings)
+	if published != 1 || !res.Changed || res.Version != 7 || len(res.Warnings) != 1 {
+		t.Fatalf("result %+v after %d publishes", res, published)
+	}
+	for _, want := range []string{"lambda:ListLayerVersions", "arn:aws:iam::123456789012:user/ci", "duplicate"} {
+		if !strings.Contains(res.Warnings[0], want) {
+			t.Errorf("warning %q does not mention %q", res.Warnings[0], want)
+		}
+	}
 }

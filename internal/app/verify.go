@@ -88,14 +88,14 @@ func ParseSize(s string) (int64, bool) {
 }
 
 // ParseWith reads one --with value: an existing zip file or folder (its
-// unzipped size) or a size.
+// unzipped size, and its files for the library search) or a size.
 func ParseWith(ctx context.Context, s string) (verify.Extra, error) {
 	if _, err := os.Stat(s); err == nil {
-		n, err := verify.UnzippedSize(ctx, s)
+		x, err := verify.ExtraFrom(ctx, s)
 		if err != nil {
 			return verify.Extra{}, fmt.Errorf("--with %s: %w", s, err)
 		}
-		return verify.Extra{Name: s, Size: n}, nil
+		return x, nil
 	}
 	if n, ok := ParseSize(s); ok {
 		return verify.Extra{Name: s, Size: n}, nil

@@ -52,11 +52,34 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown artifact kind %q: use layer or function", s)
 }
 
-// Extra is another part of the same deployment (a layer, the function) that
-// counts toward the unzipped budget.
+// Extra is another part of the same deployment (a layer, the function):
+// its size counts toward the unzipped budget, and its files (when known)
+// are where the loader may find libraries the artifact's binaries need.
 type Extra struct {
 	Name string
 	Size int64
+	// Kind says where Files are mounted: a layer's under /opt, a
+	// function's under /var/task.
+	Kind Kind
+	// Files are its file paths, relative to its root (nil when only the
+	// size is known).
+	Files []string
+}
+
+// ExtraFrom reads a zip file or folder as an Extra: its unzipped size, its
+// kind (inferred as Check does) and its files.
+func ExtraFrom(ctx context.Context, p string) (Extra, error) {
+	l, err := PathSource(p).open(ctx)
+	if err != nil {
+		return Extra{}, err
+	}
+	defer l.close()
+	x := Extra{Name: p, Kind: inferKind(l.entries)}
+	for _, e := range l.entries {
+		x.Size += e.Size
+		x.Files = append(x.Files, e.Path)
+	}
+	return x, nil
 }
 
 // Options tune Check.
@@ -103,6 +126,9 @@ type checker struct {
 	owner    map[string]*dist
 	dists    []*dist
 	findings []Finding
+	// extraFiles are the absolute paths on Lambda of the files of
+	// Options.With artifacts.
+	extraFiles map[string]bool
 }
 
 // Check verifies an artifact for a target: architecture, glibc and
@@ -132,6 +158,16 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	}
 	for i, e := range c.entries {
 		c.files[e.Path] = i
+	}
+	c.extraFiles = map[string]bool{}
+	for _, x := range opts.With {
+		mount := "/opt/"
+		if x.Kind == KindFunction {
+			mount = "/var/task/"
+		}
+		for _, f := range x.Files {
+			c.extraFiles[mount+f] = true
+		}
 	}
 	rep := &Report{
 		Source:     src.label(),
@@ -591,51 +627,48 @@ func parseMajorMinor(s string) (int, int, bool) {
 	return m, n, err1 == nil && err2 == nil
 }
 
-// libraryDirs are the artifact folders the dynamic loader searches for a
-// binary's DT_NEEDED libraries: its RPATH/RUNPATH entries that land inside
-// the artifact, then the folders of Lambda's LD_LIBRARY_PATH the artifact
-// provides (/opt/lib for a layer; /var/task and /var/task/lib for a
-// function). A shared library (lib*.so*, or one in a *.libs or lib folder)
-// also finds its siblings: auditwheel grafts them together and the loader
-// resolves them through the extension that loaded the first.
+// ldLibraryPath are the folders of Lambda's LD_LIBRARY_PATH that
+// artifacts fill: the function's top level and lib/, and the layers' lib/.
+var ldLibraryPath = []string{"/var/task", "/var/task/lib", "/opt/lib"}
+
+// libraryDirs are the absolute folders the dynamic loader searches for a
+// binary's DT_NEEDED libraries on Lambda: its RPATH/RUNPATH entries
+// ($ORIGIN resolved against where the artifact is mounted), then the
+// artifact folders of Lambda's LD_LIBRARY_PATH. A shared library (lib*.so*,
+// or one in a *.libs or lib folder) also finds its siblings: auditwheel
+// grafts them together and the loader resolves them through the extension
+// that loaded the first.
 func (c *checker) libraryDirs(e Entry, info *ELFInfo) []string {
 	origin := path.Join(c.mount, path.Dir(e.Path))
 	var dirs []string
 	for _, rp := range append(append([]string{}, info.RPath...), info.RunPath...) {
 		rp = strings.ReplaceAll(rp, "${ORIGIN}", origin)
 		rp = strings.ReplaceAll(rp, "$ORIGIN", origin)
-		if !path.IsAbs(rp) {
-			continue
-		}
-		rp = path.Clean(rp)
-		if rp == c.mount {
-			dirs = append(dirs, "")
-		} else if rel, ok := strings.CutPrefix(rp, c.mount+"/"); ok {
-			dirs = append(dirs, rel)
+		if path.IsAbs(rp) {
+			dirs = append(dirs, path.Clean(rp))
 		}
 	}
-	if c.kind == KindFunction {
-		dirs = append(dirs, "", "lib")
-	} else {
-		dirs = append(dirs, "lib")
-	}
+	dirs = append(dirs, ldLibraryPath...)
 	dir := path.Dir(e.Path)
-	if dir == "." {
-		dir = ""
-	}
 	base := path.Base(e.Path)
 	if strings.HasPrefix(base, "lib") && strings.Contains(base, ".so") || strings.HasSuffix(dir, ".libs") || path.Base(dir) == "lib" {
-		dirs = append(dirs, dir)
+		dirs = append(dirs, origin)
 	}
 	return dirs
 }
 
-// findLibrary returns where the artifact ships soname for this binary, or "".
+// findLibrary returns where soname is for this binary (an absolute path on
+// Lambda, in this artifact or one of Options.With), or "".
 func (c *checker) findLibrary(e Entry, info *ELFInfo, soname string) string {
 	for _, d := range c.libraryDirs(e, info) {
-		p := path.Join(d, soname)
-		if _, ok := c.files[p]; ok {
-			return p
+		abs := path.Join(d, soname)
+		if rel, ok := strings.CutPrefix(abs, c.mount+"/"); ok {
+			if _, ok := c.files[rel]; ok {
+				return abs
+			}
+		}
+		if c.extraFiles[abs] {
+			return abs
 		}
 	}
 	return ""
@@ -657,13 +690,13 @@ func (c *checker) checkLibraries(e Entry, info *ELFInfo) {
 		if c.runtimeProvides(lib) || c.findLibrary(e, info, lib) != "" {
 			continue
 		}
-		where := "lib/ (/opt/lib)"
+		where := "the layer's lib/ (/opt/lib)"
 		if c.kind == KindFunction {
-			where = "the function's top level or lib/ (/var/task/lib)"
+			where = "the function's lib/ (/var/task/lib)"
 		}
 		c.add(Error, RuleMissingLibrary, e.Path,
-			fmt.Sprintf("needs %s, which the runtime does not provide (it is not among %s's allowed libraries) and the artifact does not ship where the loader looks (RPATH/RUNPATH, %s)", lib, c.policy.Name, where),
-			fmt.Sprintf("install the package's manylinux wheel, which bundles its libraries (auditwheel repair), or ship %s in %s", lib, where))
+			fmt.Sprintf("needs %s, which the runtime does not provide (it is not among %s's allowed libraries) and the artifact does not ship where the loader looks (its RPATH/RUNPATH, /var/task, /var/task/lib, /opt/lib)", lib, c.policy.Name),
+			fmt.Sprintf("install the package's manylinux wheel, which bundles its libraries (auditwheel repair), or ship %s in %s; if another layer ships it, pass that layer with --with", lib, where))
 	}
 }
 

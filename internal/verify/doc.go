@@ -31,11 +31,12 @@
 //     the artifact ships itself are not held to the policy.
 //   - missing-library: every DT_NEEDED library is either provided by the
 //     runtime (the policy's lib_whitelist, the dynamic loader, the runtime's
-//     own libpython3.X) or shipped where the loader finds it: a folder named
-//     by RPATH/RUNPATH ($ORIGIN-relative, or absolute under /opt for a
-//     layer, /var/task for a function), the layer's lib/ (/opt/lib) or the
-//     function's top level and lib/ (both on LD_LIBRARY_PATH). A shared
-//     library (lib*.so*, or one in a *.libs or lib/ folder) also finds its
+//     own libpython3.X) or shipped where the loader finds it on Lambda: a
+//     folder named by RPATH/RUNPATH ($ORIGIN resolved against /opt for a
+//     layer, /var/task for a function) or on Lambda's LD_LIBRARY_PATH
+//     (/var/task, /var/task/lib, /opt/lib), in this artifact or in one of
+//     Options.With whose files are known (ExtraFrom). A shared library
+//     (lib*.so*, or one in a *.libs or lib/ folder) also finds its
 //     siblings, as the libraries auditwheel grafts into pkg.libs do.
 //   - python-abi: extension module names fit the target:
 //     .cpython-3XY-<machine>-linux-gnu.so must name the target's Python and

@@ -625,3 +625,35 @@ func TestZipSlip(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestWithLayerLibraries: a function's extension finds a library another
+// layer of the deployment ships in lib/ (/opt/lib) when that layer is given
+// with --with.
+func TestWithLayerLibraries(t *testing.T) {
+	libfoo := gcc(t, "c", "int foo(void) { return 42; }\n", "-Wl,-soname,libfoo.so.1")
+	fooDir := t.TempDir()
+	os.WriteFile(filepath.Join(fooDir, "libfoo.so"), libfoo, 0o644)
+	bar := gcc(t, "c", "int foo(void);\nint bar(void) { return foo() + 1; }\n", "-L"+fooDir, "-lfoo")
+	fn := artifact{"app.py": []byte("import _bar\n"), "_bar.so": bar}
+	layer := artifact{"lib/libfoo.so.1": libfoo, "python/x.py": []byte("\n")}
+	tg := mustTarget(t, "python3.13", "x86_64")
+
+	rep := check(t, fn, tg, verify.Options{})
+	if got := problems(rep); len(got) != 1 || got[0].Rule != verify.RuleMissingLibrary {
+		t.Fatalf("alone: want missing-library:%s", describe(got))
+	}
+	x, err := verify.ExtraFrom(context.Background(), layer.zip(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Kind != verify.KindLayer || x.Size != int64(len(libfoo)+1) {
+		t.Errorf("extra %+v", x)
+	}
+	rep = check(t, fn, tg, verify.Options{With: []verify.Extra{x}})
+	if got := problems(rep); len(got) != 0 {
+		t.Fatalf("with the layer: want clean:%s", describe(got))
+	}
+	if rep.WithBytes != x.Size {
+		t.Errorf("WithBytes %d", rep.WithBytes)
+	}
+}

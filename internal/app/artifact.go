@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,15 +41,19 @@ const (
 type ArtifactOptions struct {
 	Kind string // KindLayer or KindFunction
 	Deps Inputs
-	// Runtime and Arch name the target; Target, when set, wins.
+	// Runtime and Arch name the target; Targets, when set, win. A layer
+	// may have several (one per compatible runtime, one architecture).
 	Runtime, Arch string
-	Target        *target.Target
+	Targets       []target.Target
 	// Layout of a layer: "python" (default) or "site-packages".
 	Layout string
 	// Src is a function's code folder; Excludes are globs left out of it.
 	Src      string
 	Excludes []string
-	Output   string
+	// SkipPaths are files or folders never taken from Src (the build's
+	// output folder).
+	SkipPaths []string
+	Output    string
 
 	ExcludePackages []string
 	Slim            bool
@@ -125,13 +130,24 @@ type chosen struct {
 	SHA256        string
 }
 
+// part is the installation for one target: a layer built for several
+// runtimes that need different wheels has one part per runtime, each in its
+// own python/lib/python3.X/site-packages.
+type part struct {
+	t     target.Target
+	pkgs  []chosen
+	plan  *install.Plan
+	root  string
+	notes []string
+}
+
 // BuildArtifact resolves (or reads a lock), fetches, installs, verifies and
 // zips one artifact. Nothing is written at Output unless everything
 // succeeded.
 func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactReport, error) {
 	start := time.Now()
 	log := env.log()
-	t, err := o.target()
+	targets, err := o.targets()
 	if err != nil {
 		return nil, err
 	}
@@ -141,66 +157,81 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if o.Kind == KindFunction && o.Src == "" {
 		return nil, errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
 	}
-	layout, root, err := o.layout(t)
-	if err != nil {
-		return nil, err
+
+	// 1. What to install, per target.
+	parts := make([]*part, len(targets))
+	for i, t := range targets {
+		pkgs, notes, err := env.packagesFor(ctx, t, o.Deps)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = &part{t: t, pkgs: pkgs, notes: notes}
+	}
+	// A layer for several runtimes that all take the same wheels is one
+	// installation, checked against each runtime; otherwise each runtime
+	// gets its own site-packages folder, which only that runtime reads.
+	layout := o.Layout
+	if len(parts) > 1 {
+		if sameWheels(parts) {
+			for _, p := range parts[1:] {
+				p.pkgs = nil
+			}
+		} else {
+			if layout == "python" {
+				return nil, fmt.Errorf("the runtimes %s need different wheels, so one python/ folder cannot serve them all: use --layout site-packages (one folder per Python version) or one layer per runtime", runtimeList(targets))
+			}
+			layout = "site-packages"
+			log.Printf("Runtimes %s need different wheels: one python/lib/python3.X/site-packages folder each", runtimeList(targets))
+		}
 	}
 
-	// 1. What to install.
-	pkgs, notes, err := env.packagesFor(ctx, t, o.Deps)
-	if err != nil {
-		return nil, err
+	// 2. Fetch and plan each part.
+	var entries []archive.Entry
+	var notes []string
+	for _, p := range parts {
+		if p.pkgs == nil && p != parts[0] {
+			continue
+		}
+		lay, root, err := o.layoutFor(p.t, layout)
+		if err != nil {
+			return nil, err
+		}
+		p.root = root
+		p.plan, err = env.planInstall(ctx, p.pkgs, lay, o.ExcludePackages)
+		if err != nil {
+			return nil, err
+		}
+		defer p.plan.Close()
+		notes = append(notes, p.notes...)
+		for _, d := range p.plan.Dropped {
+			notes = append(notes, fmt.Sprintf("%s: %s/%s left out (a Lambda artifact has no place for .data/%s)", d.Wheel, d.Scheme, d.Member, d.Scheme))
+		}
+		if len(o.ExcludePackages) > 0 {
+			notes = append(notes, excludeNotes(o.ExcludePackages, p.plan)...)
+		}
+		slimNotes, err := applySlim(p.plan, o)
+		if err != nil {
+			return nil, err
+		}
+		notes = append(notes, slimNotes...)
+		entries = append(entries, p.plan.ArchiveEntries()...)
+	}
+	main := parts[0]
+	vEntries := map[*part][]verify.Entry{}
+	for _, p := range parts {
+		if p.plan != nil {
+			vEntries[p] = planVerifyEntries(p.plan)
+		}
 	}
 
-	// 2. Fetch every wheel into the cache, hashes checked.
-	blobs, err := env.fetch(ctx, pkgs)
-	if err != nil {
-		return nil, err
-	}
-
-	// 3. Plan the installation.
-	wheels := make([]install.Wheel, len(pkgs))
-	for i, p := range pkgs {
-		wheels[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256}
-	}
-	excluded := map[string]bool{}
-	for _, n := range o.ExcludePackages {
-		excluded[names.Canonical(n)] = true
-	}
-	iopts := install.Options{Layout: layout, Memo: env.memo}
-	if len(excluded) > 0 {
-		iopts.Exclude = func(name string) bool { return excluded[names.Canonical(name)] }
-	}
-	plan, err := install.Build(ctx, wheels, iopts)
-	if err != nil {
-		return nil, err
-	}
-	defer plan.Close()
-	for _, d := range plan.Dropped {
-		notes = append(notes, fmt.Sprintf("%s: %s/%s left out (a Lambda artifact has no place for .data/%s)", d.Wheel, d.Scheme, d.Member, d.Scheme))
-	}
-	if len(excluded) > 0 {
-		notes = append(notes, excludeNotes(o.ExcludePackages, plan)...)
-	}
-
-	// 4. Slimming, opt-in.
-	slimNotes, err := applySlim(plan, o)
-	if err != nil {
-		return nil, err
-	}
-	notes = append(notes, slimNotes...)
-
-	entries := plan.ArchiveEntries()
-	vEntries := planVerifyEntries(plan)
-
-	// 5. The function's own code.
+	// 3. The function's own code.
 	if o.Kind == KindFunction {
-		files, err := collectSource(o.Src, o.Excludes, o.Output)
+		files, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
 		if err != nil {
 			return nil, err
 		}
 		owner := map[string]string{}
-		for _, e := range plan.Entries {
+		for _, e := range main.plan.Entries {
 			owner[e.Path] = e.Dist
 		}
 		for _, f := range files {
@@ -209,66 +240,72 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 			}
 			entries = append(entries, archive.Entry{Path: f.Rel, Mode: f.Mode, File: f.Abs})
 			abs := f.Abs
-			vEntries = append(vEntries, verify.Entry{Path: f.Rel, Size: f.Size, Open: func() (io.ReadCloser, error) { return os.Open(abs) }})
+			vEntries[main] = append(vEntries[main], verify.Entry{Path: f.Rel, Size: f.Size, Open: func() (io.ReadCloser, error) { return os.Open(abs) }})
 		}
 	}
 
-	// 6. Byte-compile, opt-in.
+	// 4. Byte-compile, opt-in.
 	if o.Compile {
-		mount := "/opt"
-		if o.Kind == KindFunction {
-			mount = "/var/task"
+		for _, p := range parts {
+			if p.plan == nil {
+				continue
+			}
+			added, cnotes, err := compileEntries(ctx, p.t, o.Kind, vEntries[p])
+			if err != nil {
+				return nil, err
+			}
+			notes = append(notes, cnotes...)
+			for _, c := range added {
+				data := c.Data
+				entries = append(entries, archive.Entry{Path: c.Path, Mode: 0o644, Data: data})
+				vEntries[p] = append(vEntries[p], verify.Entry{Path: c.Path, Size: int64(len(data)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+			}
 		}
-		var sfiles []slim.File
-		for _, e := range vEntries {
-			sfiles = append(sfiles, slim.File{Path: e.Path, Size: e.Size, Open: e.Open})
-		}
-		cr, err := slim.Compile(ctx, sfiles, slim.CompileOptions{Python: t.Python(), Mount: mount})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cr.Files {
-			data := c.Data
-			entries = append(entries, archive.Entry{Path: c.Path, Mode: 0o644, Data: data})
-			vEntries = append(vEntries, verify.Entry{Path: c.Path, Size: int64(len(data)), Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(data))), nil }})
-		}
-		for _, f := range cr.Failed {
-			notes = append(notes, fmt.Sprintf("--compile: %s left uncompiled: %s", f.Path, f.Reason))
-		}
-		log.Printf("Compiled %d modules with %s", len(cr.Files), cr.Interpreter)
 	}
 
-	// 7. Verify before writing.
+	// 5. Verify before writing: each part against its runtime; one shared
+	// installation against every runtime.
 	var findings []verify.Finding
 	if !o.NoVerify {
-		kind := verify.KindLayer
-		if o.Kind == KindFunction {
-			kind = verify.KindFunction
-		}
-		vr, err := verify.Check(ctx, verify.EntriesSource(filepath.Base(o.Output), vEntries), t, verify.Options{Kind: kind})
-		if err != nil {
-			return nil, fmt.Errorf("verifying %s: %w", o.Output, err)
-		}
-		findings = vr.Problems()
-		if vr.Failed(o.Strict) {
-			if !o.Force {
-				var b strings.Builder
-				_ = vr.WriteText(&b)
-				return nil, &VerifyError{Output: o.Output, Report: b.String()}
+		for _, p := range parts {
+			ve := vEntries[p]
+			if p.plan == nil {
+				ve = vEntries[main]
 			}
+			f, err := verifyEntries(ctx, o, p.t, ve)
+			if err != nil {
+				return nil, err
+			}
+			findings = append(findings, f...)
+		}
+		if o.Force && hasErrors(findings, o.Strict) {
 			notes = append(notes, "verification failed; written anyway because of --force")
 		}
 	}
 
-	// 8. Write the zip.
-	pure := allPure(plan)
+	// 6. Write the zip.
+	pure := true
+	for _, p := range parts {
+		if p.plan != nil && !allPure(p.plan) {
+			pure = false
+		}
+	}
+	t := main.t
 	archs := []string{string(t.Arch)}
 	if pure {
 		archs = []string{string(target.X86_64), string(target.ARM64)}
 	}
-	reqHash := requirementsHash(pkgs)
-	_, err = publish.FormatZipComment(publish.ZipComment{
-		Runtime: t.Runtime, Architecture: string(t.Arch), Architectures: archs,
+	var all []chosen
+	for _, p := range parts {
+		all = append(all, p.pkgs...)
+	}
+	reqHash := requirementsHash(all)
+	var runtimes []string
+	if len(targets) > 1 {
+		runtimes = runtimeNames(targets)
+	}
+	comment, err := publish.FormatZipComment(publish.ZipComment{
+		Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs,
 		Python: t.Python(), RequirementsSHA256: reqHash, Version: CurrentVersion(),
 	})
 	if err != nil {
@@ -277,60 +314,171 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err := os.MkdirAll(filepath.Dir(o.Output), 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output folder: %w", err)
 	}
-	res, err := archive.Write(ctx, o.Output, entries, archive.Options{Root: root})
+	res, err := archive.Write(ctx, o.Output, entries, archive.Options{Root: main.root, Comment: comment})
 	if err != nil {
 		return nil, err
 	}
 
 	rep := &ArtifactReport{
 		Name: o.Name, Kind: o.Kind, Path: o.Output, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize,
-		Runtime: t.Runtime, Architecture: string(t.Arch), Architectures: archs, Python: t.Python(), Pure: pure,
-		RequirementsSHA256: reqHash, Findings: findings, Notes: notes,
+		Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs, Python: t.Python(), Pure: pure,
+		RequirementsSHA256: reqHash, Findings: findings, Notes: notes, Packages: []PackageReport{},
 	}
-	byName := map[string]chosen{}
-	for _, p := range pkgs {
-		byName[names.Canonical(p.Name)] = p
-	}
-	for _, d := range plan.Dists {
-		rep.Packages = append(rep.Packages, PackageReport{Name: d.Name, Version: d.Version, Filename: d.Filename, Size: d.Size})
+	seen := map[string]bool{}
+	for _, p := range parts {
+		if p.plan == nil {
+			continue
+		}
+		for _, d := range p.plan.Dists {
+			if k := d.Name + "==" + d.Version; !seen[k] {
+				seen[k] = true
+				rep.Packages = append(rep.Packages, PackageReport{Name: d.Name, Version: d.Version, Filename: d.Filename, Size: d.Size})
+			}
+		}
 	}
 	sort.Slice(rep.Packages, func(i, j int) bool { return rep.Packages[i].Name < rep.Packages[j].Name })
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
 
+// planInstall fetches the wheels and plans their installation.
+func (env *Env) planInstall(ctx context.Context, pkgs []chosen, lay install.Layout, exclude []string) (*install.Plan, error) {
+	blobs, err := env.fetch(ctx, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	wheels := make([]install.Wheel, len(pkgs))
+	for i, p := range pkgs {
+		wheels[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256}
+	}
+	iopts := install.Options{Layout: lay, Memo: env.memo}
+	if len(exclude) > 0 {
+		excluded := map[string]bool{}
+		for _, n := range exclude {
+			excluded[names.Canonical(n)] = true
+		}
+		iopts.Exclude = func(name string) bool { return excluded[names.Canonical(name)] }
+	}
+	return install.Build(ctx, wheels, iopts)
+}
+
+func verifyEntries(ctx context.Context, o ArtifactOptions, t target.Target, ve []verify.Entry) ([]verify.Finding, error) {
+	kind := verify.KindLayer
+	if o.Kind == KindFunction {
+		kind = verify.KindFunction
+	}
+	vr, err := verify.Check(ctx, verify.EntriesSource(filepath.Base(o.Output), ve), t, verify.Options{Kind: kind})
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: %w", o.Output, err)
+	}
+	if vr.Failed(o.Strict) && !o.Force {
+		var b strings.Builder
+		_ = vr.WriteText(&b)
+		return nil, &VerifyError{Output: o.Output, Target: t, Report: b.String()}
+	}
+	return vr.Problems(), nil
+}
+
+func hasErrors(fs []verify.Finding, strict bool) bool {
+	for _, f := range fs {
+		if f.Severity == verify.Error || strict && f.Severity == verify.Warning {
+			return true
+		}
+	}
+	return false
+}
+
+func compileEntries(ctx context.Context, t target.Target, kind string, ve []verify.Entry) ([]slim.Compiled, []string, error) {
+	mount := "/opt"
+	if kind == KindFunction {
+		mount = "/var/task"
+	}
+	sfiles := make([]slim.File, len(ve))
+	for i, e := range ve {
+		sfiles[i] = slim.File{Path: e.Path, Size: e.Size, Open: e.Open}
+	}
+	cr, err := slim.Compile(ctx, sfiles, slim.CompileOptions{Python: t.Python(), Mount: mount})
+	if err != nil {
+		return nil, nil, err
+	}
+	notes := []string{fmt.Sprintf("compiled %d modules for Python %s with %s", len(cr.Files), t.Python(), cr.Interpreter)}
+	for _, f := range cr.Failed {
+		notes = append(notes, fmt.Sprintf("--compile: %s left uncompiled: %s", f.Path, f.Reason))
+	}
+	return cr.Files, notes, nil
+}
+
+func sameWheels(parts []*part) bool {
+	key := func(p *part) string {
+		var ks []string
+		for _, c := range p.pkgs {
+			ks = append(ks, c.File.Filename)
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, "\n")
+	}
+	first := key(parts[0])
+	for _, p := range parts[1:] {
+		if key(p) != first {
+			return false
+		}
+	}
+	return true
+}
+
+func runtimeNames(ts []target.Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Runtime
+		if out[i] == "" {
+			out[i] = t.String()
+		}
+	}
+	return out
+}
+
+func runtimeList(ts []target.Target) string { return strings.Join(runtimeNames(ts), ", ") }
+
 // VerifyError is an artifact that failed verification and was not written.
 type VerifyError struct {
 	Output string
+	Target target.Target
 	Report string
 }
 
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("%s was not written: verification found errors (fix them, or pass --force to write it anyway, --no-verify to skip the checks)\n%s", e.Output, strings.TrimRight(e.Report, "\n"))
+	return fmt.Sprintf("%s was not written: verification for %s found errors (fix them, or pass --force to write it anyway, --no-verify to skip the checks)\n%s", e.Output, e.Target, strings.TrimRight(e.Report, "\n"))
 }
 
-func (o ArtifactOptions) target() (target.Target, error) {
-	if o.Target != nil {
-		return *o.Target, nil
+func (o ArtifactOptions) targets() ([]target.Target, error) {
+	if len(o.Targets) > 0 {
+		if len(o.Targets) > 1 && o.Kind == KindFunction {
+			return nil, errors.New("a function runs on one runtime: give one target")
+		}
+		return o.Targets, nil
 	}
 	if o.Runtime == "" {
-		return target.Target{}, errors.New("no runtime: pass --runtime, e.g. --runtime python3.12 (lambdapack targets lists them)")
+		return nil, errors.New("no runtime: pass --runtime, e.g. --runtime python3.12 (lambdapack targets lists them)")
 	}
-	return target.New(o.Runtime, o.Arch)
+	t, err := target.New(o.Runtime, o.Arch)
+	if err != nil {
+		return nil, err
+	}
+	return []target.Target{t}, nil
 }
 
-func (o ArtifactOptions) layout(t target.Target) (install.Layout, string, error) {
+func (o ArtifactOptions) layoutFor(t target.Target, layout string) (install.Layout, string, error) {
 	if o.Kind == KindFunction {
 		return install.FunctionLayout(), "", nil
 	}
-	switch o.Layout {
+	switch layout {
 	case "", "python":
 		return install.LayerLayout(), "python/", nil
 	case "site-packages":
 		l := install.LayerSitePackagesLayout(t.Python())
 		return l, l.Root, nil
 	}
-	return install.Layout{}, "", fmt.Errorf("unknown --layout %q: use python or site-packages", o.Layout)
+	return install.Layout{}, "", fmt.Errorf("unknown --layout %q: use python or site-packages", layout)
 }
 
 func allPure(plan *install.Plan) bool {

@@ -167,7 +167,8 @@ func TestDifferentialPackaging(t *testing.T) {
 		in.Versions = append(in.Versions, genVersion(r))
 	}
 	in.Versions = append(in.Versions, "\u202f1.0\t\u2029\n ", "\u0661.0", "1.0+\u0130", "1.0+\u0131", "1.0a.", "1.0-",
-		"1!", "v", "1.0_a", "1.0.0.0.0a-1", "1.2+01.007", "00!1.2", "1.0-dev-", "1.0a.post1", "1.0.post.dev", "1.0+0a.00a")
+		"1!", "v", "1.0_a", "1.0.0.0.0a-1", "1.2+01.007", "00!1.2", "1.0-dev-", "1.0a.post1", "1.0.post.dev", "1.0+0a.00a",
+		"\x1c1.0", "1.0\x1f", "\u00851.0", "1.0\u200b")
 	var valid []string
 	for _, s := range in.Versions {
 		if _, err := Parse(s); err == nil {
@@ -186,7 +187,8 @@ func TestDifferentialPackaging(t *testing.T) {
 		"==1.0+a..b", "==1!1.*", "==1!.*", "==.*", "==1.", "~=1.0.*", ">=1.0a1.dev1", ">1.0-1", "<1.0_post1",
 		"==1.0.post-1", "==1.0-1.dev1", "==1.0a1-1", "==1.0c.rev.dev", "=1.0", "==\t1.0\u00a0", "\u22651.0",
 		"==\u0661.0", "==1.0+\u0131", ",,>=1,,", "<0", "<0.dev0", ">=1.0,<1.0.post0", "~=1.0a1,<1.0.post0",
-		">1.0,<=1.0.post1", "!=0.dev0,<0.dev1", "===1.01,==1.1", "===FOOBAR,===foobar")
+		">1.0,<=1.0.post1", "!=0.dev0,<0.dev1", "===1.01,==1.1", "===FOOBAR,===foobar",
+		"\x1c>=1.0\x1f", "===a\x1cb", "== \u00851.0", "==1.0\u200b")
 	seen := map[string]bool{}
 	for len(in.Candidates) < 45 {
 		s := strings.TrimSpace(genVersion(r))

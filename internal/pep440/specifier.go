@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // Prerelease says how Contains and Filter treat pre-releases (and dev
@@ -134,7 +133,7 @@ func invalidSpec(s, why string) error {
 	return fmt.Errorf("parsing version specifier %q: %s: %w", clip(s), why, ErrInvalidSpecifier)
 }
 
-func trimUnicodeSpace(s string) string { return strings.TrimFunc(s, unicode.IsSpace) }
+func trimUnicodeSpace(s string) string { return strings.TrimFunc(s, isPySpace) }
 
 // compileSpecifier validates s with packaging's specifier grammar and
 // precomputes what matching needs.
@@ -156,7 +155,7 @@ func compileSpecifier(s string) (Specifier, compiled, error) {
 	sp := Specifier{Operator: op, Version: ver}
 	var c compiled
 	if op == "===" {
-		if strings.IndexFunc(ver, func(r rune) bool { return r == ';' || r == ')' || unicode.IsSpace(r) }) >= 0 {
+		if strings.IndexFunc(ver, func(r rune) bool { return r == ';' || r == ')' || isPySpace(r) }) >= 0 {
 			return Specifier{}, compiled{}, invalidSpec(s, "an arbitrary (===) version cannot contain white space, ';' or ')'")
 		}
 		c.op = opArbitrary
@@ -186,7 +185,7 @@ func compileSpecifier(s string) (Specifier, compiled, error) {
 		c.hi = nextPrefixDev0(bv.epoch, bv.release)
 		return sp, c, nil
 	}
-	if ver == "" || unicode.IsSpace(rune(ver[0])) || strings.IndexFunc(ver, unicode.IsSpace) >= 0 {
+	if ver == "" || strings.IndexFunc(ver, isPySpace) >= 0 {
 		return Specifier{}, compiled{}, invalidSpec(s, "missing or malformed version")
 	}
 	v, ok, tooBig := parse(ver)

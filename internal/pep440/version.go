@@ -117,8 +117,12 @@ func trimSpace(s string) string {
 	if len(s) > 0 && s[0] > ' ' && s[0] < 0x80 && s[len(s)-1] > ' ' && s[len(s)-1] < 0x80 {
 		return s
 	}
-	return strings.TrimFunc(s, unicode.IsSpace)
+	return strings.TrimFunc(s, isPySpace)
 }
+
+// isPySpace is Python's str.isspace (what packaging's regular expressions
+// call \s): Go's unicode.IsSpace plus the ASCII separators U+001C..U+001F.
+func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 var preWords = [...]struct {
 	word string

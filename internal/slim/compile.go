@@ -170,6 +170,9 @@ func Compile(ctx context.Context, files []File, opts CompileOptions) (*CompileRe
 		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
 			return nil, fmt.Errorf("byte-compiling: %q points outside the artifact", f.Path)
 		}
+		if strings.ContainsAny(clean, "\t\n\r") {
+			return nil, fmt.Errorf("byte-compiling: %q: tabs and line breaks in file names are not supported", f.Path)
+		}
 		data, err := readFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("byte-compiling: %w", err)
@@ -203,10 +206,11 @@ func Compile(ctx context.Context, files []File, opts CompileOptions) (*CompileRe
 			chunk = append(chunk, srcs[i])
 		}
 		g.Go(func() error {
-			cmd := exec.CommandContext(gctx, exe, "-I", scriptPath, tmp, mount)
-			// A fixed hash seed makes frozenset constants marshal in a
-			// fixed order: identical .pyc files on every run.
-			cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1")
+			// Not -I/-E: they would ignore PYTHONHASHSEED. The environment is
+			// cleaned of other PYTHON* variables instead, and -s -S keep user
+			// and site packages out.
+			cmd := exec.CommandContext(gctx, exe, "-s", "-S", scriptPath, tmp, mount)
+			cmd.Env = compileEnv()
 			cmd.Stdin = strings.NewReader(strings.Join(chunk, "\n") + "\n")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -242,6 +246,20 @@ func Compile(ctx context.Context, files []File, opts CompileOptions) (*CompileRe
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].Path < res.Failed[j].Path })
 	return res, nil
+}
+
+// compileEnv is the environment of the compiling interpreter: no PYTHON*
+// variables but a fixed hash seed, so frozenset constants marshal in a
+// fixed order before Python 3.11 (which sorts them): identical .pyc files
+// on every run.
+func compileEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PYTHON") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1", "PYTHONIOENCODING=utf-8", "PYTHONUTF8=1")
 }
 
 // AsFiles returns compiled files as Files (to add to a plan or verify).

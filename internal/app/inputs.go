@@ -108,7 +108,8 @@ func (env *Env) packagesFor(ctx context.Context, t target.Target, in Inputs) ([]
 	for _, s := range res.Skipped {
 		notes = append(notes, s.String())
 	}
-	notes = append(notes, res.Notes...)
+	// res.Notes (files the index lists that are not distributions, and
+	// the like) are for -v output, not for every build.
 	pkgs := make([]chosen, len(res.Packages))
 	for i, p := range res.Packages {
 		pkgs[i] = chosen{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}

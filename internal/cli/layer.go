@@ -161,3 +161,10 @@ reproducible.`,
 		return cmd
 	})
 }
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

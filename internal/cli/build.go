@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/progress"
+	"github.com/lambdapack/lambdapack/internal/publish"
+)
+
+func init() {
+	register(func(s *Streams) *cobra.Command {
+		var (
+			o       app.BuildOptions
+			jsonOut bool
+			quiet   bool
+			pub     bool
+			pubOpts publish.LayerOptions
+		)
+		cmd := &cobra.Command{
+			Use:   "build [DIR]",
+			Short: "Build every function and layer of a project (its own config, serverless.yml or a SAM template)",
+			Long: `Build every function and layer a project describes, each for its own runtime and
+architecture, in parallel on one shared cache, reusing artifacts whose inputs
+did not change.
+
+The config is found in DIR (default: the working directory) in this order:
+[tool.lambdapack] in pyproject.toml, lambdapack.toml, serverless.yml /
+serverless.yaml, template.yaml / template.yml (AWS SAM). A function's own
+runtime and architecture always decide its target; provider-level and
+Globals values are only defaults.
+
+Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
+			Example: `  lambdapack build
+  lambdapack build services/api --only ApiFunction --json
+  lambdapack build --config template.yaml --out .build`,
+			Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+				defer stop()
+				if len(args) == 1 {
+					o.Dir = args[0]
+				}
+				if !quiet {
+					o.Env.Log = s.Err
+				}
+				var bars *progress.Bars
+				if !quiet && isTerminal(s.Err) {
+					bars = progress.New(s.Err)
+					o.Env.Downloads = bars
+				}
+				rep, _, err := app.Build(ctx, o)
+				if bars != nil {
+					bars.Wait()
+				}
+				if err != nil {
+					return err
+				}
+				if !quiet {
+					for _, a := range rep.Artifacts {
+						for _, n := range a.Notes {
+							s.Err.Write([]byte("  " + a.Name + ": note: " + n + "\n"))
+						}
+					}
+					_ = app.WriteBuildSummary(s.Err, rep)
+				}
+				if pub {
+					for _, a := range rep.Artifacts {
+						if a.Kind != app.KindLayer {
+							continue
+						}
+						po := pubOpts
+						po.ZipPath = a.Path
+						po.Name = a.Name
+						po.Runtimes = append([]string{a.Runtime}, a.Runtimes...)
+						po.Architectures = a.Architectures
+						po.RequirementsSHA256 = a.RequirementsSHA256
+						if !quiet {
+							po.Log = s.Err
+						}
+						w := s.Err
+						if quiet || jsonOut {
+							w = nil
+						}
+						pr, err := app.PublishLayer(ctx, orDiscard(w), po, false)
+						if err != nil {
+							return err
+						}
+						rep.Published = append(rep.Published, pr)
+					}
+				}
+				if jsonOut {
+					return app.WriteJSON(s.Out, rep)
+				}
+				return nil
+			},
+		}
+		fl := cmd.Flags()
+		fl.StringVar(&o.Config, "config", "", "the config file (default: discovered in DIR)")
+		fl.StringSliceVar(&o.Only, "only", nil, "build only these functions and layers (by name)")
+		fl.StringVar(&o.Out, "out", "", "output folder (default DIR/dist)")
+		fl.StringVar(&o.Stage, "stage", "dev", "serverless stage for ${opt:stage}")
+		fl.BoolVar(&o.Rebuild, "rebuild", false, "build everything, even what is unchanged")
+		fl.IntVar(&o.Jobs, "jobs", 4, "artifacts built at once")
+		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifacts")
+		fl.BoolVar(&o.Force, "force", false, "write artifacts even when verification finds errors")
+		fl.BoolVar(&o.Strict, "strict", false, "treat verification warnings as errors")
+		fl.StringVar(&o.Env.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
+		fl.BoolVar(&o.Env.Offline, "offline", false, "use the cache alone")
+		fl.BoolVar(&o.Env.NoCache, "no-cache", false, "use a temporary cache, removed afterwards")
+		fl.StringVarP(&o.Env.Index.IndexURL, "index-url", "i", "", "the package index (simple API) URL")
+		fl.StringArrayVar(&o.Env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
+		fl.StringArrayVarP(&o.Env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
+		fl.BoolVar(&o.Env.Index.NoIndex, "no-index", false, "use --find-links alone")
+		fl.BoolVar(&jsonOut, "json", false, "print a JSON report of every artifact on stdout")
+		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
+		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture)")
+		fl.StringVar(&pubOpts.Bucket, "bucket", "", "with --publish: upload through this S3 bucket")
+		fl.StringVar(&pubOpts.KeyPrefix, "key-prefix", "", "with --publish: S3 key prefix")
+		return cmd
+	})
+}

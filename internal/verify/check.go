@@ -886,6 +886,10 @@ func (c *checker) checkLayout() {
 			c.add(Error, RuleLayout, topLevel,
 				"the layer has no python/ folder: Lambda extracts layers to /opt and imports from /opt/python and /opt/"+strings.TrimSuffix(minorDir, "/")+", so packages at the top level are not importable",
 				"put the packages under python/ (lambdapack layer does), or use --kind function if this is a function zip")
+		case topLevel != "":
+			c.add(Warning, RuleLayout, topLevel,
+				"Python files at the top level of a layer are not importable: Lambda imports layers from /opt/python and /opt/"+strings.TrimSuffix(minorDir, "/"),
+				"move them under python/, or drop them")
 		case !hasPython:
 			c.add(Warning, RuleLayout, "",
 				"the layer has no python/ folder: it adds no Python packages",

@@ -51,7 +51,8 @@
 //   - zip-size (info): a zip over 52,428,800 bytes must be uploaded
 //     through S3.
 //   - layout: a layer has a python/ folder (packages at its top level are
-//     an error, a layer without any Python a warning), and any
+//     an error, a layer without any Python or with stray top-level modules
+//     beside python/ a warning), and any
 //     python/lib/python3.X/site-packages names the target's Python; a
 //     function zip with a python/ folder is a warning.
 //   - boto3 (info): whether boto3/botocore are bundled, shadowing the

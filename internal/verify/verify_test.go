@@ -116,6 +116,8 @@ func TestKnownBad(t *testing.T) {
 			[]want{{verify.Error, verify.RuleLayout, "markupsafe"}}},
 		{"layer for another Python's site-packages", artifact{"python/lib/python3.12/site-packages/m/__init__.py": []byte("\n")}, py311x86, "",
 			[]want{{verify.Error, verify.RuleLayout, "python/lib/python3.12/site-packages/"}}},
+		{"layer with stray top-level modules", artifact{"python/m/__init__.py": []byte("\n"), "stray.py": []byte("\n"), "python/n.py": []byte("\n")}, py311x86, verify.KindLayer,
+			[]want{{verify.Warning, verify.RuleLayout, "stray.py"}}},
 		{"layer for this Python's site-packages", artifact{"python/lib/python3.11/site-packages/m/__init__.py": []byte("\n")}, py311x86, "", nil},
 		{"function zip with python/", artifact{"handler.py": []byte("\n"), "python/m/__init__.py": []byte("\n")}, py311x86, verify.KindFunction,
 			[]want{{verify.Warning, verify.RuleLayout, "python/"}}},

@@ -392,7 +392,12 @@ func (p *Plan) rel(a string) string {
 
 func (p *Plan) renderRecord(d *Dist, recordPath string) []byte {
 	rows := make([]RecordEntry, 0, len(d.rows)+1)
+	seen := make(map[string]bool, len(d.rows))
 	for _, r := range d.rows {
+		if seen[r.path] {
+			continue // one wheel installing a path twice (same bytes)
+		}
+		seen[r.path] = true
 		rows = append(rows, RecordEntry{Path: p.rel(r.path), Algorithm: "sha256", Digest: r.digest, Size: r.size})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Path < rows[j].Path })

@@ -530,3 +530,16 @@ func TestPure(t *testing.T) {
 		t.Error("a plan with a native wheel is pure")
 	}
 }
+
+func TestSamePathTwiceInOneWheel(t *testing.T) {
+	s := spec{name: "twice", version: "1.0", members: []member{file("twice.py", "X\n"), file("twice-1.0.data/purelib/twice.py", "X\n")}}
+	p := build(t, []Wheel{s.write(t, t.TempDir())}, Options{Layout: LayerLayout()})
+	checkRecords(t, p)
+	if n := bytes.Count(entryMap(p)["python/twice-1.0.dist-info/RECORD"].Data, []byte("\ntwice.py,")) + bytes.Count(entryMap(p)["python/twice-1.0.dist-info/RECORD"].Data[:9], []byte("twice.py,")); n != 1 {
+		t.Errorf("twice.py listed %d times in RECORD", n)
+	}
+	bad := spec{name: "twice", version: "1.0", members: []member{file("twice.py", "X\n"), file("twice-1.0.data/purelib/twice.py", "Y\n")}}
+	if _, err := Build(context.Background(), []Wheel{bad.write(t, t.TempDir())}, Options{Layout: LayerLayout()}); err == nil {
+		t.Error("one wheel installing a path twice with different bytes was accepted")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -383,6 +384,7 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
 	}
 	defer rc.Close()
+	removeStale(dir)
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
@@ -441,6 +443,23 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 	ok = true
 	syncDir(filepath.Dir(final))
 	return Blob{Name: r.Name, Path: final, SHA256: got, Size: n}, nil
+}
+
+// removeStale deletes temporary files a killed run left in dir (older than
+// an hour: a download still running elsewhere keeps writing its own).
+func removeStale(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 type progress struct {

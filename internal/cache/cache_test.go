@@ -513,3 +513,24 @@ func TestFetchCancelledWhileWaitingForLock(t *testing.T) {
 		t.Errorf("err = %v, opened %v: want a deadline error while the lock is held", err, opened.Load())
 	}
 }
+
+func TestStaleTemporariesAreRemoved(t *testing.T) {
+	files := makeFiles(1, 1000)
+	s := newServer(t, files, 0)
+	c, _ := Open(t.TempDir())
+	dir := filepath.Dir(c.BlobPath(files[0].sha))
+	os.MkdirAll(dir, 0o755)
+	old, fresh := filepath.Join(dir, ".tmp-killed"), filepath.Join(dir, ".tmp-running")
+	os.WriteFile(old, []byte("partial"), 0o644)
+	os.WriteFile(fresh, []byte("partial"), 0o644)
+	os.Chtimes(old, time.Now().Add(-2*time.Hour), time.Now().Add(-2*time.Hour))
+	if _, err := c.Fetch(context.Background(), requests(s, files)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); err == nil {
+		t.Error("a stale temporary survived")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temporary (another run's download) was removed")
+	}
+}

@@ -254,6 +254,32 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 	return p, nil
 }
 
+// Check runs every check Build does on one wheel and, when it passes and
+// opts.Memo and w.SHA256 are set, remembers it, so that a later Build reads
+// only its RECORD. Callers can check each wheel as soon as its download
+// ends, overlapping the work with the downloads still running.
+func Check(ctx context.Context, w Wheel, opts Options) error {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if opts.Interpreter == "" {
+		opts.Interpreter = Shebang
+	}
+	opts.Exclude = nil
+	r, err := planWheel(ctx, w, opts)
+	if r != nil && r.closer != nil {
+		r.closer.Close()
+	}
+	if err != nil {
+		var we *WheelError
+		if !errors.As(err, &we) {
+			err = &WheelError{Wheel: w.name(), Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
 // StripGlobs reports whether an artifact path matches one of globs,
 // matched below root with archive.MatchGlobs: a glob without "/" matches
 // any single segment (e.g. "*.pyi", "tests", "__pycache__"); one with "/"

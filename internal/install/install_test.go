@@ -543,3 +543,29 @@ func TestSamePathTwiceInOneWheel(t *testing.T) {
 		t.Error("one wheel installing a path twice with different bytes was accepted")
 	}
 }
+
+func TestCheckFillsMemo(t *testing.T) {
+	s := richSpec()
+	data := s.bytes(t)
+	sum := sha256.Sum256(data)
+	sha := string(hexEncode(sum[:]))
+	p := filepath.Join(t.TempDir(), s.fileName())
+	os.WriteFile(p, data, 0o644)
+	m := &memo{keys: map[string]bool{}}
+	if err := Check(context.Background(), Wheel{Path: p, SHA256: sha}, Options{Memo: m}); err != nil {
+		t.Fatal(err)
+	}
+	if !m.keys[memoKey(sha)] {
+		t.Error("Check did not remember the wheel")
+	}
+	build(t, []Wheel{{Path: p, SHA256: sha}}, Options{Layout: LayerLayout(), Memo: m})
+	if m.puts != 1 {
+		t.Errorf("Build checked again after Check (%d puts)", m.puts)
+	}
+	bad := spec{name: "evil", version: "1.0", members: []member{file("../x.py", "")}}
+	err := Check(context.Background(), bad.write(t, t.TempDir()), Options{Memo: m})
+	var we *WheelError
+	if !errors.As(err, &we) {
+		t.Errorf("Check of a hostile wheel: %v", err)
+	}
+}

@@ -154,6 +154,11 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if o.Output == "" {
 		return nil, errors.New("no output path: pass -o FILE.zip")
 	}
+	if st, err := os.Stat(o.Output); err == nil && !st.Mode().IsRegular() {
+		// The zip is written beside the destination and renamed over it:
+		// never over a device, a folder or a pipe.
+		return nil, fmt.Errorf("-o %s: exists and is not a regular file; give a path for the zip", o.Output)
+	}
 	if o.Kind == KindFunction && o.Src == "" {
 		return nil, errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
 	}
@@ -591,12 +596,21 @@ func planVerifyEntries(plan *install.Plan) []verify.Entry {
 
 // fetch downloads (or finds in the cache) every chosen wheel.
 func (env *Env) fetch(ctx context.Context, pkgs []chosen) ([]cache.Blob, error) {
+	// Downloads go through the index client (credentials, retries) when
+	// one can be had; a lock's URLs need no configured index.
+	var cl *index.Client
+	for _, p := range pkgs {
+		if isHTTP(p.File.URL) {
+			cl, _ = env.index(index.Settings{})
+			break
+		}
+	}
 	reqs := make([]cache.Request, len(pkgs))
 	for i, p := range pkgs {
 		f := p.File
 		reqs[i] = cache.Request{Name: f.Filename, URL: f.URL, SHA256: p.SHA256, Size: f.Size}
-		if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
-			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) { return env.Index.Open(ctx, f) }
+		if cl != nil && isHTTP(f.URL) {
+			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) { return cl.Open(ctx, f) }
 		}
 	}
 	start := time.Now()
@@ -614,4 +628,8 @@ func (env *Env) fetch(ctx context.Context, pkgs []chosen) ([]cache.Blob, error) 
 	}
 	env.log().Printf("Fetched %d wheels (%d downloaded, %s) in %s", len(blobs), n, humanBytes(bytes), roundDur(time.Since(start)))
 	return blobs, nil
+}
+
+func isHTTP(u string) bool {
+	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")
 }

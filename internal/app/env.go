@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
@@ -36,9 +37,10 @@ type Env struct {
 	Source resolve.Source
 	Config index.Config
 
-	opts   EnvOptions
-	memo   *cache.Memo
-	logger *log.Logger
+	opts    EnvOptions
+	indexMu sync.Mutex
+	memo    *cache.Memo
+	logger  *log.Logger
 }
 
 // OpenEnv opens the cache and the index client.
@@ -73,6 +75,8 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 // index opens the index client on first use: a build from a lock with URLs
 // never needs one, and an offline build must not ask pip for its default.
 func (env *Env) index(extra index.Settings) (*index.Client, error) {
+	env.indexMu.Lock()
+	defer env.indexMu.Unlock()
 	if env.Index != nil {
 		return env.Index, nil
 	}

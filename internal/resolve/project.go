@@ -101,6 +101,8 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		if f.IsWheel() {
 			w, err := tags.ParseWheelFilename(f.Filename)
 			if err != nil || w.Name != name {
+				// Old installers (.exe, .egg) are not noted; a wheel
+				// whose name does not parse is.
 				p.skipped = append(p.skipped, f.Filename)
 				continue
 			}
@@ -111,7 +113,6 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		}
 		s, err := tags.ParseSdistFilename(f.Filename)
 		if err != nil {
-			p.skipped = append(p.skipped, f.Filename)
 			continue
 		}
 		get(s.Version).sdists++

@@ -13,7 +13,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-func mustTarget(t *testing.T, runtime, arch string) target.Target {
+func mustTarget(t testing.TB, runtime, arch string) target.Target {
 	t.Helper()
 	tg, err := target.New(runtime, arch)
 	if err != nil {
@@ -22,7 +22,7 @@ func mustTarget(t *testing.T, runtime, arch string) target.Target {
 	return tg
 }
 
-func reqs(t *testing.T, specs ...string) []pep508.Requirement {
+func reqs(t testing.TB, specs ...string) []pep508.Requirement {
 	t.Helper()
 	var out []pep508.Requirement
 	for _, s := range specs {

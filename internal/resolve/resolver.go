@@ -182,8 +182,12 @@ func (r *resolver) loadProject(ctx context.Context, name string) (*project, erro
 	if e.err != nil {
 		return nil, fmt.Errorf("resolving for %s: %w", r.tgt, e.err)
 	}
-	for _, fn := range e.p.skipped {
-		r.note(fmt.Sprintf("%s: ignored file %s (its name does not parse as a wheel or sdist of %s)", name, fn, name))
+	if n := len(e.p.skipped); n > 0 {
+		list := e.p.skipped
+		if n > 3 {
+			list = append(list[:3:3], "...")
+		}
+		r.note(fmt.Sprintf("%s: ignored %d wheel(s) whose file names do not parse (%s)", name, n, strings.Join(list, ", ")))
 	}
 	return e.p, nil
 }

@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lambdapack/lambdapack/internal/lock"
+	"github.com/lambdapack/lambdapack/internal/resolve"
+	"github.com/lambdapack/lambdapack/internal/target"
+)
+
+// LockOptions describe one `lambdapack lock`.
+type LockOptions struct {
+	Deps Inputs
+	// Runtime and Arch name a Lambda target; Python and Glibc (both) a
+	// custom one instead (for example distroless: 3.11 and 2.36).
+	Runtime, Arch string
+	Python, Glibc string
+	// Output is the pylock.toml to write ("-" writes it to the writer
+	// given to Lock instead).
+	Output string
+}
+
+// LockReport is what `lambdapack lock --json` prints.
+type LockReport struct {
+	Target   LockTarget    `json:"target"`
+	Packages []LockPackage `json:"packages"`
+}
+
+// LockTarget names the target a lock is for.
+type LockTarget struct {
+	Runtime      string `json:"runtime"`
+	Architecture string `json:"architecture"`
+	Python       string `json:"python"`
+	Glibc        string `json:"glibc"`
+}
+
+// LockPackage is one locked wheel.
+type LockPackage struct {
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Filename string `json:"filename"`
+	URL      string `json:"url"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
+}
+
+func (o LockOptions) target() (target.Target, error) {
+	if o.Python != "" || o.Glibc != "" {
+		if o.Python == "" || o.Glibc == "" {
+			return target.Target{}, errors.New("a custom target needs both --python and --glibc")
+		}
+		if o.Runtime != "" {
+			return target.Target{}, errors.New("give either --runtime or --python/--glibc, not both")
+		}
+		return target.Custom(o.Python, o.Glibc, o.Arch)
+	}
+	if o.Runtime == "" {
+		return target.Target{}, errors.New("--runtime is required (e.g. --runtime python3.12; lambdapack targets lists them)")
+	}
+	return target.New(o.Runtime, o.Arch)
+}
+
+// LockResult is a resolution turned into a lock.
+type LockResult struct {
+	Target  target.Target
+	Lock    *lock.Lock
+	Report  *LockReport
+	Resolve *resolve.Result
+	// Notes are what the user should know (versions passed over and why).
+	Notes []string
+}
+
+// Lock resolves the requirements for the target and builds the PEP 751 lock
+// (written to o.Output unless it is "-", in which case the caller prints
+// it). A *resolve.NoSolutionError says why nothing fits.
+func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
+	t, err := o.target()
+	if err != nil {
+		return nil, err
+	}
+	if o.Deps.Lock != "" {
+		return nil, errors.New("lambdapack lock resolves requirements; it does not take --lock")
+	}
+	if o.Deps.Empty() {
+		return nil, errors.New("nothing to lock: give requirements as arguments or with -r FILE (\"-r -\" reads stdin)")
+	}
+	set, err := ReadRequirements(o.Deps)
+	if err != nil {
+		return nil, err
+	}
+	if len(set.Requirements) == 0 {
+		return nil, errors.New("nothing to lock: the requirement files hold no requirement")
+	}
+	res, err := env.ResolveRequirements(ctx, t, set)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := make([]chosen, len(res.Packages))
+	for i, p := range res.Packages {
+		pkgs[i] = chosen{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}
+	}
+	if set.Options.RequireHashes {
+		if pkgs, err = env.enforceHashes(ctx, t, set, res, pkgs); err != nil {
+			return nil, err
+		}
+	}
+	out := &LockResult{Target: t, Resolve: res}
+	dir := "."
+	if o.Output != "" && o.Output != "-" {
+		dir = filepath.Dir(o.Output)
+	}
+	out.Lock = BuildPylock(t, res, pkgs, dir)
+	out.Report = &LockReport{Target: LockTarget{Runtime: t.Runtime, Architecture: string(t.Arch), Python: t.Python(), Glibc: t.Glibc()}, Packages: []LockPackage{}}
+	for _, p := range pkgs {
+		out.Report.Packages = append(out.Report.Packages, LockPackage{
+			Name: p.Name, Version: p.Version, Filename: p.File.Filename, URL: p.File.URL, SHA256: p.SHA256, Size: p.File.Size,
+		})
+	}
+	for _, s := range res.Skipped {
+		out.Notes = append(out.Notes, "passed over "+s.String())
+	}
+	out.Notes = append(out.Notes, res.Notes...)
+	if o.Output != "-" {
+		path := o.Output
+		if path == "" {
+			path = "pylock.toml"
+		}
+		if !lock.PylockFileName(filepath.Base(path)) {
+			env.log().Printf("Note: %s is not a PEP 751 name (pylock.toml or pylock.NAME.toml); installers may not find it", filepath.Base(path))
+		}
+		if err := lock.WritePylockFile(path, out.Lock); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TargetMarker is the PEP 508 marker that holds exactly on the target's
+// interpreter (for pylock.toml's environments).
+func TargetMarker(t target.Target) string {
+	return fmt.Sprintf(`sys_platform == "linux" and platform_machine == %q and implementation_name == "cpython" and python_version == %q`, t.Arch.Machine(), t.Python())
+}
+
+// BuildPylock turns a resolution into a PEP 751 lock: one wheel per
+// package, local files as paths relative to dir (the lock's folder).
+func BuildPylock(t target.Target, res *resolve.Result, pkgs []chosen, dir string) *lock.Lock {
+	l := &lock.Lock{
+		LockVersion:    "1.0",
+		CreatedBy:      "lambdapack",
+		RequiresPython: "==" + t.Python() + ".*",
+		Environments:   []string{TargetMarker(t)},
+		Tool: map[string]any{"lambdapack": map[string]any{
+			"target": t.String(), "runtime": t.Runtime, "architecture": string(t.Arch),
+			"python": t.Python(), "glibc": t.Glibc(),
+		}},
+	}
+	byName := map[string]chosen{}
+	for _, p := range pkgs {
+		byName[p.Name] = p
+	}
+	for _, rp := range res.Packages {
+		c := byName[rp.Name]
+		f := c.File
+		lf := lock.File{Name: f.Filename, UploadTime: f.UploadTime.UTC(), Hashes: map[string]string{}}
+		if f.Size > 0 {
+			lf.Size = f.Size
+		}
+		for k, v := range f.Hashes {
+			lf.Hashes[k] = v
+		}
+		if u, err := url.Parse(f.URL); err == nil && u.Scheme == "file" {
+			p := u.Path
+			if rel, err := filepath.Rel(mustAbs(dir), p); err == nil {
+				p = rel
+			}
+			lf.Path = filepath.ToSlash(p)
+		} else {
+			lf.URL = f.URL
+		}
+		var deps []lock.Dependency
+		for _, d := range rp.Dependencies {
+			deps = append(deps, lock.Dependency{Name: d})
+		}
+		pkg := lock.Package{
+			Name: rp.Name, Version: rp.Version.String(), RequiresPython: rp.RequiresPython,
+			Dependencies: deps, Wheels: []lock.File{lf},
+		}
+		if f.Index != "" && !strings.HasPrefix(f.Index, "file:") && strings.Contains(f.Index, "://") {
+			pkg.Index = f.Index
+		}
+		l.Packages = append(l.Packages, pkg)
+	}
+	sort.Slice(l.Packages, func(i, j int) bool { return l.Packages[i].Name < l.Packages[j].Name })
+	return l
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// WriteLockText prints the short table of what was chosen.
+func WriteLockText(w io.Writer, r *LockResult, output string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "PACKAGE\tVERSION\tWHEEL\tSIZE\n")
+	for _, p := range r.Report.Packages {
+		size := "?"
+		if p.Size > 0 {
+			size = humanBytes(p.Size)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Filename, size)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if output == "" {
+		output = "pylock.toml"
+	}
+	_, err := fmt.Fprintf(w, "Locked %d packages for %s in %s\n", len(r.Report.Packages), r.Target, output)
+	return err
+}

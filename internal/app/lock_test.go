@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/lock"
+	"github.com/lambdapack/lambdapack/internal/resolve"
+	"github.com/lambdapack/lambdapack/internal/testutil"
+)
+
+func lockIndex(t *testing.T) *testutil.Index {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "app", Version: "1.0", RequiresDist: []string{"lib>=1", "winonly; sys_platform == 'win32'"}})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "1.0", RequiresPython: ">=3.8"})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0", Tags: []string{"cp312-cp312-manylinux_2_28_x86_64"}})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0", Tags: []string{"cp312-cp312-manylinux_2_17_aarch64"}})
+	return ix
+}
+
+func lockEnv(t *testing.T, ix *testutil.Index) *Env {
+	env, err := OpenEnv(EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: ix.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	return env
+}
+
+func TestLockWritesPylock(t *testing.T) {
+	ix := lockIndex(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "pylock.toml")
+	r, err := Lock(context.Background(), lockEnv(t, ix), LockOptions{
+		Deps: Inputs{Requirements: []string{"app"}}, Runtime: "python3.12", Arch: "x86_64", Output: out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.ReadPylockFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.LockVersion != "1.0" || l.CreatedBy != "lambdapack" || l.RequiresPython != "==3.12.*" {
+		t.Errorf("header: %+v", l)
+	}
+	if len(l.Environments) != 1 || l.Environments[0] != `sys_platform == "linux" and platform_machine == "x86_64" and implementation_name == "cpython" and python_version == "3.12"` {
+		t.Errorf("environments %q", l.Environments)
+	}
+	if len(l.Packages) != 2 || l.Packages[0].Name != "app" || l.Packages[1].Name != "lib" {
+		t.Fatalf("packages %+v", l.Packages)
+	}
+	app, lib := l.Packages[0], l.Packages[1]
+	if len(app.Dependencies) != 1 || app.Dependencies[0].Name != "lib" {
+		t.Errorf("app dependencies %+v", app.Dependencies)
+	}
+	if lib.Version != "2.0" || len(lib.Wheels) != 1 {
+		t.Fatalf("lib %+v", lib)
+	}
+	w := lib.Wheels[0]
+	if w.Name != "lib-2.0-cp312-cp312-manylinux_2_28_x86_64.whl" || w.URL != ix.FileURL(w.Name) || w.SHA256() != ix.SHA256(w.Name) || w.Size <= 0 || w.UploadTime.IsZero() {
+		t.Errorf("lib wheel %+v", w)
+	}
+	if r.Report.Target != (LockTarget{Runtime: "python3.12", Architecture: "x86_64", Python: "3.12", Glibc: "2.34"}) {
+		t.Errorf("report target %+v", r.Report.Target)
+	}
+	if len(r.Report.Packages) != 2 || r.Report.Packages[1].SHA256 != w.SHA256() || r.Report.Packages[1].URL != w.URL || r.Report.Packages[1].Size != w.Size {
+		t.Errorf("report packages %+v", r.Report.Packages)
+	}
+	var b strings.Builder
+	if err := WriteLockText(&b, r, out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "lib      2.0      lib-2.0-cp312-cp312-manylinux_2_28_x86_64.whl") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+func TestLockOlderRuntimePassesOver(t *testing.T) {
+	ix := lockIndex(t)
+	out := filepath.Join(t.TempDir(), "pylock.toml")
+	// python3.12 on arm64 takes lib 2.0's aarch64 wheel; on a glibc 2.26
+	// custom target lib 2.0 needs glibc 2.28 and 1.0 is taken, with a note.
+	r, err := Lock(context.Background(), lockEnv(t, ix), LockOptions{
+		Deps: Inputs{Requirements: []string{"app"}}, Python: "3.12", Glibc: "2.26", Arch: "x86_64", Output: out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Report.Packages[1]; got.Version != "1.0" {
+		t.Fatalf("lib %+v", got)
+	}
+	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "lib 2.0") || !strings.Contains(r.Notes[0], "glibc 2.28") {
+		t.Errorf("notes %q", r.Notes)
+	}
+	if r.Report.Target.Runtime != "" || r.Report.Target.Glibc != "2.26" {
+		t.Errorf("target %+v", r.Report.Target)
+	}
+}
+
+func TestLockNoSolution(t *testing.T) {
+	ix := lockIndex(t)
+	out := filepath.Join(t.TempDir(), "pylock.toml")
+	_, err := Lock(context.Background(), lockEnv(t, ix), LockOptions{
+		Deps: Inputs{Requirements: []string{"lib==2.0"}}, Python: "3.12", Glibc: "2.26", Arch: "x86_64", Output: out,
+	})
+	var ns *resolve.NoSolutionError
+	if !errors.As(err, &ns) {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(ns.Error(), "glibc 2.28") {
+		t.Errorf("%v", ns)
+	}
+	if _, err := lock.ReadPylockFile(out); err == nil {
+		t.Errorf("a lock was written despite the failure")
+	}
+}

@@ -525,28 +525,22 @@ func cmpInt(a, b int) int {
 }
 
 func compareRelease(a, b []int) int {
-	if len(a) == len(b) {
-		for i, x := range a {
-			if y := b[i]; x != y {
-				return cmpInt(x, y)
-			}
-		}
-		return 0
-	}
-	n := len(a)
-	if len(b) > n {
-		n = len(b)
-	}
-	for i := 0; i < n; i++ {
-		var x, y int
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
-		if x != y {
+	n := min(len(a), len(b))
+	a2, b2 := a[:n], b[:n]
+	for i, x := range a2 {
+		if y := b2[i]; x != y {
 			return cmpInt(x, y)
+		}
+	}
+	// Missing components are zero; parsed numbers are never negative.
+	for _, x := range a[n:] {
+		if x != 0 {
+			return 1
+		}
+	}
+	for _, y := range b[n:] {
+		if y != 0 {
+			return -1
 		}
 	}
 	return 0

@@ -1,0 +1,254 @@
+package app_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lambdapack/lambdapack/internal/app"
+)
+
+// Helpers of the end-to-end tests (e2e_*_test.go, hostile_test.go). Names
+// start with "e2e" so they stay clear of the other test files of package
+// app_test.
+
+// e2eSharedCache is the cache the end-to-end tests share, between tests and
+// between runs, so that a real wheel is downloaded once per machine. Tests
+// that need a cold cache use a fresh temporary folder instead.
+func e2eSharedCache(t testing.TB) string {
+	t.Helper()
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatalf("finding the user cache folder: %v", err)
+	}
+	dir = filepath.Join(dir, "lambdapack-test", "e2e-cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// e2eLog forwards the build's progress lines to the test log.
+type e2eLog struct {
+	t  testing.TB
+	mu sync.Mutex
+}
+
+func (l *e2eLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// e2eEnv opens an Env on cacheDir ("" = the shared e2e cache). Index
+// settings stay empty unless o sets them, so the product discovers the index
+// the way it does for a user (ultimately from pip).
+func e2eEnv(t testing.TB, o app.EnvOptions) *app.Env {
+	t.Helper()
+	if o.CacheDir == "" {
+		o.CacheDir = e2eSharedCache(t)
+	}
+	if o.Log == nil {
+		o.Log = &e2eLog{t: t}
+	}
+	env, err := app.OpenEnv(o)
+	if err != nil {
+		t.Fatalf("OpenEnv: %v", err)
+	}
+	t.Cleanup(func() { env.Close() })
+	return env
+}
+
+// e2eBuild builds an artifact and fails the test on error.
+func e2eBuild(t testing.TB, env *app.Env, o app.ArtifactOptions) *app.ArtifactReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := app.BuildArtifact(ctx, env, o)
+	if err != nil {
+		t.Fatalf("BuildArtifact(%s %v %v): %v", o.Kind, o.Deps.Requirements, o.Deps.RequirementFiles, err)
+	}
+	if rep.Path != o.Output {
+		t.Errorf("report path %q, want %q", rep.Path, o.Output)
+	}
+	st, err := os.Stat(o.Output)
+	if err != nil {
+		t.Fatalf("the artifact is not there: %v", err)
+	}
+	if st.Size() != rep.Size {
+		t.Errorf("report says %d bytes, the file has %d", rep.Size, st.Size())
+	}
+	if got := e2eSHA256File(t, o.Output); got != rep.SHA256 {
+		t.Errorf("report sha256 %s, file sha256 %s", rep.SHA256, got)
+	}
+	return rep
+}
+
+// e2eUnzip extracts a zip into a new temporary folder and returns it. Entry
+// names are checked, so a bad artifact fails the test instead of writing
+// outside the folder.
+func e2eUnzip(t testing.TB, zipPath string) string {
+	t.Helper()
+	dir := t.TempDir()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatalf("opening %s: %v", zipPath, err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		name := f.Name
+		if name == "" || strings.HasPrefix(name, "/") || path.Clean(name) != strings.TrimSuffix(name, "/") || strings.HasPrefix(name, "../") {
+			t.Fatalf("%s holds a bad entry name %q", zipPath, name)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(name))
+		if f.FileInfo().IsDir() {
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if f.Mode()&fs.ModeSymlink != 0 {
+			t.Fatalf("%s holds a symlink %q", zipPath, name)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("reading %s from %s: %v", name, zipPath, err)
+		}
+		if err := os.WriteFile(dst, data, f.Mode().Perm()|0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// e2eZipNames lists a zip's entry names.
+func e2eZipNames(t testing.TB, zipPath string) []string {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatalf("opening %s: %v", zipPath, err)
+	}
+	defer zr.Close()
+	var out []string
+	for _, f := range zr.File {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// e2ePython runs code with an interpreter (cmd is the command prefix: a
+// pyenv python, or qemu plus the arm64 python) with only pythonpath on
+// sys.path besides the standard library: -S, no user site, no inherited
+// PYTHON* variables. It returns stdout and fails the test on a non-zero exit.
+func e2ePython(t testing.TB, cmd []string, pythonpath, code string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	args := append(append([]string{}, cmd[1:]...), "-S", "-c", code)
+	c := exec.CommandContext(ctx, cmd[0], args...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PYTHON") {
+			env = append(env, kv)
+		}
+	}
+	c.Env = append(env, "PYTHONPATH="+pythonpath, "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1")
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("%s -S -c ... with PYTHONPATH=%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(cmd, " "), pythonpath, err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// e2eSharedObjects returns the .so files below dir/sub, relative to dir.
+func e2eSharedObjects(t testing.TB, dir, sub string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dir, sub), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".so") || strings.Contains(filepath.Base(p), ".so.")) {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("listing %s: %v", sub, err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// e2eELFMachine returns the ELF machine of a file.
+func e2eELFMachine(t testing.TB, p string) elf.Machine {
+	t.Helper()
+	f, err := elf.Open(p)
+	if err != nil {
+		t.Fatalf("%s is not ELF: %v", p, err)
+	}
+	defer f.Close()
+	return f.Machine
+}
+
+func e2eSHA256File(t testing.TB, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e2eSHA256(data)
+}
+
+// e2eDirNames lists a folder's entries (names only), sorted.
+func e2eDirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("listing %s: %v", dir, err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func e2eHasPrefix(names []string, prefix string) bool {
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func e2eSHA256(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}

@@ -39,8 +39,10 @@ type Env struct {
 
 	opts    EnvOptions
 	indexMu sync.Mutex
-	memo    *cache.Memo
-	logger  *log.Logger
+	// resolutions memoises packagesFor by inputsKey.
+	resolutions sync.Map
+	memo        *cache.Memo
+	logger      *log.Logger
 }
 
 // OpenEnv opens the cache and the index client.

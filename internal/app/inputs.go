@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/index"
@@ -83,6 +85,50 @@ func (env *Env) ResolveRequirements(ctx context.Context, t target.Target, set *r
 // packagesFor decides the wheels to install for t: from a lock, or by
 // resolving requirements. The notes say what the user should know.
 func (env *Env) packagesFor(ctx context.Context, t target.Target, in Inputs) ([]chosen, []string, error) {
+	key, err := inputsKey(t, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	// One resolution per distinct (requirements, target) in a run: the
+	// artifacts of a project that share both share the answer.
+	v, _ := env.resolutions.LoadOrStore(key, &resolution{})
+	r := v.(*resolution)
+	r.once.Do(func() { r.pkgs, r.notes, r.err = env.packagesForOnce(ctx, t, in) })
+	return append([]chosen(nil), r.pkgs...), r.notes, r.err
+}
+
+type resolution struct {
+	once  sync.Once
+	pkgs  []chosen
+	notes []string
+	err   error
+}
+
+// inputsKey identifies what packagesFor depends on.
+func inputsKey(t target.Target, in Inputs) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%d.%d|%s|lock=%s|pre=%v\n", t, t.GlibcMajor, t.GlibcMinor, t.PythonFull, in.Lock, in.Pre)
+	if in.Lock == "" && !in.Empty() {
+		if slices.Contains(in.RequirementFiles, "-") {
+			// Standard input can be read once: never shared.
+			return fmt.Sprintf("stdin-%p", &in), nil
+		}
+		set, err := ReadRequirements(in)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range set.Requirements {
+			fmt.Fprintf(&b, "r %s %q\n", r.String(), r.Hashes)
+		}
+		for _, r := range set.Constraints {
+			fmt.Fprintf(&b, "c %s\n", r.String())
+		}
+		fmt.Fprintf(&b, "%+v\n", set.Options)
+	}
+	return b.String(), nil
+}
+
+func (env *Env) packagesForOnce(ctx context.Context, t target.Target, in Inputs) ([]chosen, []string, error) {
 	if in.Lock != "" {
 		if len(in.Requirements) > 0 || len(in.RequirementFiles) > 0 {
 			return nil, nil, errors.New("give either a lock (--lock) or requirements (-r, arguments), not both")

@@ -228,3 +228,16 @@ func TestTextMarshalling(t *testing.T) {
 		t.Fatal("bad version unmarshalled")
 	}
 }
+
+// The rows of packaging's test_canonicalize_version that are versions.
+func TestCanonical(t *testing.T) {
+	for _, c := range [][2]string{
+		{"1.4.0", "1.4"}, {"1.40.0", "1.40"}, {"1.4.0.0.00.000.0000", "1.4"}, {"1.0", "1"},
+		{"1.0+abc", "1+abc"}, {"1.0.dev0", "1.dev0"}, {"1.0.post0", "1.post0"}, {"1.0a0", "1a0"},
+		{"1.0rc0", "1rc0"}, {"100!0.0", "100!0"}, {"0", "0"}, {"0.0.0", "0"},
+	} {
+		if got := MustParse(c[0]).Canonical(); got != c[1] {
+			t.Errorf("Canonical(%s) = %q, want %q", c[0], got, c[1])
+		}
+	}
+}

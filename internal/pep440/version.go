@@ -391,6 +391,11 @@ func (v Version) appendPublic(b []byte) []byte {
 	return b
 }
 
+// Canonical is packaging.utils.canonicalize_version: the normal form with
+// trailing zero release parts removed ("1.0.0" -> "1", "1.40.0" -> "1.40").
+// Versions that are Equal have the same Canonical form, so it suits map keys.
+func (v Version) Canonical() string { return canonicalVersion(v, true) }
+
 // Epoch returns the epoch (0 when absent).
 func (v Version) Epoch() int { return v.epoch }
 

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/lock"
 	"github.com/lambdapack/lambdapack/internal/resolve"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -111,6 +114,20 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 		if pkgs, err = env.enforceHashes(ctx, t, set, res, pkgs); err != nil {
 			return nil, err
 		}
+	}
+	// A direct reference to a remote wheel without a #sha256= fragment has
+	// no hash yet: download it once to hash it (a lock needs one).
+	for i, p := range pkgs {
+		if p.SHA256 != "" {
+			continue
+		}
+		sum, size, err := hashRemote(ctx, env, p.File)
+		if err != nil {
+			return nil, err
+		}
+		pkgs[i].SHA256 = sum
+		pkgs[i].File.Hashes = map[string]string{"sha256": sum}
+		pkgs[i].File.Size = size
 	}
 	out := &LockResult{Target: t, Resolve: res}
 	dir := "."
@@ -229,4 +246,18 @@ func WriteLockText(w io.Writer, r *LockResult, output string) error {
 	}
 	_, err := fmt.Fprintf(w, "Locked %d packages for %s in %s\n", len(r.Report.Packages), r.Target, output)
 	return err
+}
+
+func hashRemote(ctx context.Context, env *Env, f index.File) (string, int64, error) {
+	rc, err := env.Index.Open(ctx, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", f.Filename, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", f.Filename, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -119,3 +119,29 @@ func TestLockNoSolution(t *testing.T) {
 		t.Errorf("a lock was written despite the failure")
 	}
 }
+
+func TestLockDirectRemoteWheel(t *testing.T) {
+	ix := lockIndex(t)
+	w := testutil.Wheel{Name: "mine", Version: "0.1", RequiresDist: []string{"lib"}}
+	ix.AddWheel(w)
+	out := filepath.Join(t.TempDir(), "pylock.toml")
+	r, err := Lock(context.Background(), lockEnv(t, ix), LockOptions{
+		Deps: Inputs{Requirements: []string{"mine @ " + ix.FileURL(w.Filename())}}, Runtime: "python3.12", Output: out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.ReadPylockFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine *lock.Package
+	for i := range l.Packages {
+		if l.Packages[i].Name == "mine" {
+			mine = &l.Packages[i]
+		}
+	}
+	if mine == nil || mine.Wheels[0].SHA256() != ix.SHA256(w.Filename()) || mine.Wheels[0].Size != int64(len(w.Bytes())) {
+		t.Fatalf("mine: %+v (report %+v)", mine, r.Report.Packages)
+	}
+}

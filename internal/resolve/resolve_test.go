@@ -2,7 +2,11 @@ package resolve
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -226,4 +230,34 @@ func TestResultShape(t *testing.T) {
 	_, err = resolveOn(t, ix, tg, Options{Constraints: reqs(t, "helper<1")}, "web-framework")
 	ns := mustNoSolution(t, err)
 	wantAll(t, ns.Error(), "your constraints require helper<1")
+}
+
+func TestDirectWheelReference(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "helper", Version: "1.0"})
+	ix.AddWheel(testutil.Wheel{Name: "mine", Version: "9.0"})
+	w := testutil.Wheel{Name: "mine", Version: "0.1", RequiresDist: []string{"helper"}}
+	p := filepath.Join(t.TempDir(), w.Filename())
+	if err := os.WriteFile(p, w.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := mustTarget(t, "python3.12", "x86_64")
+	res, err := resolveOn(t, ix, tg, Options{}, "mine @ file://"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Packages) != 2 || res.Packages[1].Name != "mine" || res.Packages[1].Version.String() != "0.1" {
+		t.Fatalf("got %+v", res.Packages)
+	}
+	sum := sha256.Sum256(w.Bytes())
+	if got := res.Packages[1].File.Hashes["sha256"]; got != hex.EncodeToString(sum[:]) {
+		t.Errorf("hash %s", got)
+	}
+	// The index's newer version does not count: the reference is the only one.
+	_, err = resolveOn(t, ix, tg, Options{}, "mine @ file://"+p, "mine>=1")
+	mustNoSolution(t, err)
+	_, err = resolveOn(t, ix, tg, Options{}, "mine @ https://example.invalid/mine-0.1.tar.gz")
+	if err == nil || !strings.Contains(err.Error(), "only wheels can be direct references") {
+		t.Fatalf("sdist reference: %v", err)
+	}
 }

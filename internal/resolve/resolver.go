@@ -2,16 +2,23 @@ package resolve
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pep508"
+	"github.com/lambdapack/lambdapack/internal/tags"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -92,12 +99,22 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		edges:    map[[2]int]depEdge{},
 		noteSeen: map[string]bool{},
 	}
+	direct := map[string]index.File{}
 	for _, q := range reqs {
 		if !q.Marker.Evaluate(env) {
 			continue
 		}
 		if q.URL != "" {
-			return nil, fmt.Errorf("resolving for %s: %s: direct references (name @ url) are not supported by the resolver yet; download the wheel and use --find-links", tgt, q.String())
+			f, err := directWheel(q)
+			if err != nil {
+				return nil, fmt.Errorf("resolving for %s: %w", tgt, err)
+			}
+			name := names.Canonical(q.Name)
+			if prev, ok := direct[name]; ok && prev.URL != f.URL {
+				return nil, fmt.Errorf("resolving for %s: %s is required from two places: %s and %s", tgt, name, index.Redact(prev.URL), index.Redact(f.URL))
+			}
+			direct[name] = f
+			q.URL = ""
 		}
 		r.rootReqs = append(r.rootReqs, q)
 		r.direct[names.Canonical(q.Name)] = true
@@ -140,6 +157,12 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		cancel()
 		r.f.wg.Wait()
 	}()
+	// A direct reference is the only version of its package.
+	for name, f := range direct {
+		e := &projEntry{done: make(chan struct{}), p: pol.analyze(name, []index.File{f})}
+		close(e.done)
+		r.f.projects[name] = e
+	}
 	for _, q := range r.rootReqs {
 		r.f.project(names.Canonical(q.Name))
 	}
@@ -715,4 +738,41 @@ func (r *resolver) skipped(p *project, chosen int) []Skipped {
 		out = append(out, Skipped{Name: p.name, Versions: []string{p.rels[i].version.String()}, Reason: why})
 	}
 	return out
+}
+
+// directWheel turns "name @ url" into the wheel file it names: a local
+// file:// wheel (hashed here) or a remote one (its #sha256= fragment, when
+// given, becomes its hash). Sdists and VCS references are not supported.
+func directWheel(q pep508.Requirement) (index.File, error) {
+	u, err := url.Parse(q.URL)
+	if err != nil {
+		return index.File{}, fmt.Errorf("%s: invalid URL: %w", q.Name, err)
+	}
+	hashes := map[string]string{}
+	if alg, val, ok := strings.Cut(u.Fragment, "="); ok && (alg == "sha256" || alg == "sha384" || alg == "sha512") {
+		hashes[alg] = strings.ToLower(val)
+	}
+	u.Fragment = ""
+	base := path.Base(u.Path)
+	if !strings.HasSuffix(strings.ToLower(base), ".whl") || strings.Contains(u.Scheme, "+") {
+		return index.File{}, fmt.Errorf("%s @ %s: only wheels can be direct references (lambdapack does not build sdists or check out VCS URLs)", q.Name, index.Redact(q.URL))
+	}
+	w, err := tags.ParseWheelFilename(base)
+	if err != nil {
+		return index.File{}, fmt.Errorf("%s @ %s: %w", q.Name, index.Redact(q.URL), err)
+	}
+	if w.Name != names.Canonical(q.Name) {
+		return index.File{}, fmt.Errorf("%s @ %s: the wheel is for %s, not %s", q.Name, index.Redact(q.URL), w.Name, q.Name)
+	}
+	f := index.File{Filename: base, URL: u.String(), Hashes: hashes, Size: -1}
+	if u.Scheme == "file" {
+		data, err := os.ReadFile(u.Path)
+		if err != nil {
+			return index.File{}, fmt.Errorf("%s: reading the wheel: %w", q.Name, err)
+		}
+		sum := sha256.Sum256(data)
+		f.Hashes = map[string]string{"sha256": hex.EncodeToString(sum[:])}
+		f.Size = int64(len(data))
+	}
+	return f, nil
 }

@@ -436,7 +436,7 @@ func hostileMislabelledWheel(t *testing.T) testutil.Wheel {
 	return testutil.Wheel{
 		Name: "fastthing", Version: "1.0", Tags: []string{"cp311-cp311-manylinux2014_aarch64"},
 		Files: map[string][]byte{
-			"fastthing/__init__.py": []byte("from ._native import *\n"),
+			"fastthing/__init__.py":                              []byte("from ._native import *\n"),
 			"fastthing/_native.cpython-311-aarch64-linux-gnu.so": hostileX86SharedObject(t),
 		},
 	}

@@ -46,7 +46,8 @@ type Layout struct {
 	// Root is the package folder (site-packages): "python/" for a layer,
 	// "" for a function zip.
 	Root string
-	// Scripts is the scripts folder: "bin/" (Lambda adds /opt/bin to PATH).
+	// Scripts is the scripts folder; "" means "bin/" (Lambda adds /opt/bin
+	// to PATH).
 	Scripts string
 }
 
@@ -205,6 +206,9 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 	if opts.Interpreter == "" {
 		opts.Interpreter = Shebang
 	}
+	if opts.Layout.Scripts == "" {
+		opts.Layout.Scripts = "bin/"
+	}
 	for _, d := range []string{opts.Layout.Root, opts.Layout.Scripts} {
 		if d != "" && (!strings.HasSuffix(d, "/") || archive.ValidPath(d) != nil) {
 			return nil, fmt.Errorf("planning an install: layout folder %q must be a clean relative path ending in /", d)
@@ -266,6 +270,9 @@ func Check(ctx context.Context, w Wheel, opts Options) error {
 		opts.Interpreter = Shebang
 	}
 	opts.Exclude = nil
+	if opts.Layout.Scripts == "" {
+		opts.Layout.Scripts = "bin/"
+	}
 	r, err := planWheel(ctx, w, opts)
 	if r != nil && r.closer != nil {
 		r.closer.Close()

@@ -54,7 +54,7 @@ func TestE2EReproducible(t *testing.T) {
 		})
 	}
 	cold := t.TempDir()
-	a := build(cold, "a.zip")             // cold cache: everything downloaded
+	a := build(cold, "a.zip")              // cold cache: everything downloaded
 	b := build(e2eSharedCache(t), "b.zip") // another, warm, cache
 	if a.RequirementsSHA256 != b.RequirementsSHA256 {
 		t.Fatalf("the two builds resolved different sets (the index changed under the test?): %+v vs %+v", a.Packages, b.Packages)

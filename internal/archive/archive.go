@@ -63,6 +63,18 @@ func (e *Entry) size() (int64, error) {
 	}
 }
 
+// describe says where an entry's bytes come from, for messages.
+func (e *Entry) describe() string {
+	switch {
+	case e.Zip != nil:
+		return "zip member " + e.Zip.Name
+	case e.File != "":
+		return "file " + e.File
+	default:
+		return "generated content"
+	}
+}
+
 func (e *Entry) open() (io.ReadCloser, error) {
 	switch {
 	case e.Zip != nil:
@@ -386,7 +398,7 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 // prepare validates and sorts the entries and adds the directories.
 func prepare(entries []Entry, opts Options, root string) ([]*item, *Result, error) {
 	res := &Result{TopLevel: map[string]int64{}}
-	files := make(map[string]bool, len(entries))
+	files := make(map[string]int, len(entries))
 	dirs := map[string]bool{}
 	items := make([]*item, 0, len(entries)+len(entries)/4)
 	for i := range entries {
@@ -410,10 +422,10 @@ func prepare(entries []Entry, opts Options, root string) ([]*item, *Result, erro
 		if n > 1 {
 			return nil, nil, fmt.Errorf("entry %q has more than one source", e.Path)
 		}
-		if files[e.Path] {
-			return nil, nil, fmt.Errorf("two entries for %q", e.Path)
+		if j, dup := files[e.Path]; dup {
+			return nil, nil, fmt.Errorf("two entries for %q (%s and %s); exclude one", e.Path, entries[j].describe(), e.describe())
 		}
-		files[e.Path] = true
+		files[e.Path] = i
 		size, err := e.size()
 		if err != nil {
 			return nil, nil, fmt.Errorf("entry %q: %w", e.Path, err)
@@ -449,8 +461,8 @@ func prepare(entries []Entry, opts Options, root string) ([]*item, *Result, erro
 		}
 	}
 	for d := range dirs {
-		if files[d] {
-			return nil, nil, fmt.Errorf("%q is both a file and a directory", d)
+		if j, ok := files[d]; ok {
+			return nil, nil, fmt.Errorf("%q is both a file (%s) and a directory", d, entries[j].describe())
 		}
 		items = append(items, &item{name: d + "/", kind: kindDir, mode: fs.ModeDir | 0o755})
 		res.Dirs++

@@ -112,6 +112,9 @@ type Options struct {
 	Comment string
 	// TempDir holds spill files; "" means the destination's folder.
 	TempDir string
+	// Progress, when set, is called from one goroutine after each file is
+	// written with the uncompressed bytes written so far and the total.
+	Progress func(written, total int64)
 	// Sync flushes the zip to stable storage before the rename. Without
 	// it a killed process still leaves no partial file at the destination
 	// (the rename is atomic); only a power loss right after could. It costs
@@ -329,6 +332,7 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 		})
 	}
 	g.Go(func() error {
+		var written int64
 		for _, it := range items {
 			if it.kind == kindCompress {
 				select {
@@ -346,6 +350,10 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 					os.Remove(it.spill)
 				}
 				sem.Release(it.weight)
+			}
+			if opts.Progress != nil && it.kind != kindDir {
+				written += it.size
+				opts.Progress(written, res.UnzippedSize)
 			}
 		}
 		return nil

@@ -208,7 +208,9 @@ func TestWriteIsDeterministicAndReadable(t *testing.T) {
 	f := newFixture(t)
 	a := filepath.Join(t.TempDir(), "a.zip")
 	b := filepath.Join(t.TempDir(), "b.zip")
-	ra, err := Write(context.Background(), a, f.entries, Options{Root: "python/"})
+	var calls int
+	var last, total int64
+	ra, err := Write(context.Background(), a, f.entries, Options{Root: "python/", Progress: func(w, t int64) { calls, last, total = calls+1, w, t }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +228,9 @@ func TestWriteIsDeterministicAndReadable(t *testing.T) {
 	}
 	checkZip(t, a, f, DefaultEpoch)
 	external(t, a)
+	if calls != len(f.want) || last != total || total != ra.UnzippedSize {
+		t.Errorf("progress: %d calls, last %d of %d; want %d calls ending at %d", calls, last, total, len(f.want), ra.UnzippedSize)
+	}
 	var unzipped int64
 	for _, b := range f.want {
 		unzipped += int64(len(b))

@@ -96,24 +96,6 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 		return nil, fmt.Errorf("%s: not a poetry.lock: %w", file, err)
 	}
 	env := t.Environment()
-	holds := func(marker, extra string) (bool, error) {
-		if marker == "" {
-			return true, nil
-		}
-		m, err := pep508.ParseMarker(marker)
-		if err != nil {
-			return false, err
-		}
-		e := env
-		if extra != "" {
-			e = pep508.Environment{}
-			for k, v := range env {
-				e[k] = v
-			}
-			e["extra"] = extra
-		}
-		return m.Evaluate(e), nil
-	}
 	byName := map[string]int{}
 	for i, p := range l.Packages {
 		byName[names.Canonical(p.Name)] = i
@@ -133,7 +115,7 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 			if mm, ok := p.Markers.(map[string]any); ok {
 				m, _ = mm["main"].(string)
 			}
-			ok, err := holds(m, "")
+			ok, err := holds(env, m, "")
 			if err != nil {
 				return nil, fmt.Errorf("%s: package %s: markers: %w", file, p.Name, err)
 			}
@@ -148,7 +130,7 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 		}
 		queue := []node{}
 		for _, r := range roots {
-			ok, err := holds(r.Marker, "")
+			ok, err := holds(env, r.Marker, "")
 			if err != nil {
 				return nil, fmt.Errorf("pyproject.toml: dependency %s: markers: %w", r.Name, err)
 			}
@@ -177,7 +159,7 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 						// Optional dependencies come in through extras below.
 						continue
 					}
-					ok, err := holds(e.Marker, "")
+					ok, err := holds(env, e.Marker, "")
 					if err != nil {
 						return nil, fmt.Errorf("%s: %s -> %s: markers: %w", file, p.Name, dn, err)
 					}

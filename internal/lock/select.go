@@ -166,3 +166,24 @@ func (l *Lock) Select(t target.Target, file string) ([]Selected, error) {
 	}
 	return out, nil
 }
+
+// holds evaluates a marker for env, with the "extra" variable set to extra
+// when it is not empty. An empty marker always holds.
+func holds(env pep508.Environment, marker, extra string) (bool, error) {
+	if marker == "" {
+		return true, nil
+	}
+	m, err := pep508.ParseMarker(marker)
+	if err != nil {
+		return false, err
+	}
+	if extra != "" {
+		e := make(pep508.Environment, len(env)+1)
+		for k, v := range env {
+			e[k] = v
+		}
+		e["extra"] = extra
+		env = e
+	}
+	return m.Evaluate(env), nil
+}

@@ -12,7 +12,6 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/lambdapack/lambdapack/internal/names"
-	"github.com/lambdapack/lambdapack/internal/pep508"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -117,24 +116,6 @@ func SelectUVLock(file string, t target.Target, extras []string) ([]Selected, er
 	if len(roots) == 0 {
 		return nil, fmt.Errorf("%s: no workspace project (a package with source virtual or editable) to start from", file)
 	}
-	evalMarker := func(m string, extra string) (bool, error) {
-		if m == "" {
-			return true, nil
-		}
-		mk, err := pep508.ParseMarker(m)
-		if err != nil {
-			return false, err
-		}
-		e := env
-		if extra != "" {
-			e = pep508.Environment{}
-			for k, v := range env {
-				e[k] = v
-			}
-			e["extra"] = extra
-		}
-		return mk.Evaluate(e), nil
-	}
 	// pick finds the package entry a dependency edge points at.
 	pick := func(d uvDep) (int, error) {
 		cands := byName[names.Canonical(d.Name)]
@@ -150,7 +131,7 @@ func SelectUVLock(file string, t target.Target, extras []string) ([]Selected, er
 			if len(p.ResolutionMarkers) > 0 {
 				ok := false
 				for _, m := range p.ResolutionMarkers {
-					if v, err := evalMarker(m, ""); err == nil && v {
+					if v, err := holds(env, m, ""); err == nil && v {
 						ok = true
 					}
 				}
@@ -194,7 +175,7 @@ func SelectUVLock(file string, t target.Target, extras []string) ([]Selected, er
 			deps = p.OptionalDependencies[n.extra]
 		}
 		for _, d := range deps {
-			ok, err := evalMarker(d.Marker, n.extra)
+			ok, err := holds(env, d.Marker, n.extra)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s -> %s: marker: %w", file, p.Name, d.Name, err)
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/lambdapack/lambdapack/internal/names"
 )
 
 var toolHeader = regexp.MustCompile(`(?m)^\s*\[\s*tool\.lambdapack\s*[\].]`)
@@ -249,7 +251,7 @@ func (r *tomlReader) unknown(key string, t map[string]any, allowed []string) {
 			full = key + "." + k
 		}
 		hint := "known keys: " + strings.Join(allowed, ", ")
-		if s := closest(k, allowed); s != "" {
+		if s := names.Closest(k, allowed, 2); s != "" {
 			hint = fmt.Sprintf("did you mean %q?", s)
 		}
 		r.fail(full, hint, "unknown key %q", k)
@@ -325,35 +327,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, cands []string) string {
-	best, bestD := "", 3
-	for _, c := range cands {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

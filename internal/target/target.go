@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep508"
 	"github.com/lambdapack/lambdapack/internal/tags"
 )
@@ -97,7 +98,7 @@ func unknownRuntime(name string) error {
 // suggestRuntime guesses the runtime meant by a near miss: "3.12",
 // "python312", "py3.12", "Python 3.12", or a small typo.
 func suggestRuntime(n string) string {
-	names := knownNames()
+	known := knownNames()
 	digits := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' || r == '.' {
 			return r
@@ -105,7 +106,7 @@ func suggestRuntime(n string) string {
 		return -1
 	}, n)
 	if digits != "" {
-		for _, k := range names {
+		for _, k := range known {
 			v := strings.TrimPrefix(k, "python")
 			if digits == v || digits == strings.ReplaceAll(v, ".", "") {
 				return k
@@ -115,33 +116,7 @@ func suggestRuntime(n string) string {
 			return ""
 		}
 	}
-	best, bestD := "", 3
-	for _, k := range names {
-		if d := editDistance(n, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return names.Closest(n, known, 2)
 }
 
 // Target is what to build for: a Lambda runtime (or a custom Python + glibc)

@@ -448,3 +448,19 @@ func TestManyEntriesSmallBudget(t *testing.T) {
 		t.Errorf("first entries (-want +got):\n%s", diff)
 	}
 }
+
+func TestComment(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "c.zip")
+	if _, err := Write(context.Background(), out, []Entry{{Path: "a.py", Data: []byte("x")}}, Options{Comment: "runtime=python3.12 arch=arm64"}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if zr.Comment != "runtime=python3.12 arch=arm64" {
+		t.Errorf("comment %q", zr.Comment)
+	}
+	external(t, out)
+}

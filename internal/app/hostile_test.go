@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -494,5 +495,56 @@ func TestVerifyRefusesWrongArchAndForceWrites(t *testing.T) {
 	names := e2eZipNames(t, out)
 	if !strings.Contains(strings.Join(names, "\n"), so) {
 		t.Errorf("the forced layer lacks %s: %v", so, names)
+	}
+}
+
+// A failed build leaves the previous artifact at -o as it was (writes are
+// temp + rename), and -o naming a folder is refused without touching it or
+// leaving a temporary file beside it.
+func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
+	t.Parallel()
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "tiny", Version: "1.0", Files: map[string][]byte{"tiny/__init__.py": []byte("X = 1\n")}})
+	evil := testutil.Wheel{Name: "evil", Version: "1.0", Files: map[string][]byte{"evil/__init__.py": nil, "../up.py": []byte("x")}}
+	ix.AddWheel(evil)
+	base := t.TempDir()
+	outDir := filepath.Join(base, "out")
+	env := e2eEnv(t, app.EnvOptions{CacheDir: filepath.Join(base, "cache"), Index: index.Settings{IndexURL: ix.URL}})
+	o := app.ArtifactOptions{Kind: app.KindLayer, Deps: app.Inputs{Requirements: []string{"tiny"}},
+		Runtime: "python3.12", Output: filepath.Join(outDir, "layer.zip")}
+	good := e2eBuild(t, env, o)
+	before, err := os.ReadFile(o.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	o.Deps.Requirements = []string{"evil"}
+	if _, err := app.BuildArtifact(context.Background(), env, o); err == nil || !strings.Contains(err.Error(), evil.Filename()) {
+		t.Fatalf("want a refusal naming %s, got %v", evil.Filename(), err)
+	}
+	after, err := os.ReadFile(o.Output)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the previous artifact (sha256 %s) changed or vanished after a failed build: %v", good.SHA256, err)
+	}
+	if got := e2eDirNames(t, outDir); len(got) != 1 {
+		t.Errorf("output folder holds %v, want only layer.zip", got)
+	}
+
+	// -o names a non-empty folder.
+	o.Deps.Requirements = []string{"tiny"}
+	o.Output = filepath.Join(outDir, "taken")
+	if err := os.MkdirAll(filepath.Join(o.Output, "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.BuildArtifact(context.Background(), env, o); err == nil {
+		t.Fatalf("building onto a folder succeeded")
+	} else {
+		t.Logf("onto a folder: %v", err)
+	}
+	if got := e2eDirNames(t, outDir); !slices.Equal(got, []string{"layer.zip", "taken"}) {
+		t.Errorf("output folder holds %v after a failed write, want only layer.zip and taken (no temporary files)", got)
+	}
+	if got := e2eDirNames(t, o.Output); !slices.Equal(got, []string{"keep"}) {
+		t.Errorf("the folder at -o now holds %v", got)
 	}
 }

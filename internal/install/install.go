@@ -76,9 +76,6 @@ type Options struct {
 	// Exclude, when it returns true for a distribution's canonical name,
 	// leaves that wheel out (reported in Plan.Excluded).
 	Exclude func(name string) bool
-	// Strip drops installed files matching any of these globs (see
-	// StripGlobs).
-	Strip []string
 	// Memo, when set, remembers checked wheels by sha256.
 	Memo Memo
 	// Concurrency bounds the members checked at once; 0 means GOMAXPROCS.
@@ -246,15 +243,7 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 		p.Close()
 		return nil, err
 	}
-	if len(opts.Strip) > 0 {
-		if err := archive.CheckGlobs(opts.Strip); err != nil {
-			p.Close()
-			return nil, fmt.Errorf("planning an install: strip %w", err)
-		}
-		p.Filter(func(e *Entry) bool { return !StripGlobs(opts.Strip, p.Layout.Root, e.Path) })
-	} else {
-		p.refresh()
-	}
+	p.refresh()
 	return p, nil
 }
 
@@ -285,14 +274,6 @@ func Check(ctx context.Context, w Wheel, opts Options) error {
 		return err
 	}
 	return nil
-}
-
-// StripGlobs reports whether an artifact path matches one of globs,
-// matched below root with archive.MatchGlobs: a glob without "/" matches
-// any single segment (e.g. "*.pyi", "tests", "__pycache__"); one with "/"
-// matches the path below root or a leading part of it (e.g. "numpy/*/tests").
-func StripGlobs(globs []string, root, p string) bool {
-	return archive.MatchGlobs(globs, strings.TrimPrefix(p, root))
 }
 
 type wheelResult struct {

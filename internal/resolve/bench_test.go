@@ -23,7 +23,13 @@ var largeSet = []string{
 // BenchmarkResolveLarge resolves largeSet against the real index, cold
 // (empty on-disk cache, new client) and warm (the on-disk cache of the cold
 // run, new client and resolver). Run with -bench ResolveLarge -benchtime 1x.
-func BenchmarkResolveLarge(b *testing.B) {
+func BenchmarkResolveLarge(b *testing.B) { benchResolve(b, largeSet) }
+
+// BenchmarkResolveBacktrack walks boto3 back about 1,400 versions to the
+// one that accepts an old botocore (each version's metadata is needed).
+func BenchmarkResolveBacktrack(b *testing.B) { benchResolve(b, []string{"botocore<1.20", "boto3"}) }
+
+func benchResolve(b *testing.B, set []string) {
 	cfg, err := index.DiscoverConfig(index.Overrides{})
 	if err != nil {
 		b.Fatal(err)
@@ -39,7 +45,7 @@ func BenchmarkResolveLarge(b *testing.B) {
 		runtime, arch, _ = strings.Cut(v, "/")
 	}
 	tg := mustTarget(b, runtime, arch)
-	rq := reqs(b, largeSet...)
+	rq := reqs(b, set...)
 	for i := 0; i < b.N; i++ {
 		for _, phase := range []string{"cold", "warm"} {
 			client, err := index.NewClient(cfg, opts...)

@@ -105,3 +105,23 @@ func (b bitset) eachDesc(f func(int) bool) {
 		}
 	}
 }
+
+// disjointWith reports whether b and o share no index (no allocation).
+func (b bitset) disjointWith(o bitset) bool {
+	for i := range b {
+		if b[i]&o[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// within reports whether every index of b is in o (no allocation).
+func (b bitset) within(o bitset) bool {
+	for i := range b {
+		if b[i]&^o[i] != 0 {
+			return false
+		}
+	}
+	return true
+}

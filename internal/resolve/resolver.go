@@ -50,6 +50,7 @@ type resolver struct {
 	setCache map[string]bitset
 	depMerge map[string]*incompat
 	edges    map[[2]int]depEdge // (pkgID, version) -> dependencies
+	chosen   map[pkgID]int      // how often each package was decided
 	notes    []string
 	noteSeen map[string]bool
 }
@@ -97,6 +98,7 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		setCache: map[string]bitset{},
 		depMerge: map[string]*incompat{},
 		edges:    map[[2]int]depEdge{},
+		chosen:   map[pkgID]int{},
 		noteSeen: map[string]bool{},
 	}
 	direct := map[string]index.File{}
@@ -306,6 +308,7 @@ func (r *resolver) choose(ctx context.Context, id pkgID, allowed bitset) (int, *
 		return true
 	})
 	if best >= 0 {
+		r.prefetchBelow(id, best, allowed, ok)
 		return best, nil, nil
 	}
 	set := allowed.and(r.s.listed(id))
@@ -313,6 +316,35 @@ func (r *resolver) choose(ctx context.Context, id pkgID, allowed bitset) (int, *
 	inc.to = id
 	inc.text = r.unusableText(id, set)
 	return 0, inc, nil
+}
+
+// prefetchBelow starts, when a package is being decided again (its previous
+// choices were rejected), the metadata of the next candidates below best in
+// parallel: walking back through hundreds of versions (boto3 to match an
+// old botocore pin) then costs a batch of parallel requests, not one round
+// trip per version. Batches grow as the package keeps coming back.
+func (r *resolver) prefetchBelow(id pkgID, best int, allowed bitset, ok func(int) bool) {
+	if r.opts.NoPrefetch {
+		return
+	}
+	r.chosen[id]++
+	n := r.chosen[id]
+	if n < 2 {
+		return
+	}
+	batch := 8
+	if n > 4 {
+		batch = 50
+	}
+	p := r.nodes[id].proj
+	allowed.eachDesc(func(i int) bool {
+		if i >= best || !ok(i) {
+			return true
+		}
+		r.f.metadata(p.rels[i])
+		batch--
+		return batch > 0
+	})
 }
 
 // dependencies returns the incompatibilities of id@v: its dependencies, or

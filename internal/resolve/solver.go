@@ -58,10 +58,34 @@ func intersect(a, b term) term {
 
 func union(a, b term) term { return intersect(a.negate(), b.negate()).negate() }
 
-// subset reports whether every state satisfying a satisfies b.
-func subset(a, b term) bool { return intersect(a, b).equal(a) }
+// subset reports whether every state satisfying a satisfies b, that is
+// intersect(a, b) == a, computed without allocating.
+func subset(a, b term) bool {
+	switch {
+	case a.pos && b.pos:
+		return a.set.within(b.set)
+	case a.pos:
+		return a.set.disjointWith(b.set)
+	case b.pos:
+		return false
+	default:
+		return b.set.within(a.set)
+	}
+}
 
-func disjoint(a, b term) bool { return intersect(a, b).isEmpty() }
+// disjoint reports whether no state satisfies both a and b.
+func disjoint(a, b term) bool {
+	switch {
+	case a.pos && b.pos:
+		return a.set.disjointWith(b.set)
+	case a.pos:
+		return a.set.within(b.set)
+	case b.pos:
+		return b.set.within(a.set)
+	default:
+		return false
+	}
+}
 
 type incKind uint8
 

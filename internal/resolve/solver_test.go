@@ -255,3 +255,32 @@ func TestSolverExamples(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestTermAlgebra checks the allocation-free subset and disjoint against
+// their definitions through intersect, on every pair of terms over a
+// 3-version domain.
+func TestTermAlgebra(t *testing.T) {
+	var terms []term
+	for mask := 0; mask < 8; mask++ {
+		b := newBitset(3)
+		for i := 0; i < 3; i++ {
+			if mask&(1<<i) != 0 {
+				b.set(i)
+			}
+		}
+		terms = append(terms, term{1, true, b}, term{1, false, b})
+	}
+	for _, a := range terms {
+		for _, b := range terms {
+			if got, want := subset(a, b), intersect(a, b).equal(a); got != want {
+				t.Errorf("subset(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if got, want := disjoint(a, b), intersect(a, b).isEmpty(); got != want {
+				t.Errorf("disjoint(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if u := union(a, b); !subset(a, u) || !subset(b, u) {
+				t.Errorf("union(%v, %v) = %v does not contain both", a, b, u)
+			}
+		}
+	}
+}

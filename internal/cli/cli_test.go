@@ -290,6 +290,27 @@ func TestCLIFunctionLocal(t *testing.T) {
 	if strings.TrimSpace(got) != "{'statusCode': 200, 'body': 'hello, x'}" {
 		t.Errorf("handler returned %q", got)
 	}
+
+	// -o inside --src: the zip never packs itself (nor an earlier build of
+	// itself), so building twice gives the same bytes.
+	inner := filepath.Join(src, "dist", "fn.zip")
+	var sums []string
+	for range 2 {
+		code, stdout, stderr := cliMain(t, "function", "--src", src, "-r", filepath.Join(src, "requirements.txt"),
+			"--runtime", "python3.13", "--index-url", url, "--cache-dir", t.TempDir(), "--exclude", "notes", "-o", inner, "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		sums = append(sums, cliParseReport(t, stdout).Artifacts[0].SHA256)
+	}
+	if sums[0] != sums[1] || sums[0] != a.SHA256 {
+		t.Errorf("builds of the same code and packages differ: -o outside --src %s, inside %v", a.SHA256, sums)
+	}
+	for _, n := range cliZipNames(t, inner) {
+		if strings.HasPrefix(n, "dist/") {
+			t.Errorf("the function zip holds %s: its own output", n)
+		}
+	}
 }
 
 // A hostile wheel through the command line: refused, exit code 2, the

@@ -73,68 +73,68 @@ func (r *resolver) hints(terminal *incompat) []string {
 }
 
 // unusableHints explains, for an unusable set of versions, what exists
-// instead: the newest version's wheels and the newest version that works.
+// instead: for each reason, the newest version it rules out, and then the
+// newest version that works on the target.
 func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 	p := r.nodes[id].proj
-	newest := -1
+	name := p.name
+	tgt := r.tgt.String()
+	var out []string
+	seen := map[reason]bool{}
+	any := false
 	set.eachDesc(func(i int) bool {
-		if i < len(p.rels) {
-			newest = i
-			return false
+		if i >= len(p.rels) {
+			return true
 		}
-		return true
+		any = true
+		st, detail := r.statusOf(p, i)
+		if seen[st] {
+			return true
+		}
+		seen[st] = true
+		rel := p.rels[i]
+		switch st {
+		case reasonNoWheel:
+			switch {
+			case strings.Contains(detail, "need glibc"):
+				need, tag := r.pol.glibcNeed(rel.names)
+				h := fmt.Sprintf("%s %s has %s wheels only for glibc %d.%d and later (%s), but %s has glibc %d.%d",
+					name, rel.version, r.pol.machine, need[0], need[1], tag, tgt, r.pol.glibc[0], r.pol.glibc[1])
+				if r.tgt.Runtime != "" && (r.pol.glibc[0] < 2 || (r.pol.glibc[0] == 2 && r.pol.glibc[1] < 34)) {
+					h += "; runtimes on Amazon Linux 2023 (python3.12 and later) have glibc 2.34"
+				}
+				out = append(out, h)
+			case detail != "":
+				out = append(out, fmt.Sprintf("%s %s has no wheel for %s: %s", name, rel.version, tgt, detail))
+			}
+		case reasonSdistOnly:
+			out = append(out, fmt.Sprintf("%s %s is published only as a source distribution; lambdapack does not build sdists, so it needs a version with a wheel for %s", name, rel.version, tgt))
+		case reasonRequiresPython:
+			out = append(out, fmt.Sprintf("%s %s requires Python %s, and %s runs Python %s", name, rel.version, detail, tgt, r.pol.python))
+		case reasonYanked:
+			out = append(out, fmt.Sprintf("the matching versions of %s were yanked; pin one with == to use it anyway", name))
+		case reasonPrerelease:
+			out = append(out, fmt.Sprintf("only pre-releases of %s match (%s); pass --pre or require one explicitly (e.g. %s==%s)", name, rel.version, name, rel.version))
+		case reasonNoBinary:
+			out = append(out, fmt.Sprintf("%s is in --no-binary, but lambdapack installs wheels only", name))
+		}
+		return len(seen) < 3
 	})
-	if newest < 0 {
+	if !any {
 		return nil
 	}
-	rel := p.rels[newest]
-	st, detail := r.statusOf(p, newest)
-	name := p.name
-	var out []string
-	works := ""
+	works := -1
 	for i := len(p.rels) - 1; i >= 0; i-- {
 		if s, _ := r.statusOf(p, i); s == usable {
-			works = p.rels[i].version.String()
+			works = i
 			break
 		}
 	}
-	tgt := r.tgt.String()
-	switch st {
-	case reasonNoWheel:
-		switch {
-		case strings.Contains(detail, "need glibc"):
-			h := fmt.Sprintf("%s %s: %s, but %s has glibc %d.%d", name, rel.version, detail, tgt, r.pol.glibc[0], r.pol.glibc[1])
-			if r.tgt.Runtime != "" && (r.pol.glibc[0] < 2 || (r.pol.glibc[0] == 2 && r.pol.glibc[1] < 34)) {
-				h += "; runtimes on Amazon Linux 2023 (python3.12 and later) have glibc 2.34"
-			}
-			out = append(out, h)
-		case detail != "":
-			out = append(out, fmt.Sprintf("%s %s has no wheel for %s: %s", name, rel.version, tgt, detail))
-		}
-	case reasonSdistOnly:
-		out = append(out, fmt.Sprintf("%s %s is published only as a source distribution; lambdapack does not build sdists, so it needs a version with a wheel for %s", name, rel.version, tgt))
-	case reasonRequiresPython:
-		out = append(out, fmt.Sprintf("%s %s requires Python %s, and %s runs Python %s", name, rel.version, detail, tgt, r.pol.python))
-	case reasonYanked:
-		out = append(out, fmt.Sprintf("the matching versions of %s were yanked; pin one with == to use it anyway", name))
-	case reasonPrerelease:
-		out = append(out, fmt.Sprintf("only pre-releases of %s match (%s); pass --pre or require one explicitly (e.g. %s==%s)", name, rel.version, name, rel.version))
-	case reasonNoBinary:
-		out = append(out, fmt.Sprintf("%s is in --no-binary, but lambdapack installs wheels only", name))
-	}
-	if works != "" && !set.has(indexOf(p, works)) {
-		out = append(out, fmt.Sprintf("%s %s is the newest version usable on %s", name, works, tgt))
-	} else if works == "" && len(p.rels) > 0 && st != reasonPrerelease && st != reasonYanked {
+	switch {
+	case works >= 0 && !set.has(works):
+		out = append(out, fmt.Sprintf("%s %s is the newest version usable on %s", name, p.rels[works].version, tgt))
+	case works < 0 && len(p.rels) > 0 && !seen[reasonPrerelease] && !seen[reasonYanked]:
 		out = append(out, fmt.Sprintf("no version of %s is usable on %s", name, tgt))
 	}
 	return out
-}
-
-func indexOf(p *project, v string) int {
-	for i, rel := range p.rels {
-		if rel.version.String() == v {
-			return i
-		}
-	}
-	return len(p.rels)
 }

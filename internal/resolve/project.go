@@ -262,8 +262,7 @@ func betterBuild(a, b tags.WheelFilename) bool {
 // what does exist: a glibc above the runtime's, other architectures, other
 // Pythons.
 func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
-	needGlibc := [2]int{}
-	var glibcTag string
+	needGlibc, glibcTag := pol.glibcNeed(names)
 	plats := map[string]bool{}
 	pys := map[string]bool{}
 	machineSeen := false
@@ -271,15 +270,6 @@ func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
 		for _, t := range w.Tags {
 			if m, ok := tags.ParseManylinux(t.Platform); ok && m.Arch == pol.machine {
 				machineSeen = true
-				if !m.Compatible(pol.glibc[0], pol.glibc[1]) {
-					probe := tags.Tag{Interpreter: t.Interpreter, ABI: t.ABI, Platform: "manylinux2014_" + pol.machine}
-					if _, ok := pol.tagRank(probe); ok {
-						if needGlibc == [2]int{} || m.GlibcMajor < needGlibc[0] || (m.GlibcMajor == needGlibc[0] && m.GlibcMinor < needGlibc[1]) {
-							needGlibc = [2]int{m.GlibcMajor, m.GlibcMinor}
-							glibcTag = t.Platform
-						}
-					}
-				}
 				pys[t.Interpreter+"-"+t.ABI] = true
 				continue
 			}
@@ -300,6 +290,29 @@ func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
 		return "no " + pol.machine + " manylinux wheel; wheels exist for " + strings.Join(sortedKeys(plats), ", ")
 	}
 	return ""
+}
+
+// glibcNeed returns the lowest glibc among the wheels that would install on
+// the target but for a manylinux tag above its glibc, and that tag; zero
+// when there is none.
+func (pol *policy) glibcNeed(names []tags.WheelFilename) ([2]int, string) {
+	need, tag := [2]int{}, ""
+	for _, w := range names {
+		for _, t := range w.Tags {
+			m, ok := tags.ParseManylinux(t.Platform)
+			if !ok || m.Arch != pol.machine || m.Compatible(pol.glibc[0], pol.glibc[1]) {
+				continue
+			}
+			probe := tags.Tag{Interpreter: t.Interpreter, ABI: t.ABI, Platform: "manylinux2014_" + pol.machine}
+			if _, ok := pol.tagRank(probe); !ok {
+				continue
+			}
+			if need == [2]int{} || m.GlibcMajor < need[0] || (m.GlibcMajor == need[0] && m.GlibcMinor < need[1]) {
+				need, tag = [2]int{m.GlibcMajor, m.GlibcMinor}, t.Platform
+			}
+		}
+	}
+	return need, tag
 }
 
 func platformFamily(p string) string {

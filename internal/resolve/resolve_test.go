@@ -162,7 +162,7 @@ func TestErrorGlibcHint(t *testing.T) {
 	ns := mustNoSolution(t, err)
 	wantAll(t, ns.Error(),
 		"pydantic-core>=2.26.0 have no wheel for python3.11/x86_64 (its x86_64 wheels need glibc 2.28 (manylinux_2_28_x86_64), above the target's 2.26)",
-		"hint: pydantic-core 2.27.0: its x86_64 wheels need glibc 2.28 (manylinux_2_28_x86_64), above the target's 2.26, but python3.11/x86_64 has glibc 2.26; runtimes on Amazon Linux 2023 (python3.12 and later) have glibc 2.34",
+		"hint: pydantic-core 2.27.0 has x86_64 wheels only for glibc 2.28 and later (manylinux_2_28_x86_64), but python3.11/x86_64 has glibc 2.26; runtimes on Amazon Linux 2023 (python3.12 and later) have glibc 2.34",
 		"hint: pydantic-core 2.10.0 is the newest version usable on python3.11/x86_64")
 
 	// Unpinned, the resolver passes over the glibc 2.28 releases and says so.

@@ -59,6 +59,14 @@ func (r *resolver) hints(terminal *incompat) []string {
 		if len(ps) < 2 || ps[0] != inc {
 			continue
 		}
+		// Pins from different versions of one package do not conflict.
+		froms := map[pkgID]bool{}
+		for _, p := range ps {
+			froms[p.from] = true
+		}
+		if len(froms) < 2 {
+			continue
+		}
 		var who []string
 		for _, p := range ps {
 			if p.from == rootPkg {

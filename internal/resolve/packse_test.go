@@ -298,6 +298,9 @@ func TestPackseScenarios(t *testing.T) {
 						t.Errorf("listed as differing (%s) but now matches: remove it from packseListed", why)
 					case out.ok:
 						passed++
+						if out.explain != "" {
+							t.Logf("unsatisfiable, as expected:\n%s", out.explain)
+						}
 					case isListed:
 						listed++
 						listedNames = append(listedNames, s.Name)

@@ -242,7 +242,9 @@ func (r *resolver) nodeFor(ctx context.Context, name, extra string) (pkgID, erro
 	return id, nil
 }
 
-// specSet returns the versions of p a specifier admits, with the phantom.
+// specSet returns the listed versions of p a specifier admits, or the
+// phantom alone when it admits none of them (unlisted versions do not
+// exist, so the phantom matters only to say "there is no version of").
 func (r *resolver) specSet(id pkgID, spec pep440.SpecifierSet) bitset {
 	p := r.nodes[id].proj
 	key := p.name + "\x00" + spec.String()
@@ -250,11 +252,14 @@ func (r *resolver) specSet(id pkgID, spec pep440.SpecifierSet) bitset {
 		return b
 	}
 	n := len(p.rels) + 1
-	b := singleBit(n, n-1)
+	b := newBitset(n)
 	for i, rel := range p.rels {
 		if spec.Contains(rel.version, pep440.PrereleaseAllow) {
 			b.set(i)
 		}
+	}
+	if b.empty() {
+		b.set(n - 1)
 	}
 	r.setCache[key] = b
 	return b

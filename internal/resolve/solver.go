@@ -15,10 +15,10 @@ import (
 //
 // Domains are finite: every version the index lists, in ascending order, and
 // for every package but the root one more "phantom" index standing for every
-// version the index does not list. Specifiers always include the phantom, and
-// the provider forbids it from the start, so a requirement no listed version
-// satisfies (a==9, or a package the index does not know) is an ordinary,
-// explainable incompatibility rather than an empty set.
+// version the index does not list. A specifier that matches no listed version
+// is the phantom alone, and the provider forbids the phantom from the start,
+// so a requirement nothing satisfies (a==9, or a package the index does not
+// know) is an ordinary, explainable incompatibility rather than an empty set.
 
 type pkgID int32
 

@@ -234,8 +234,17 @@ print(json.dumps(r))
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		t.Fatalf("body %q: %v", resp.Body, err)
 	}
-	if body["greeting"] != "hello, x" || body["count"] != 3.0 || body["mean"] != 2.0 || body["numpy"] != "2.2.6" {
-		t.Errorf("body %v, want greeting 'hello, x', count 3, mean 2.0, numpy 2.2.6 (the pinned version)", body)
+	// The numpy the handler reports is the one requirements.txt pins.
+	reqs, err := os.ReadFile(filepath.Join(src, "requirements.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := regexp.MustCompile(`(?m)^numpy==(\S+)`).FindSubmatch(reqs)
+	if pin == nil {
+		t.Fatalf("examples/hello/requirements.txt no longer pins numpy:\n%s", reqs)
+	}
+	if body["greeting"] != "hello, x" || body["count"] != 3.0 || body["mean"] != 2.0 || body["numpy"] != string(pin[1]) {
+		t.Errorf("body %v, want greeting 'hello, x', count 3, mean 2.0, numpy %s (the pinned version)", body, pin[1])
 	}
 }
 

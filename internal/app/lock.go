@@ -12,9 +12,13 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/lock"
+	"github.com/lambdapack/lambdapack/internal/pep440"
+	"github.com/lambdapack/lambdapack/internal/pep508"
+	"github.com/lambdapack/lambdapack/internal/reqfile"
 	"github.com/lambdapack/lambdapack/internal/resolve"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -27,8 +31,10 @@ type LockOptions struct {
 	Runtime, Arch string
 	Python, Glibc string
 	// Output is the pylock.toml to write ("-" writes it to the writer
-	// given to Lock instead).
-	Output string
+	// given to Lock instead). When it exists, its versions are kept where
+	// they still fit, unless Upgrade is set.
+	Output  string
+	Upgrade bool
 }
 
 // LockReport is what `lambdapack lock --json` prints.
@@ -102,7 +108,19 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 	if len(set.Requirements) == 0 {
 		return nil, errors.New("nothing to lock: the requirement files hold no requirement")
 	}
-	res, err := env.ResolveRequirements(ctx, t, set)
+	prefs := map[string]pep440.Version{}
+	if !o.Upgrade && o.Output != "" && o.Output != "-" {
+		// Re-locking keeps the versions of the existing lock where they
+		// still fit (uv pip compile does the same with its output file).
+		if old, err := lock.ReadPylockFile(o.Output); err == nil {
+			for _, p := range old.Packages {
+				if v, err := pep440.Parse(p.Version); err == nil {
+					prefs[p.Name] = v
+				}
+			}
+		}
+	}
+	res, err := env.resolveWith(ctx, t, set, prefs)
 	if err != nil {
 		return nil, err
 	}
@@ -260,4 +278,30 @@ func hashRemote(ctx context.Context, env *Env, f index.File) (string, int64, err
 		return "", 0, fmt.Errorf("hashing %s: %w", f.Filename, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// resolveWith is ResolveRequirements with preferred versions.
+func (env *Env) resolveWith(ctx context.Context, t target.Target, set *reqfile.Set, prefs map[string]pep440.Version) (*resolve.Result, error) {
+	if _, err := env.index(set.Options.Index); err != nil {
+		return nil, err
+	}
+	reqs := make([]pep508.Requirement, len(set.Requirements))
+	for i, r := range set.Requirements {
+		reqs[i] = r.Requirement
+	}
+	var cons []pep508.Requirement
+	for _, c := range set.Constraints {
+		cons = append(cons, c.Requirement)
+	}
+	ro := resolve.Options{Constraints: cons, NoBinary: set.Options.NoBinary, OnlyBinary: set.Options.OnlyBinary, Preferences: prefs}
+	if set.Options.Pre {
+		ro.Prerelease = resolve.PrereleaseAllow
+	}
+	start := time.Now()
+	res, err := resolve.Resolve(ctx, env.Source, t, reqs, ro)
+	if err != nil {
+		return nil, err
+	}
+	env.log().Printf("Resolved %d packages for %s in %s (%d project pages, %d metadata files)", len(res.Packages), t, roundDur(time.Since(start)), res.Stats.Projects, res.Stats.Metadata)
+	return res, nil
 }

@@ -145,3 +145,31 @@ func TestLockDirectRemoteWheel(t *testing.T) {
 		t.Fatalf("mine: %+v (report %+v)", mine, r.Report.Packages)
 	}
 }
+
+func TestLockKeepsExistingVersions(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "1.0"})
+	out := filepath.Join(t.TempDir(), "pylock.toml")
+	env := lockEnv(t, ix)
+	o := LockOptions{Deps: Inputs{Requirements: []string{"lib"}}, Runtime: "python3.12", Output: out}
+	if _, err := Lock(context.Background(), env, o); err != nil {
+		t.Fatal(err)
+	}
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0"})
+	env2 := lockEnv(t, ix)
+	r, err := Lock(context.Background(), env2, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[0].Version; v != "1.0" {
+		t.Errorf("re-lock moved lib to %s, want 1.0 kept", v)
+	}
+	o.Upgrade = true
+	r, err = Lock(context.Background(), lockEnv(t, ix), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[0].Version; v != "2.0" {
+		t.Errorf("--upgrade gave lib %s, want 2.0", v)
+	}
+}

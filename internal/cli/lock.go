@@ -90,6 +90,7 @@ error explains why, step by step, with hints.`,
 		fl.StringVar(&o.Python, "python", "", "Python X.Y of a custom target (with --glibc, instead of --runtime)")
 		fl.StringVar(&o.Glibc, "glibc", "", "glibc X.Y of a custom target (with --python)")
 		fl.StringVarP(&o.Output, "output", "o", "pylock.toml", "the lock file to write (\"-\" prints it on stdout)")
+		fl.BoolVarP(&o.Upgrade, "upgrade", "U", false, "ignore the versions of an existing output lock (by default they are kept where they still fit)")
 		fl.StringVar(&env.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
 		fl.BoolVar(&env.Offline, "offline", false, "use the cache alone")
 		fl.BoolVar(&env.NoCache, "no-cache", false, "use a temporary cache, removed afterwards")

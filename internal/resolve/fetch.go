@@ -87,7 +87,7 @@ func (f *fetcher) loadProject(name string, e *projEntry) {
 }
 
 func (f *fetcher) metadata(r *release) *metaEntry {
-	file := r.wheels[r.best]
+	file := r.ensure().wheels[r.best]
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if e := f.metas[file.URL]; e != nil {

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/tags"
 )
@@ -24,8 +26,14 @@ const (
 	reasonMetadata // found after reading the version's metadata
 )
 
-// release is one version of a project with its files, judged for the target.
+// release is one version of a project with its files, judged for the target
+// on first use (ensure): a project page lists thousands of files, and the
+// resolver looks at a few versions of most projects.
 type release struct {
+	once    sync.Once
+	pol     *policy
+	proj    *project
+	raw     []index.File // wheel files, names not parsed yet
 	version pep440.Version
 	wheels  []index.File
 	names   []tags.WheelFilename
@@ -97,18 +105,28 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		}
 		return r
 	}
+	versions := map[string]pep440.Version{}
 	for _, f := range files {
 		if f.IsWheel() {
-			w, err := tags.ParseWheelFilename(f.Filename)
-			if err != nil || w.Name != name {
-				// Old installers (.exe, .egg) are not noted; a wheel
-				// whose name does not parse is.
+			// Only the name and version are read now; the tags when
+			// the version is judged. Old installers (.exe, .egg) are
+			// not noted; a wheel whose name does not parse is.
+			parts := strings.Split(strings.TrimSuffix(f.Filename, f.Filename[len(f.Filename)-4:]), "-")
+			if len(parts) != 5 && len(parts) != 6 || names.Canonical(parts[0]) != name {
 				p.skipped = append(p.skipped, f.Filename)
 				continue
 			}
-			r := get(w.Version)
-			r.wheels = append(r.wheels, f)
-			r.names = append(r.names, w)
+			v, ok := versions[parts[1]]
+			if !ok {
+				var err error
+				if v, err = pep440.Parse(parts[1]); err != nil {
+					p.skipped = append(p.skipped, f.Filename)
+					continue
+				}
+				versions[parts[1]] = v
+			}
+			r := get(v)
+			r.raw = append(r.raw, f)
 			continue
 		}
 		s, err := tags.ParseSdistFilename(f.Filename)
@@ -131,8 +149,7 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 	for _, r := range p.rels {
 		if n := len(merged); n > 0 && merged[n-1].version.Compare(r.version) == 0 {
 			m := merged[n-1]
-			m.wheels = append(m.wheels, r.wheels...)
-			m.names = append(m.names, r.names...)
+			m.raw = append(m.raw, r.raw...)
 			m.sdists += r.sdists
 			continue
 		}
@@ -156,12 +173,27 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		p.allowPre = pol.explicitPre[name] || !p.anyStable
 	}
 	for _, r := range p.rels {
-		pol.judge(p, r)
+		r.pol, r.proj = pol, p
 	}
 	return p
 }
 
+// ensure judges the release once (safe for concurrent use).
+func (r *release) ensure() *release {
+	r.once.Do(func() { r.pol.judge(r.proj, r) })
+	return r
+}
+
 func (pol *policy) judge(p *project, r *release) {
+	for _, f := range r.raw {
+		w, err := tags.ParseWheelFilename(f.Filename)
+		if err != nil || w.Name != p.name {
+			continue
+		}
+		r.wheels = append(r.wheels, f)
+		r.names = append(r.names, w)
+	}
+	r.raw = nil
 	if len(r.wheels) == 0 {
 		r.status = reasonSdistOnly
 		return
@@ -348,7 +380,7 @@ func sortedKeys(m map[string]bool) []string {
 // nothing constrains the project: the newest usable one.
 func (p *project) likely() *release {
 	for i := len(p.rels) - 1; i >= 0; i-- {
-		if p.rels[i].status == usable {
+		if p.rels[i].ensure().status == usable {
 			return p.rels[i]
 		}
 	}

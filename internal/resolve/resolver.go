@@ -266,7 +266,7 @@ func (r *resolver) specSet(id pkgID, spec pep440.SpecifierSet) bitset {
 }
 
 func (r *resolver) statusOf(p *project, i int) (reason, string) {
-	rel := p.rels[i]
+	rel := p.rels[i].ensure()
 	if rel.status != usable {
 		return rel.status, rel.detail
 	}

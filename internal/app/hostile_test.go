@@ -548,3 +548,111 @@ func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
 		t.Errorf("the folder at -o now holds %v", got)
 	}
 }
+
+// More member names that must never become paths: Windows separators and
+// drive letters, and names that are not clean.
+func TestHostileMemberPaths(t *testing.T) {
+	t.Parallel()
+	for _, member := range []string{
+		`evil\..\..\escape_backslash.py`,
+		"C:/escape_drive.py",
+		"evil/./escape_dot.py",
+		"evil//escape_empty.py",
+		"evil/../../escape_mid.py",
+	} {
+		t.Run(member, func(t *testing.T) {
+			base := t.TempDir()
+			w := testutil.Wheel{Name: "evil", Version: "1.0", Files: map[string][]byte{
+				"evil/__init__.py": []byte(""),
+				member:             []byte("print('escaped')\n"),
+			}}
+			err := hostileRun(t, base, testutil.NewIndex(t, w), "evil")
+			hostileWantNamed(t, err, w.Filename())
+			hostileNoEscape(t, base, "escape_backslash.py", "escape_drive.py", "escape_dot.py", "escape_empty.py", "escape_mid.py")
+		})
+	}
+}
+
+// Two members with one name: RECORD vouches for the first, the second
+// carries other bytes. Whichever the zip reader meets, the installed bytes
+// must be the ones RECORD vouches for, or the wheel refused.
+func TestHostileDuplicateMember(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	const di = "dup-1.0.dist-info"
+	good := []byte("SAFE = True\n")
+	basics := hostileBasics(di, "dup", "1.0")
+	sum := sha256.Sum256(good)
+	var rec strings.Builder
+	fmt.Fprintf(&rec, "dup/__init__.py,sha256=%s,%d\n", base64.RawURLEncoding.EncodeToString(sum[:]), len(good))
+	for _, m := range basics {
+		s := sha256.Sum256(m.Data)
+		fmt.Fprintf(&rec, "%s,sha256=%s,%d\n", m.Name, base64.RawURLEncoding.EncodeToString(s[:]), len(m.Data))
+	}
+	fmt.Fprintf(&rec, "%s/RECORD,,\n", di)
+	members := append([]hostileMember{
+		{Name: "dup/__init__.py", Data: good},
+		{Name: "dup/__init__.py", Data: []byte("SAFE = False  # smuggled\n")},
+	}, basics...)
+	members = append(members, hostileMember{Name: di + "/RECORD", Data: []byte(rec.String())})
+	const fn = "dup-1.0-py3-none-any.whl"
+	url := hostileIndex(t, hostileFile{Project: "dup", Filename: fn, Body: hostileWheel(t, di, members), Metadata: basics[0].Data})
+
+	outDir := filepath.Join(base, "out")
+	env := e2eEnv(t, app.EnvOptions{CacheDir: filepath.Join(base, "cache"), Index: index.Settings{IndexURL: url}})
+	out := filepath.Join(outDir, "layer.zip")
+	_, err := app.BuildArtifact(context.Background(), env, app.ArtifactOptions{
+		Kind: app.KindLayer, Deps: app.Inputs{Requirements: []string{"dup"}}, Runtime: "python3.12", Output: out,
+	})
+	if err != nil {
+		t.Logf("refused: %v", err)
+		hostileWantNamed(t, err, fn)
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("%s exists after a refusal", out)
+		}
+		return
+	}
+	dir := e2eUnzip(t, out)
+	got, err := os.ReadFile(filepath.Join(dir, "python", "dup", "__init__.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, good) {
+		t.Errorf("the layer holds the smuggled member %q, not the one RECORD vouches for", got)
+	}
+	if n := strings.Count(strings.Join(e2eZipNames(t, out), "\n")+"\n", "python/dup/__init__.py\n"); n != 1 {
+		t.Errorf("python/dup/__init__.py appears %d times in the layer", n)
+	}
+}
+
+// Two wheels that install one path with different bytes: an error naming
+// both wheels.
+func TestTwoWheelsWriteOnePath(t *testing.T) {
+	t.Parallel()
+	a := testutil.Wheel{Name: "one", Version: "1.0", Files: map[string][]byte{"one/__init__.py": nil, "shared/util.py": []byte("A = 1\n")}}
+	b := testutil.Wheel{Name: "two", Version: "1.0", Files: map[string][]byte{"two/__init__.py": nil, "shared/util.py": []byte("B = 2\n")}}
+	base := t.TempDir()
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(a)
+	ix.AddWheel(b)
+	outDir := filepath.Join(base, "out")
+	env := e2eEnv(t, app.EnvOptions{CacheDir: filepath.Join(base, "cache"), Index: index.Settings{IndexURL: ix.URL}})
+	_, err := app.BuildArtifact(context.Background(), env, app.ArtifactOptions{
+		Kind: app.KindLayer, Deps: app.Inputs{Requirements: []string{"one", "two"}}, Runtime: "python3.12",
+		Output: filepath.Join(outDir, "layer.zip"),
+	})
+	if err == nil {
+		t.Fatal("two wheels writing python/shared/util.py with different bytes were accepted")
+	}
+	t.Logf("refused: %v", err)
+	for _, want := range []string{a.Filename(), b.Filename(), "shared/util.py"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+	if _, serr := os.Stat(outDir); serr == nil {
+		if left := e2eDirNames(t, outDir); len(left) > 0 {
+			t.Errorf("output folder holds %v", left)
+		}
+	}
+}

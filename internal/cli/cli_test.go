@@ -437,3 +437,70 @@ func TestCLIOfflineRealIndex(t *testing.T) {
 		t.Errorf("offline build %s differs from the online one %s", offline.SHA256, online.SHA256)
 	}
 }
+
+// Symlinks in a function's code: one to a file inside --src is packed as
+// that file's bytes; one leading outside is refused, naming it.
+func TestCLIFunctionSymlinks(t *testing.T) {
+	t.Parallel()
+	url := testutil.NewIndex(t, testutil.Wheel{Name: "greet", Version: "1.2", Files: map[string][]byte{"greet/__init__.py": nil}})
+	build := func(t *testing.T, src string) (int, string, string) {
+		return cliMain(t, "function", "--src", src, "greet", "--runtime", "python3.12", "--index-url", url,
+			"--cache-dir", t.TempDir(), "-o", filepath.Join(t.TempDir(), "fn.zip"), "--json")
+	}
+	mk := func(t *testing.T, links map[string]string) string {
+		src := t.TempDir()
+		for p, body := range map[string]string{"app.py": "X = 1\n", "data/config.json": "{}\n", "..root.json": "{\"h\": 1}\n"} {
+			full := filepath.Join(src, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, target := range links {
+			if err := os.Symlink(target, filepath.Join(src, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return src
+	}
+	t.Run("inside", func(t *testing.T) {
+		code, stdout, stderr := build(t, mk(t, map[string]string{"config.json": "data/config.json"}))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		a := cliParseReport(t, stdout).Artifacts[0]
+		zr, err := zip.OpenReader(a.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		for _, f := range zr.File {
+			if f.Name == "config.json" {
+				if f.Mode()&fs.ModeSymlink != 0 || f.UncompressedSize64 != 3 {
+					t.Errorf("config.json: mode %v, %d bytes; want the target's 3 bytes as a regular file", f.Mode(), f.UncompressedSize64)
+				}
+				return
+			}
+		}
+		t.Errorf("config.json (a symlink to data/config.json) is missing")
+	})
+	t.Run("outside", func(t *testing.T) {
+		outside := filepath.Join(t.TempDir(), "secret.txt")
+		if err := os.WriteFile(outside, []byte("secret"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := build(t, mk(t, map[string]string{"leak.txt": outside}))
+		if code == 0 || !strings.Contains(stderr, "leak.txt") || !strings.Contains(stderr, "outside") {
+			t.Errorf("a symlink leading outside --src: exit %d, stderr:\n%s", code, stderr)
+		}
+	})
+	// A target inside --src whose name merely starts with "..".
+	t.Run("inside, name starting with two dots", func(t *testing.T) {
+		code, _, stderr := build(t, mk(t, map[string]string{"root.json": "..root.json"}))
+		if code != 0 {
+			t.Errorf("exit %d: a symlink to a file inside --src was refused:\n%s", code, stderr)
+		}
+	})
+}

@@ -178,6 +178,7 @@ func TestSolverExamples(t *testing.T) {
 		deps map[string]map[string]string
 		root map[string]string
 		want string
+		why  string // the explanation, for unsatisfiable cases
 	}{
 		{
 			name: "no conflicts",
@@ -218,6 +219,8 @@ func TestSolverExamples(t *testing.T) {
 			vers: map[string][]string{"foo": {"1.0.0"}, "bar": {"2.0.0"}, "baz": {"1.0.0", "3.0.0"}},
 			deps: map[string]map[string]string{"foo@1.0.0": {"bar": "^2.0.0"}, "bar@2.0.0": {"baz": "^3.0.0"}},
 			root: map[string]string{"foo": "^1.0.0", "baz": "^1.0.0"},
+			why: `Because foo 1.0.0 depends on bar ^2.0.0 and bar 2.0.0 depends on baz ^3.0.0, we can conclude that foo depends on baz {3.0.0}.
+And because you require baz ^1.0.0 and you require foo ^1.0.0, we can conclude that your requirements are unsatisfiable.`,
 		},
 		{
 			name: "branching error reporting",
@@ -229,12 +232,21 @@ func TestSolverExamples(t *testing.T) {
 				"x@1.0.0":   {"y": "^2.0.0"},
 			},
 			root: map[string]string{"foo": "^1.0.0"},
+			why: `Because a 1.0.0 depends on b ^2.0.0 and foo 1.0.0 depends on a ^1.0.0, we can conclude that foo {1.0.0} depends on b {2.0.0}.
+And because foo 1.0.0 depends on b ^1.0.0, we can conclude that foo==1.0.0 cannot be used. (1)
+
+Because x 1.0.0 depends on y ^2.0.0 and foo 1.1.0 depends on x ^1.0.0, we can conclude that foo {1.1.0} depends on y {2.0.0}.
+And because foo 1.1.0 depends on y ^1.0.0, we can conclude that foo==1.1.0 cannot be used.
+And because foo==1.0.0 cannot be used (1), we can conclude that all versions of foo cannot be used.
+And because you require foo ^1.0.0, we can conclude that your requirements are unsatisfiable.`,
 		},
 		{
 			name: "missing package",
 			vers: map[string][]string{"a": {"1.0.0"}},
 			deps: map[string]map[string]string{"a@1.0.0": {"nope": "*"}},
 			root: map[string]string{"a": "*"},
+			why: `Because a 1.0.0 depends on nope * and nope was not found in the package index, we can conclude that a==1.0.0 cannot be used.
+And because you require a *, we can conclude that your requirements are unsatisfiable.`,
 		},
 	}
 	for _, c := range cases {
@@ -244,7 +256,9 @@ func TestSolverExamples(t *testing.T) {
 				if why == "" {
 					t.Fatalf("solved %q, want no solution", got)
 				}
-				t.Logf("explanation:\n%s", why)
+				if why != c.why {
+					t.Fatalf("explanation:\n%s\nwant:\n%s", why, c.why)
+				}
 				return
 			}
 			if got != c.want {

@@ -261,3 +261,72 @@ func TestDirectWheelReference(t *testing.T) {
 		t.Fatalf("sdist reference: %v", err)
 	}
 }
+
+func TestPrereleaseModes(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "mixed", Version: "1.0"})
+	ix.AddWheel(testutil.Wheel{Name: "mixed", Version: "2.0b1"})
+	ix.AddWheel(testutil.Wheel{Name: "onlypre", Version: "0.1a1"})
+	tg := mustTarget(t, "python3.12", "x86_64")
+	cases := []struct {
+		mode PrereleaseMode
+		req  string
+		want string // "" = no solution
+	}{
+		{PrereleaseIfNecessaryOrExplicit, "mixed", "1.0"},
+		{PrereleaseIfNecessaryOrExplicit, "mixed>=2.0b1", "2.0b1"},
+		{PrereleaseIfNecessaryOrExplicit, "mixed>1.0", ""},
+		{PrereleaseIfNecessaryOrExplicit, "onlypre", "0.1a1"},
+		{PrereleaseAllow, "mixed", "2.0b1"},
+		{PrereleaseIfNecessary, "mixed>=2.0b1", ""},
+		{PrereleaseIfNecessary, "onlypre", "0.1a1"},
+		{PrereleaseExplicit, "onlypre", ""},
+		{PrereleaseExplicit, "mixed>=2.0b1", "2.0b1"},
+		{PrereleaseDisallow, "onlypre", ""},
+		{PrereleaseDisallow, "mixed>=2.0b1", ""},
+	}
+	for _, c := range cases {
+		res, err := resolveOn(t, ix, tg, Options{Prerelease: c.mode}, c.req)
+		got := ""
+		if err == nil {
+			got = res.Packages[0].Version.String()
+		} else {
+			var ns *NoSolutionError
+			if !errors.As(err, &ns) {
+				t.Fatal(err)
+			}
+		}
+		if got != c.want {
+			t.Errorf("mode %d, %s: got %q, want %q (%v)", c.mode, c.req, got, c.want, err)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	ix := glibcIndex(t)
+	ix.AddWheel(testutil.Wheel{Name: "app", Version: "1.0", RequiresDist: []string{"pydantic-core", "helper"}})
+	ix.AddWheel(testutil.Wheel{Name: "helper", Version: "3.0", RequiresDist: []string{"pydantic-core>=2.10"}})
+	tg := mustTarget(t, "python3.11", "x86_64")
+	first := ""
+	for i := 0; i < 5; i++ {
+		res, err := resolveOn(t, ix, tg, Options{}, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, p := range res.Packages {
+			b.WriteString(p.Name + " " + p.Version.String() + " " + p.File.Filename + " " + strings.Join(p.Dependencies, ",") + "\n")
+		}
+		for _, s := range res.Skipped {
+			b.WriteString(s.String() + "\n")
+		}
+		if i == 0 {
+			first = b.String()
+		} else if b.String() != first {
+			t.Fatalf("run %d differs:\n%s\nvs\n%s", i, b.String(), first)
+		}
+	}
+	if !strings.Contains(first, "pydantic-core 2.10.0") || !strings.Contains(first, "pydantic-core 2.27.0, 2.26.0: have no wheel") {
+		t.Errorf("got\n%s", first)
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -171,5 +172,40 @@ func TestLockKeepsExistingVersions(t *testing.T) {
 	}
 	if v := r.Report.Packages[0].Version; v != "2.0" {
 		t.Errorf("--upgrade gave lib %s, want 2.0", v)
+	}
+}
+
+func TestLockFindLinksFolder(t *testing.T) {
+	dir := t.TempDir()
+	wheels := filepath.Join(dir, "wheels")
+	if err := os.MkdirAll(wheels, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []testutil.Wheel{
+		{Name: "app", Version: "1.0", RequiresDist: []string{"lib"}},
+		{Name: "lib", Version: "1.0"},
+	} {
+		if err := os.WriteFile(filepath.Join(wheels, w.Filename()), w.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, err := OpenEnv(EnvOptions{CacheDir: filepath.Join(dir, "cache"), Index: index.Settings{NoIndex: true, FindLinks: []string{wheels}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	out := filepath.Join(dir, "pylock.toml")
+	if _, err := Lock(context.Background(), env, LockOptions{Deps: Inputs{Requirements: []string{"app"}}, Runtime: "python3.13", Arch: "arm64", Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.ReadPylockFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range l.Packages {
+		w := p.Wheels[0]
+		if w.URL != "" || w.Path != "wheels/"+w.Name || w.SHA256() == "" {
+			t.Errorf("%s: wheel %+v, want a path relative to the lock", p.Name, w)
+		}
 	}
 }

@@ -252,11 +252,27 @@ func value(v any) string {
 }
 
 // WritePylockFile writes l to path atomically (a temporary file in the same
-// folder, then a rename).
+// folder, then a rename). A path that exists and is not a regular file
+// (/dev/stdout, a pipe) is written in place: renaming over it would replace
+// the device.
 func WritePylockFile(path string, l *Lock) error {
 	var b bytes.Buffer
 	if err := WritePylock(&b, l); err != nil {
 		return err
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return fmt.Errorf("writing %s: it is a folder", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if _, err := f.Write(b.Bytes()); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return f.Close()
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".pylock-*.tmp")

@@ -241,3 +241,14 @@ func TestPylockFileName(t *testing.T) {
 		}
 	}
 }
+
+// Writing to a device must not replace it with a file.
+func TestPylockWriteFileDevice(t *testing.T) {
+	if err := WritePylockFile(os.DevNull, sample()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(os.DevNull)
+	if err != nil || st.Mode().IsRegular() {
+		t.Fatalf("%s is now %v (%v)", os.DevNull, st.Mode(), err)
+	}
+}

@@ -163,6 +163,10 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 		return nil, errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
 	}
 
+	if o.Kind == KindLayer && o.Deps.Empty() {
+		return nil, errors.New("nothing to put in the layer: give requirements (arguments or -r FILE) or --lock")
+	}
+
 	// 1. What to install, per target.
 	parts := make([]*part, len(targets))
 	for i, t := range targets {

@@ -85,7 +85,7 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", p, err)
 			}
-			if r, _ := filepath.Rel(realSrc, real); strings.HasPrefix(r, "..") {
+			if r, err := filepath.Rel(realSrc, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 				return fmt.Errorf("%s is a symlink to %s, outside the source folder: copy the file in or exclude it", p, real)
 			}
 			if info.IsDir() {

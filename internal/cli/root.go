@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lambdapack/lambdapack/internal/app"
 )
 
 // Streams are the standard streams a command reads and writes.
@@ -62,6 +64,12 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 		var ee *ExitError
 		if errors.As(err, &ee) {
 			return ee.Code
+		}
+		// A build refused by verification fails like verify does.
+		var ve *app.VerifyError
+		if errors.As(err, &ve) {
+			fmt.Fprintf(errOut, "lambdapack: %v\n", err)
+			return 1
 		}
 		fmt.Fprintf(errOut, "lambdapack: %v\n", err)
 		return 2

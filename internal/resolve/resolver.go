@@ -51,6 +51,7 @@ type resolver struct {
 	depMerge map[string]*incompat
 	edges    map[[2]int]depEdge // (pkgID, version) -> dependencies
 	chosen   map[pkgID]int      // how often each package was decided
+	depCache map[[2]int][]*incompat
 	notes    []string
 	noteSeen map[string]bool
 }
@@ -99,6 +100,7 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		depMerge: map[string]*incompat{},
 		edges:    map[[2]int]depEdge{},
 		chosen:   map[pkgID]int{},
+		depCache: map[[2]int][]*incompat{},
 		noteSeen: map[string]bool{},
 	}
 	direct := map[string]index.File{}
@@ -355,6 +357,20 @@ func (r *resolver) prefetchBelow(id pkgID, best int, allowed bitset, ok func(int
 // dependencies returns the incompatibilities of id@v: its dependencies, or
 // the reason its metadata rules it out.
 func (r *resolver) dependencies(ctx context.Context, id pkgID, v int) ([]*incompat, error) {
+	// A version decided again after backtracking brings the same
+	// incompatibilities (already in the solver's store).
+	key := [2]int{int(id), v}
+	if incs, ok := r.depCache[key]; ok {
+		return incs, nil
+	}
+	incs, err := r.computeDependencies(ctx, id, v)
+	if err == nil {
+		r.depCache[key] = incs
+	}
+	return incs, err
+}
+
+func (r *resolver) computeDependencies(ctx context.Context, id pkgID, v int) ([]*incompat, error) {
 	if id == rootPkg {
 		return r.rootDependencies(ctx)
 	}
@@ -382,7 +398,7 @@ func (r *resolver) dependencies(ctx context.Context, id pkgID, v int) ([]*incomp
 	}
 	md := me.md
 	if names.Canonical(md.Name) != p.name || !md.Version.Equal(rel.version) {
-		return unusable(fmt.Sprintf("has metadata for %s %s, not for itself", md.Name, md.Version)), nil
+		return unusable(fmt.Sprintf("has metadata for %s %s, not for itself (%s)", md.Name, md.Version, rel.wheels[rel.best].Filename)), nil
 	}
 	if !md.RequiresPython.IsEmpty() && !md.RequiresPython.Contains(r.pol.python, pep440.PrereleaseAllow) {
 		return unusable("requires Python " + md.RequiresPython.String()), nil

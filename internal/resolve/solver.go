@@ -112,6 +112,7 @@ type incompat struct {
 	toLabel   string // "b>=2" (dependency or constraint)
 	text      string // unusable: why, already phrased
 	notFound  bool   // noVersion: the index does not know the package at all
+	added     bool   // in the solver's store
 }
 
 func (inc *incompat) get(p pkgID) (term, bool) {
@@ -213,6 +214,10 @@ func (s *solver) listed(p pkgID) bitset {
 }
 
 func (s *solver) addIncompat(inc *incompat) {
+	if inc.added {
+		return
+	}
+	inc.added = true
 	inc.id = len(s.store)
 	s.store = append(s.store, inc)
 	for _, t := range inc.terms {

@@ -742,7 +742,7 @@ func (r *resolver) result(sol map[pkgID]int) *Result {
 		}
 		byName[pkg.Name] = pkg
 		deps[pkg.Name] = map[string]bool{}
-		res.Skipped = append(res.Skipped, r.skipped(nd.proj, v)...)
+		res.Skipped = append(res.Skipped, r.skipped(nd.proj, v, r.required(id, sol))...)
 	}
 	for _, id := range ids {
 		nd := r.nodes[id]
@@ -773,12 +773,42 @@ func (r *resolver) result(sol map[pkgID]int) *Result {
 	return res
 }
 
-// skipped lists the versions newer than the chosen one that could not be
-// used, grouped by reason (pre-releases left out: skipping them is policy,
-// not news).
-func (r *resolver) skipped(p *project, chosen int) []Skipped {
+// required returns the versions of id that the solution's requirements
+// allow: every dependency on it from a selected package (the root
+// included), less what constraints exclude.
+func (r *resolver) required(id pkgID, sol map[pkgID]int) bitset {
+	allowed := r.s.listed(id)
+	sel := map[pkgID]int{rootPkg: 0}
+	for p, v := range sol {
+		sel[p] = v
+	}
+	for p, v := range sel {
+		for _, inc := range r.depCache[[2]int{int(p), v}] {
+			t, ok := inc.get(id)
+			if !ok || inc.to != id {
+				continue
+			}
+			switch inc.kind {
+			case kindDependency:
+				allowed = allowed.and(t.set)
+			case kindConstraint:
+				allowed = allowed.andNot(t.set)
+			}
+		}
+	}
+	return allowed
+}
+
+// skipped lists the versions newer than the chosen one that the
+// requirements allowed but the target could not use, grouped by reason
+// (pre-releases left out: skipping them is policy, not news; versions a pin
+// rules out were never candidates).
+func (r *resolver) skipped(p *project, chosen int, allowed bitset) []Skipped {
 	var out []Skipped
 	for i := len(p.rels) - 1; i > chosen; i-- {
+		if !allowed.has(i) {
+			continue
+		}
 		st, detail := r.statusOf(p, i)
 		if st == usable || st == reasonPrerelease {
 			continue

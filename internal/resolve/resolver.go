@@ -592,6 +592,12 @@ func (r *resolver) setString(id pkgID, set bitset) string {
 	if len(runs) == 0 {
 		return " (a version the index does not list)"
 	}
+	if len(runs) > 6 {
+		// Long, holey sets (pre-releases and yanked versions excluded)
+		// would swamp the sentence: keep both ends.
+		return fmt.Sprintf("%s | ... (%d versions in %d ranges) ... | %s",
+			strings.Join(runs[:2], " | "), set.and(r.s.listed(id)).count(), len(runs), strings.Join(runs[len(runs)-2:], " | "))
+	}
 	return strings.Join(runs, " | ")
 }
 

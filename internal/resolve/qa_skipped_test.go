@@ -35,3 +35,26 @@ func TestQASkippedHonoursThePins(t *testing.T) {
 		}
 	}
 }
+
+// TestQASkippedLeavesOutPrereleases: without --pre, pre-releases are never
+// candidates, whatever else is wrong with them; yet `lambdapack lock
+// onnxruntime --runtime python3.11` notes "passed over mpmath 1.4.0a4,
+// 1.4.0a3: have only source distributions" and "numpy 2.3.1, 2.3.0,
+// 2.3.0rc1: have no wheel ...". The skipped list (resolver.skipped) leaves a
+// pre-release out only when being a pre-release is its first reason.
+func TestQASkippedLeavesOutPrereleases(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "mpm", Version: "1.3.0"})
+	ix.AddSdist(testutil.Sdist{Name: "mpm", Version: "1.4.0a4"})
+	ix.AddWheel(testutil.Wheel{Name: "mpm", Version: "1.4.0rc1", Tags: []string{"cp311-cp311-manylinux_2_28_x86_64"}})
+	res, err := resolveOn(t, ix, mustTarget(t, "python3.11", "x86_64"), Options{}, "mpm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Packages[0].Version.String(); got != "1.3.0" {
+		t.Fatalf("chose %s, want 1.3.0", got)
+	}
+	for _, s := range res.Skipped {
+		t.Errorf("pre-releases are not candidates without --pre, yet skipped lists %s", s)
+	}
+}

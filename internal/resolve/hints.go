@@ -139,6 +139,8 @@ func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 		}
 	}
 	switch {
+	case len(out) == 0:
+		// Nothing specific to say about these versions.
 	case works >= 0 && !set.has(works):
 		out = append(out, fmt.Sprintf("%s %s is the newest version usable on %s", name, p.rels[works].version, tgt))
 	case works < 0 && len(p.rels) > 0 && !seen[reasonPrerelease] && !seen[reasonYanked]:

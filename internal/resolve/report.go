@@ -20,11 +20,18 @@ type describer interface {
 	versionString(p pkgID, i int) string
 }
 
-// explain turns the derivation tree under the terminal incompatibility into
+// simplify prepares a derivation tree for explanation: steps that only
+// exclude unlisted versions go (collapse), and chains of one package's
+// dependencies on another become one statement (summarize).
+func simplify(d describer, listed func(pkgID) bitset, terminal *incompat) *incompat {
+	terminal = collapse(terminal, listed, map[*incompat]*incompat{})
+	return summarize(d, listed, terminal, map[*incompat]*incompat{})
+}
+
+// explain turns the (simplified) derivation tree under the terminal incompatibility into
 // numbered sentences, the way pubgrub-rs's DefaultStringReporter does, with
 // uv's phrasing ("Because ... and ..., we can conclude that ...").
 func explain(d describer, listed func(pkgID) bitset, terminal *incompat) string {
-	terminal = collapse(terminal, listed, map[*incompat]*incompat{})
 	r := &reporter{d: d, listed: listed, refs: map[*incompat]int{}, lineOf: map[*incompat]int{}}
 	r.count(terminal)
 	if terminal.kind != kindDerived {
@@ -61,6 +68,100 @@ func collapse(inc *incompat, listed func(pkgID) bitset, memo map[*incompat]*inco
 	}
 	memo[inc] = out
 	return out
+}
+
+// summarize replaces a derivation built only from dependencies of one
+// package on another ("boto3==1.0 depends on botocore==1.0", "boto3==1.1
+// depends on botocore==1.1", ...) by the one statement it proves, with the
+// depended-on versions given by their hull: "boto3<=1.19.63 depends on
+// botocore>=0.68.0,<=1.22.107". The hull is implied by the exact set, so the
+// sentence stays true, and a walk back through hundreds of versions reads as
+// one line, as uv prints it.
+func summarize(d describer, listed func(pkgID) bitset, inc *incompat, memo map[*incompat]*incompat) *incompat {
+	if inc.kind != kindDerived {
+		return inc
+	}
+	if out, ok := memo[inc]; ok {
+		return out
+	}
+	var out *incompat
+	if from, to, ok := depChain(inc); ok && len(inc.terms) == 2 {
+		ft, _ := inc.get(from)
+		tt, _ := inc.get(to)
+		if ft.pos && !tt.pos {
+			ext := &incompat{terms: inc.terms, kind: kindDependency, from: from, to: to}
+			ext.fromLabel = d.pkgName(from) + d.setString(from, ft.set)
+			ext.toLabel = d.pkgName(to) + hull(d, listed, to, tt.set)
+			out = ext
+		}
+	}
+	if out == nil {
+		cp := *inc
+		cp.cause1 = summarize(d, listed, inc.cause1, memo)
+		cp.cause2 = summarize(d, listed, inc.cause2, memo)
+		out = &cp
+	}
+	memo[inc] = out
+	return out
+}
+
+// depChain reports whether every external cause under inc is a dependency
+// of the same package on the same package (root excluded), or a statement
+// that versions of the depending package cannot be used, and which.
+func depChain(inc *incompat) (from, to pkgID, ok bool) {
+	from, to = -1, -1
+	var unusable []*incompat
+	var walk func(*incompat) bool
+	walk = func(i *incompat) bool {
+		if i.kind == kindDerived {
+			return walk(i.cause1) && walk(i.cause2)
+		}
+		if i.kind == kindUnusable || i.kind == kindNoVersion {
+			// Versions of the depending package that cannot be used
+			// only narrow it; checked once from is known.
+			unusable = append(unusable, i)
+			return true
+		}
+		if i.kind != kindDependency || i.from == rootPkg {
+			return false
+		}
+		if from < 0 {
+			from, to = i.from, i.to
+		}
+		return i.from == from && i.to == to
+	}
+	ok = walk(inc) && from >= 0
+	for _, u := range unusable {
+		if len(u.terms) != 1 || u.terms[0].pkg != from {
+			ok = false
+		}
+	}
+	return from, to, ok
+}
+
+// hull renders the smallest range holding the listed versions of set.
+func hull(d describer, listed func(pkgID) bitset, p pkgID, set bitset) string {
+	l := set.and(listed(p))
+	hi := l.highest()
+	if hi < 0 {
+		return d.setString(p, set)
+	}
+	lo := hi
+	l.eachDesc(func(i int) bool { lo = i; return true })
+	if lo == hi {
+		return "==" + d.versionString(p, hi)
+	}
+	whole := listed(p)
+	if lo == 0 && hi == whole.highest() {
+		return ""
+	}
+	switch {
+	case lo == 0:
+		return "<=" + d.versionString(p, hi)
+	case hi == whole.highest():
+		return ">=" + d.versionString(p, lo)
+	}
+	return ">=" + d.versionString(p, lo) + ",<=" + d.versionString(p, hi)
 }
 
 // namesListed reports whether inc's term on p covers a listed version.
@@ -163,9 +264,15 @@ func (r *reporter) oneEach(d, e, cur *incompat) {
 
 func (r *reporter) conclude(inc *incompat) string { return "we can conclude that " + r.terms(inc) }
 
-// termText renders a term's package and set ("a>=1.0", "a").
+// termText renders a term's package and set ("a>=1.0", "a"). A negative
+// term (what something depends on) with a long, holey set is given by its
+// hull: depending on a subset implies depending on its hull.
 func (r *reporter) termText(t term) string {
-	return r.d.pkgName(t.pkg) + r.d.setString(t.pkg, t.set)
+	s := r.d.setString(t.pkg, t.set)
+	if !t.pos && t.pkg != rootPkg && strings.Count(s, "|") >= 3 {
+		s = hull(r.d, r.listed, t.pkg, t.set)
+	}
+	return r.d.pkgName(t.pkg) + s
 }
 
 // usedText renders "a>=1.0 cannot be used" with "all versions of a" for a

@@ -174,10 +174,11 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 	if err != nil {
 		var ns *noSolution
 		if errors.As(err, &ns) {
+			tree := simplify(r, r.s.listed, ns.inc)
 			return nil, &NoSolutionError{
 				Target:      tgt,
-				Explanation: explain(r, r.s.listed, ns.inc),
-				Hints:       r.hints(ns.inc),
+				Explanation: explain(r, r.s.listed, tree),
+				Hints:       r.hints(tree),
 			}
 		}
 		return nil, err
@@ -392,7 +393,8 @@ func (r *resolver) computeDependencies(ctx context.Context, id pkgID, v int) ([]
 	if me.err != nil {
 		var bad *badMetadataError
 		if errors.As(me.err, &bad) {
-			return unusable(fmt.Sprintf("has unreadable metadata (%v)", bad.err)), nil
+			msg, _, _ := strings.Cut(bad.err.Error(), "\n")
+			return unusable(fmt.Sprintf("has unreadable metadata (%s)", strings.TrimSpace(msg))), nil
 		}
 		return nil, fmt.Errorf("resolving for %s: reading the metadata of %s: %w", r.tgt, rel.wheels[rel.best].Filename, me.err)
 	}
@@ -812,7 +814,7 @@ func (r *resolver) required(id pkgID, sol map[pkgID]int) bitset {
 func (r *resolver) skipped(p *project, chosen int, allowed bitset) []Skipped {
 	var out []Skipped
 	for i := len(p.rels) - 1; i > chosen; i-- {
-		if !allowed.has(i) {
+		if !allowed.has(i) || (p.rels[i].version.IsPrerelease() && !p.allowPre) {
 			continue
 		}
 		st, detail := r.statusOf(p, i)

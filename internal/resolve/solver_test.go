@@ -161,7 +161,7 @@ func runToy(t *testing.T, vers map[string][]string, deps map[string]map[string]s
 		if !ok {
 			t.Fatal(err)
 		}
-		return "", explain(ty, s.listed, ns.inc)
+		return "", explain(ty, s.listed, simplify(ty, s.listed, ns.inc))
 	}
 	var parts []string
 	for p, v := range sol {

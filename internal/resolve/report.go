@@ -91,7 +91,7 @@ func summarize(d describer, listed func(pkgID) bitset, inc *incompat, memo map[*
 		if ft.pos && !tt.pos {
 			ext := &incompat{terms: inc.terms, kind: kindDependency, from: from, to: to}
 			ext.fromLabel = d.pkgName(from) + d.setString(from, ft.set)
-			ext.toLabel = d.pkgName(to) + hull(d, listed, to, tt.set)
+			ext.toLabel = d.pkgName(to) + shortSet(d, listed, to, tt.set)
 			out = ext
 		}
 	}
@@ -137,6 +137,17 @@ func depChain(inc *incompat) (from, to pkgID, ok bool) {
 		}
 	}
 	return from, to, ok
+}
+
+// shortSet renders a set that something depends on: exactly when that is
+// short, else by its hull (depending on a subset implies depending on its
+// hull).
+func shortSet(d describer, listed func(pkgID) bitset, p pkgID, set bitset) string {
+	s := d.setString(p, set)
+	if strings.Count(s, "|") >= 3 {
+		return hull(d, listed, p, set)
+	}
+	return s
 }
 
 // hull renders the smallest range holding the listed versions of set.
@@ -268,11 +279,10 @@ func (r *reporter) conclude(inc *incompat) string { return "we can conclude that
 // term (what something depends on) with a long, holey set is given by its
 // hull: depending on a subset implies depending on its hull.
 func (r *reporter) termText(t term) string {
-	s := r.d.setString(t.pkg, t.set)
-	if !t.pos && t.pkg != rootPkg && strings.Count(s, "|") >= 3 {
-		s = hull(r.d, r.listed, t.pkg, t.set)
+	if !t.pos && t.pkg != rootPkg {
+		return r.d.pkgName(t.pkg) + shortSet(r.d, r.listed, t.pkg, t.set)
 	}
-	return r.d.pkgName(t.pkg) + s
+	return r.d.pkgName(t.pkg) + r.d.setString(t.pkg, t.set)
 }
 
 // usedText renders "a>=1.0 cannot be used" with "all versions of a" for a

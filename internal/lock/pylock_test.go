@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -242,13 +243,26 @@ func TestPylockFileName(t *testing.T) {
 	}
 }
 
-// Writing to a device must not replace it with a file.
+// Writing to a pipe (or a device such as /dev/stdout) must not replace it
+// with a file.
 func TestPylockWriteFileDevice(t *testing.T) {
-	if err := WritePylockFile(os.DevNull, sample()); err != nil {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(os.DevNull)
-	if err != nil || st.Mode().IsRegular() {
-		t.Fatalf("%s is now %v (%v)", os.DevNull, st.Mode(), err)
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if err := WritePylockFile(fifo, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Contains(b, []byte(`lock-version = "1.0"`)) {
+		t.Fatalf("the pipe got %q", b)
+	}
+	st, err := os.Lstat(fifo)
+	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("%s is now %v (%v)", fifo, st.Mode(), err)
 	}
 }

@@ -144,7 +144,18 @@ func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 	case works >= 0 && !set.has(works):
 		out = append(out, fmt.Sprintf("%s %s is the newest version usable on %s", name, p.rels[works].version, tgt))
 	case works < 0 && len(p.rels) > 0 && !seen[reasonPrerelease] && !seen[reasonYanked]:
-		out = append(out, fmt.Sprintf("no version of %s is usable on %s", name, tgt))
+		h := fmt.Sprintf("no version of %s is usable on %s", name, tgt)
+		if alt, ok := binaryAlternatives[name]; ok {
+			h += "; " + alt
+		}
+		out = append(out, h)
 	}
 	return out
+}
+
+// binaryAlternatives are well-known projects that publish no Linux wheels,
+// with the drop-in that does.
+var binaryAlternatives = map[string]string{
+	"psycopg2":           "psycopg2-binary (or psycopg[binary]) ships manylinux wheels",
+	"backports-zoneinfo": "on Python 3.9 and later the standard library's zoneinfo replaces it",
 }

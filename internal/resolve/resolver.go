@@ -640,6 +640,9 @@ func (r *resolver) phrase(st reason, detail string, plural bool) string {
 	case reasonNoBinary:
 		return pick("is excluded by --no-binary (lambdapack installs wheels only)", "are excluded by --no-binary (lambdapack installs wheels only)")
 	case reasonRequiresPython:
+		if detail == "" {
+			return pick("does not support", "do not support") + " Python " + r.pol.python.String() + " (Requires-Python)"
+		}
 		return pick("requires", "require") + " Python " + detail + " (the target has " + r.pol.python.String() + ")"
 	case reasonSdistOnly:
 		return pick("has only a source distribution", "have only source distributions") + " (lambdapack installs wheels only)"
@@ -678,11 +681,15 @@ func (r *resolver) unusableText(id pkgID, set bitset) string {
 			return true
 		}
 		st, detail := r.statusOf(p, i)
-		if st == reasonNoWheel || st == reasonYanked {
-			// Group by kind: the detail of the newest is shown.
+		if st == reasonNoWheel || st == reasonYanked || st == reasonRequiresPython {
+			// Group by kind: the detail of the newest is shown, or for
+			// Requires-Python none when the versions differ.
 			for _, g := range groups {
 				if g.st == st {
 					g.set.set(i)
+					if st == reasonRequiresPython && g.detail != detail {
+						g.detail = ""
+					}
 					return true
 				}
 			}

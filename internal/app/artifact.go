@@ -187,7 +187,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 			}
 		} else {
 			if layout == "python" {
-				return nil, fmt.Errorf("the runtimes %s need different wheels, so one python/ folder cannot serve them all: use --layout site-packages (one folder per Python version) or one layer per runtime", runtimeList(targets))
+				return nil, fmt.Errorf("the runtimes %s need different wheels, so one python/ folder cannot serve them all: use the site-packages layout (layout = \"site-packages\", one folder per Python version; or leave layout unset) or one layer per runtime", runtimeList(targets))
 			}
 			layout = "site-packages"
 			log.Printf("Runtimes %s need different wheels: one python/lib/python3.X/site-packages folder each", runtimeList(targets))
@@ -197,6 +197,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	// 2. Fetch and plan each part.
 	var entries []archive.Entry
 	var notes []string
+	digests := map[string]string{}
 	for _, p := range parts {
 		if p.pkgs == nil && p != parts[0] {
 			continue
@@ -223,7 +224,19 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 			return nil, err
 		}
 		notes = append(notes, slimNotes...)
-		entries = append(entries, p.plan.ArchiveEntries()...)
+		// Each runtime's packages have their own folder, but scripts share
+		// bin/: the same script twice is kept once.
+		for i, ae := range p.plan.ArchiveEntries() {
+			pe := p.plan.Entries[i]
+			if d, dup := digests[pe.Path]; dup {
+				if d != pe.Digest {
+					return nil, fmt.Errorf("%s differs between the runtimes' installations (%s): build one layer per runtime", pe.Path, runtimeList(targets))
+				}
+				continue
+			}
+			digests[pe.Path] = pe.Digest
+			entries = append(entries, ae)
+		}
 	}
 	main := parts[0]
 	vEntries := map[*part][]verify.Entry{}

@@ -225,11 +225,7 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 				mu.Unlock()
 			}
 			if err != nil {
-				var we *WheelError
-				if !errors.As(err, &we) {
-					err = &WheelError{Wheel: w.name(), Err: err}
-				}
-				return err
+				return wheelError(gctx, w, err)
 			}
 			results[i] = r
 			return nil
@@ -267,13 +263,22 @@ func Check(ctx context.Context, w Wheel, opts Options) error {
 		r.closer.Close()
 	}
 	if err != nil {
-		var we *WheelError
-		if !errors.As(err, &we) {
-			err = &WheelError{Wheel: w.name(), Err: err}
-		}
-		return err
+		return wheelError(ctx, w, err)
 	}
 	return nil
+}
+
+// wheelError blames the wheel for err, unless the work was canceled: an
+// interrupted build is not a broken wheel.
+func wheelError(ctx context.Context, w Wheel, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var we *WheelError
+	if !errors.As(err, &we) {
+		err = &WheelError{Wheel: w.name(), Err: err}
+	}
+	return err
 }
 
 type wheelResult struct {

@@ -340,6 +340,13 @@ func SelectFile(file string, t target.Target, extras []string) ([]Selected, erro
 		return SelectPoetryLock(file, t, extras)
 	case base == "Pipfile.lock":
 		return SelectPipfileLock(file, t)
+	case strings.HasSuffix(base, ".toml") && isPylock(file):
+		// A PEP 751 lock under another name (lambdapack lock -o x.toml).
+		l, err := ReadPylockFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return l.Select(t, file)
 	}
 	return nil, fmt.Errorf("%s: %w: use pylock.toml, uv.lock, poetry.lock or Pipfile.lock (or a hashed requirements file with -r)", file, errNotLock)
 }
@@ -360,4 +367,16 @@ func sortedStrKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isPylock reports whether a TOML file has PEP 751's top-level lock-version.
+func isPylock(file string) bool {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	var doc struct {
+		LockVersion string `toml:"lock-version"`
+	}
+	return toml.Unmarshal(data, &doc) == nil && doc.LockVersion != ""
 }

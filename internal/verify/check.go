@@ -129,6 +129,13 @@ type checker struct {
 	// extraFiles are the absolute paths on Lambda of the files of
 	// Options.With artifacts.
 	extraFiles map[string]bool
+	// otherSites are the python/lib/python3.Y/site-packages/ folders of
+	// other Pythons in a layer that also has the target's own: the layout
+	// lambdapack writes for a layer serving several runtimes. The target's
+	// runtime never reads them, so the checks that depend on the runtime
+	// (Python ABI, wheel tags, glibc and libraries) leave them to a check
+	// for their own runtime.
+	otherSites map[string]bool
 }
 
 // Check verifies an artifact for a target: architecture, glibc and
@@ -189,6 +196,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		c.mount = "/var/task"
 	}
 
+	c.findOtherSites()
 	if err := c.readDists(); err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
@@ -204,7 +212,9 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		c.checkBinary(c.entries[i], b)
 	}
 	for i, e := range c.entries {
-		c.checkSuffix(e, bins[i])
+		if c.otherSite(e.Path) == "" {
+			c.checkSuffix(e, bins[i])
+		}
 	}
 	if err := c.checkWheelTags(); err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
@@ -247,6 +257,60 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		}
 	}
 	return rep, nil
+}
+
+// siteVersion returns the "3.Y" of a path under python/lib/python3.Y/site-packages/
+// and that folder's prefix, or "" when the path is not under one.
+func siteVersion(p string) (ver, prefix string) {
+	rest, ok := strings.CutPrefix(p, "python/lib/python")
+	if !ok {
+		return "", ""
+	}
+	v, tail, ok := strings.Cut(rest, "/")
+	if !ok || !strings.HasPrefix(tail, "site-packages/") || v == "" {
+		return "", ""
+	}
+	return v, "python/lib/python" + v + "/site-packages/"
+}
+
+// findOtherSites fills c.otherSites: in a layer holding the target's own
+// python/lib/python3.X/site-packages, every other Python's site-packages
+// folder. Without the target's own folder, another Python's is not a
+// layout lambdapack writes but a layer built for the wrong runtime, which
+// checkLayout reports.
+func (c *checker) findOtherSites() {
+	c.otherSites = map[string]bool{}
+	if c.kind != KindLayer {
+		return
+	}
+	own := fmt.Sprintf("%d.%d", c.t.PythonMajor, c.t.PythonMinor)
+	hasOwn := false
+	others := map[string]bool{}
+	for _, e := range c.entries {
+		v, prefix := siteVersion(e.Path)
+		switch {
+		case prefix == "":
+		case v == own:
+			hasOwn = true
+		default:
+			others[prefix] = true
+		}
+	}
+	if hasOwn {
+		c.otherSites = others
+	}
+}
+
+// otherSite returns the other Python's site-packages folder p is in (see
+// checker.otherSites), or "".
+func (c *checker) otherSite(p string) string {
+	if len(c.otherSites) == 0 {
+		return ""
+	}
+	if _, prefix := siteVersion(p); c.otherSites[prefix] {
+		return prefix
+	}
+	return ""
 }
 
 func inferKind(es []Entry) Kind {
@@ -538,8 +602,8 @@ func (c *checker) checkBinary(e Entry, b *binaryFile) {
 			fmt.Sprintf("build for the target's architecture: install the package's manylinux %s wheel (lambdapack layer/function --arch %s choose it), or deploy the function on %s", c.machine, c.t.Arch, archFor(info.Machine)))
 		return
 	}
-	if !info.Dynamic {
-		return
+	if !info.Dynamic || c.otherSite(e.Path) != "" {
+		return // another runtime's folder: its glibc and libraries are that runtime's
 	}
 	c.checkVersions(e, info)
 	c.checkLibraries(e, info)
@@ -799,6 +863,9 @@ func (c *checker) wantMachine() elf.Machine {
 // checkWheelTags holds each dist-info WHEEL's tags to the target.
 func (c *checker) checkWheelTags() error {
 	for _, d := range c.dists {
+		if c.otherSite(d.dir+"/") != "" {
+			continue // installed for another runtime's folder
+		}
 		i, ok := c.files[d.dir+"/WHEEL"]
 		if !ok {
 			continue
@@ -877,6 +944,13 @@ func (c *checker) checkLayout() {
 			}
 		}
 		for _, dir := range sortedKeys(wrongSite) {
+			if c.otherSites[dir+"/"] {
+				ver := strings.TrimPrefix(strings.TrimSuffix(dir, "/site-packages"), "python/lib/")
+				c.add(Info, RuleLayout, dir+"/",
+					fmt.Sprintf("%s serves %s: %s reads only /opt/python and /opt/%s, so this folder is not checked for it", dir, ver, c.t, strings.TrimSuffix(minorDir, "/")),
+					fmt.Sprintf("verify the layer for that runtime too (lambdapack verify --runtime %s)", ver))
+				continue
+			}
 			c.add(Error, RuleLayout, dir+"/",
 				fmt.Sprintf("packages under %s are not importable: %s looks in /opt/python and /opt/%s", dir, c.t, strings.TrimSuffix(minorDir, "/")),
 				fmt.Sprintf("build the layer for this runtime, or move them to python/ or %s", strings.TrimSuffix(minorDir, "/")))
@@ -920,6 +994,9 @@ func sortedKeys(m map[string]bool) []string {
 func (c *checker) checkBoto() bool {
 	var found []*dist
 	for _, d := range c.dists {
+		if c.otherSite(d.dir+"/") != "" {
+			continue
+		}
 		if n := names.Canonical(d.name); n == "boto3" || n == "botocore" {
 			found = append(found, d)
 		}
@@ -991,28 +1068,31 @@ func (c *checker) largest(n int) []PackageSize {
 	if n <= 0 {
 		n = 10
 	}
-	byDist := map[*dist]*PackageSize{}
+	// One entry per distribution name and version: a layer serving
+	// several runtimes installs the same one in each site-packages folder.
+	type distKey struct{ name, version string }
+	byDist := map[distKey]*PackageSize{}
 	other := map[string]*PackageSize{}
 	for _, e := range c.entries {
 		if d := c.owner[e.Path]; d != nil {
-			ps := byDist[d]
+			k := distKey{names.Canonical(d.name), d.version}
+			ps := byDist[k]
 			if ps == nil {
 				ps = &PackageSize{Name: d.name, Version: d.version}
-				byDist[d] = ps
+				byDist[k] = ps
 			}
 			ps.Files++
 			ps.Bytes += e.Size
 			continue
 		}
-		key := e.Path
 		rest := e.Path
 		if r, ok := strings.CutPrefix(rest, "python/"); ok {
 			rest = r
-			if r2, ok := strings.CutPrefix(rest, fmt.Sprintf("lib/python%d.%d/site-packages/", c.t.PythonMajor, c.t.PythonMinor)); ok {
-				rest = r2
+			if _, prefix := siteVersion(e.Path); prefix != "" {
+				rest = strings.TrimPrefix(e.Path, prefix)
 			}
 		}
-		key, _, _ = strings.Cut(rest, "/")
+		key, _, _ := strings.Cut(rest, "/")
 		ps := other[key]
 		if ps == nil {
 			ps = &PackageSize{Name: key + " (no RECORD)"}

@@ -54,7 +54,15 @@
 //     an error, a layer without any Python or with stray top-level modules
 //     beside python/ a warning), and any
 //     python/lib/python3.X/site-packages names the target's Python; a
-//     function zip with a python/ folder is a warning.
+//     function zip with a python/ folder is a warning. A layer that has
+//     the target's own site-packages folder may hold other Pythons' too
+//     (lambdapack's layout for a layer serving several runtimes): the
+//     target's runtime never reads them, so each is one info finding and
+//     the runtime-dependent checks (python-abi, wheel-tag, glibc,
+//     symbol-versions, missing-library, boto3) skip it; arch and
+//     foreign-binary still apply, since the layer has one architecture.
+//     Without the target's own folder, another Python's stays an error.
+//     Report.Packages merges a distribution installed in several folders.
 //   - boto3 (info): whether boto3/botocore are bundled, shadowing the
 //     runtime's copy.
 //   - unreadable (warning): a file that starts like an ELF binary but can't

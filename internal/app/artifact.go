@@ -159,8 +159,18 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 		// never over a device, a folder or a pipe.
 		return nil, fmt.Errorf("-o %s: exists and is not a regular file; give a path for the zip", o.Output)
 	}
-	if o.Kind == KindFunction && o.Src == "" {
-		return nil, errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
+	if o.Kind == KindFunction {
+		if o.Src == "" {
+			return nil, errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
+		}
+		if st, err := os.Stat(o.Src); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--src %s: not a folder: pass the folder with your handler's code", o.Src)
+		}
+	}
+	for _, t := range targets {
+		if note := deprecationNote(t); note != "" {
+			log.Printf("warning: %s", note)
+		}
 	}
 
 	if o.Kind == KindLayer && o.Deps.Empty() {
@@ -588,7 +598,9 @@ func applySlim(plan *install.Plan, o ArtifactOptions) ([]string, error) {
 		notes = append(notes, r.Notes...)
 	}
 	plan.Filter(func(e *install.Entry) bool { return !removed[e.Path] })
-	notes = append(notes, fmt.Sprintf("slimming removed %d files (%s)", len(removed), humanBytes(saved)))
+	if len(removed) > 0 {
+		notes = append(notes, fmt.Sprintf("slimming removed %d files (%s)", len(removed), humanBytes(saved)))
+	}
 	return notes, nil
 }
 
@@ -643,10 +655,36 @@ func (env *Env) fetch(ctx context.Context, pkgs []chosen) ([]cache.Blob, error) 
 			bytes += b.Size
 		}
 	}
-	env.log().Printf("Fetched %d wheels (%d downloaded, %s) in %s", len(blobs), n, humanBytes(bytes), roundDur(time.Since(start)))
+	if len(blobs) > 0 {
+		env.log().Printf("Fetched %s (%d downloaded, %s) in %s", plural(len(blobs), "wheel"), n, humanBytes(bytes), roundDur(time.Since(start)))
+	}
 	return blobs, nil
 }
 
 func isHTTP(u string) bool {
 	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")
+}
+
+// plural writes "1 wheel", "2 wheels".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// deprecationNote warns about a runtime past its deprecation date.
+func deprecationNote(t target.Target) string {
+	if t.Runtime == "" {
+		return ""
+	}
+	rt, err := target.LookupRuntime(t.Runtime)
+	if err != nil || rt.Deprecated == "" {
+		return ""
+	}
+	d, err := time.Parse("2006-01-02", rt.Deprecated)
+	if err != nil || time.Now().Before(d) {
+		return ""
+	}
+	return fmt.Sprintf("%s was deprecated on %s: AWS no longer patches it and will block creating and updating functions on it; move to a newer runtime", t.Runtime, rt.Deprecated)
 }

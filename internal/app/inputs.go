@@ -78,7 +78,7 @@ func (env *Env) ResolveRequirements(ctx context.Context, t target.Target, set *r
 	if err != nil {
 		return nil, err
 	}
-	env.log().Printf("Resolved %d packages for %s in %s", len(res.Packages), t, roundDur(time.Since(start)))
+	env.log().Printf("Resolved %s for %s in %s", plural(len(res.Packages), "package"), t, roundDur(time.Since(start)))
 	return res, nil
 }
 
@@ -192,7 +192,7 @@ func (env *Env) enforceHashes(ctx context.Context, t target.Target, set *reqfile
 	for i, p := range pkgs {
 		hs := allowed[p.Name]
 		if len(hs) == 0 {
-			errs = append(errs, fmt.Errorf("hash-checking mode: %s %s has no --hash (it is a dependency of %s): add %s==%s --hash=sha256:... for the wheel %s, or generate the file with lambdapack lock", p.Name, p.Version, dependents(res, p.Name), p.Name, p.Version, p.File.Filename))
+			errs = append(errs, fmt.Errorf("hash-checking mode: %s %s has no --hash (%s): add %s==%s --hash=sha256:%s (the wheel %s), or use a lock (lambdapack lock writes pylock.toml)", p.Name, p.Version, neededBy(res, set, p.Name), p.Name, p.Version, p.SHA256, p.File.Filename))
 			continue
 		}
 		if hs[p.SHA256] {
@@ -217,6 +217,16 @@ func (env *Env) enforceHashes(ctx context.Context, t target.Target, set *reqfile
 		pkgs[i].SHA256 = w.SHA256()
 	}
 	return pkgs, errors.Join(errs...)
+}
+
+// neededBy says why a package is installed, for hash-checking errors.
+func neededBy(res *resolve.Result, set *reqfile.Set, name string) string {
+	for _, r := range set.Requirements {
+		if names.Canonical(r.Name) == name {
+			return "required at " + r.Source
+		}
+	}
+	return "a dependency of " + dependents(res, name)
 }
 
 func dependents(res *resolve.Result, name string) string {
@@ -263,7 +273,7 @@ func (env *Env) fromLock(ctx context.Context, t target.Target, path string) ([]c
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	env.log().Printf("Read %d packages for %s from %s", len(out), t, path)
+	env.log().Printf("Read %s for %s from %s", plural(len(out), "package"), t, path)
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,10 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 		var ee *ExitError
 		if errors.As(err, &ee) {
 			return ee.Code
+		}
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(errOut, "lambdapack: interrupted; nothing was written")
+			return 130
 		}
 		// A build refused by verification fails like verify does.
 		var ve *app.VerifyError

@@ -10,11 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -158,8 +156,9 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		if err := writeState(filepath.Join(out, stateFile), state); err != nil {
 			return nil, cfg, err
 		}
-		if err := errors.Join(errs...); err != nil {
-			return nil, cfg, err
+		if len(errs) > 0 {
+			// Report what was built beside what failed.
+			return &Report{Artifacts: compact(reports)}, cfg, errors.Join(errs...)
 		}
 	}
 	rep := &Report{Artifacts: reports}
@@ -167,6 +166,16 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		return rep, cfg, err
 	}
 	return rep, cfg, nil
+}
+
+func compact(reps []*ArtifactReport) []*ArtifactReport {
+	out := []*ArtifactReport{}
+	for _, r := range reps {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // planJobs turns the config into artifacts: one zip per function, one per
@@ -381,6 +390,3 @@ func WriteBuildSummary(w io.Writer, r *Report) error {
 	}
 	return tw.Flush()
 }
-
-var _ = sort.Strings
-var _ = time.Now

@@ -52,12 +52,12 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 					bars = progress.New(s.Err)
 					o.Env.Downloads = bars
 				}
-				rep, _, err := app.Build(ctx, o)
+				rep, _, buildErr := app.Build(ctx, o)
 				if bars != nil {
 					bars.Wait()
 				}
-				if err != nil {
-					return err
+				if rep == nil {
+					return buildErr
 				}
 				if !quiet {
 					for _, a := range rep.Artifacts {
@@ -66,6 +66,12 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 						}
 					}
 					_ = app.WriteBuildSummary(s.Err, rep)
+				}
+				if buildErr != nil {
+					if jsonOut {
+						_ = app.WriteJSON(s.Out, rep)
+					}
+					return buildErr
 				}
 				if pub {
 					for _, a := range rep.Artifacts {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -296,8 +297,16 @@ func (c *Config) validate() error {
 			errs = append(errs, err)
 		}
 		for _, l := range f.Layers {
-			if _, ok := c.Layer(l); !ok {
+			layer, ok := c.Layer(l)
+			if !ok {
 				errs = append(errs, errorf(f.Pos, "define it under layers, or refer to a layer ARN", "function %s uses layer %q, which no layer in %s defines (defined: %s)", f.Name, l, filepath.Base(c.File), orNone(c.layerNames())))
+				continue
+			}
+			if !slices.Contains(layer.Archs, f.Arch) {
+				errs = append(errs, errorf(f.Pos, fmt.Sprintf("add %s to layer %s's architectures", f.Arch, l), "function %s runs on %s but its layer %s is built for %v", f.Name, f.Arch, l, layer.Archs))
+			}
+			if len(layer.Runtimes) > 0 && !slices.Contains(layer.Runtimes, f.Runtime) {
+				errs = append(errs, errorf(f.Pos, fmt.Sprintf("add %s to layer %s's runtimes", f.Runtime, l), "function %s runs on %s but its layer %s is built for %s", f.Name, f.Runtime, l, strings.Join(layer.Runtimes, ", ")))
 			}
 		}
 		if err := c.checkDeps(f.Pos, f.Deps, "function "+f.Name); err != nil {

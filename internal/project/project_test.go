@@ -389,6 +389,14 @@ func TestConfigErrors(t *testing.T) {
 			"template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.h\n      Layers: [!Ref Missing]\n",
 			"app.py":        "",
 		}, []string{"template.yaml:7:", "!Ref Missing"}},
+		{"layer for another architecture", map[string]string{
+			"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"six\"]\narchitectures = [\"x86_64\"]\n[functions.f]\nhandler = \"app.h\"\narchitecture = \"arm64\"\nlayers = [\"deps\"]\n",
+			"app.py":          "",
+		}, []string{"lambdapack.toml:5:", "runs on arm64 but its layer deps is built for [x86_64]", "add arm64 to layer deps's architectures"}},
+		{"layer for another runtime", map[string]string{
+			"lambdapack.toml": "[layers.deps]\ndependencies = [\"six\"]\nruntimes = [\"python3.13\"]\n[functions.f]\nhandler = \"app.h\"\nruntime = \"python3.12\"\nlayers = [\"deps\"]\n",
+			"app.py":          "",
+		}, []string{"runs on python3.12 but its layer deps is built for python3.13"}},
 		{"serverless no runtime", map[string]string{
 			"serverless.yml": "provider:\n  name: aws\nfunctions:\n  f:\n    handler: app.h\n",
 			"app.py":         "",

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/resolve"
 )
 
 // Streams are the standard streams a command reads and writes.
@@ -70,9 +71,11 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 			fmt.Fprintln(errOut, "lambdapack: interrupted; nothing was written")
 			return 130
 		}
-		// A build refused by verification fails like verify does.
+		// A build refused by verification fails like verify does, and a
+		// requirement set with no solution like lock does.
 		var ve *app.VerifyError
-		if errors.As(err, &ve) {
+		var ns *resolve.NoSolutionError
+		if errors.As(err, &ve) || errors.As(err, &ns) {
 			fmt.Fprintf(errOut, "lambdapack: %v\n", err)
 			return 1
 		}

@@ -25,7 +25,8 @@
 //	    the conservative --slim preset (SlimPreset): __pycache__ folders,
 //	    *.pyi stubs, and tests folders inside a package, except a tests
 //	    folder that is a top-level package or that its package's own code
-//	    imports (found by scanning the package's .py files).
+//	    imports (found by scanning the package's .py files). Imports from
+//	    files slim removes (other tests folders) keep nothing.
 //
 //	Compile(ctx, files, CompileOptions{Python: "3.12", Mount: "/opt"})
 //	    byte-compiles the .py files with a local CPython of the target's

@@ -160,8 +160,9 @@ var SlimPreset = []string{"__pycache__", "*.pyi", "tests"}
 // imported as "tests") or when code of its top-level package outside it
 // imports it (import pkg.tests..., from pkg.tests import ..., from .tests
 // import ..., from . import tests, or names it in a string such as
-// importlib.import_module("pkg.tests.util")); kept folders are listed with
-// the reason. Protected files (see StripPatterns) always stay.
+// importlib.import_module("pkg.tests.util")) from a file that stays: an
+// import in another tests folder that goes keeps nothing. Kept folders are
+// listed with the reason. Protected files (see StripPatterns) always stay.
 func Slim(files []File) (*Result, error) {
 	roots := siteRoots(files)
 	// Candidate tests folders.
@@ -175,6 +176,13 @@ func Slim(files []File) (*Result, error) {
 		}
 	}
 	keepDirs := map[string]string{}
+	// imported are the tests folders some code imports, with the files
+	// that do.
+	type importedDir struct {
+		dir string
+		by  []string
+	}
+	var imported []importedDir
 	for _, dir := range sortedKeys(cands) {
 		if strings.Contains(dir, ".dist-info") {
 			continue
@@ -189,12 +197,47 @@ func Slim(files []File) (*Result, error) {
 			keepDirs[dir] = "a top-level package (importable as \"tests\")"
 			continue
 		}
-		ref, err := referenced(files, root, rel)
+		by, err := referencers(files, root, rel)
 		if err != nil {
 			return nil, err
 		}
-		if ref != "" {
-			keepDirs[dir] = "imported by " + ref
+		if len(by) > 0 {
+			imported = append(imported, importedDir{dir, by})
+		}
+	}
+	// An import keeps a tests folder only when the importing file stays:
+	// numpy/matrixlib/tests imports numpy.linalg.tests, and both go. A
+	// file stays unless the outermost tests folder holding it goes (that
+	// is the folder the preset matches). Kept folders can keep others, so
+	// repeat until nothing changes; folders that only import each other go.
+	stays := func(p string) bool {
+		comps := strings.Split(p, "/")
+		for i := 0; i < len(comps)-1; i++ {
+			if comps[i] != "tests" {
+				continue
+			}
+			dir := strings.Join(comps[:i+1], "/")
+			if strings.Contains(dir, ".dist-info") {
+				return true
+			}
+			_, kept := keepDirs[dir]
+			return kept
+		}
+		return true
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, d := range imported {
+			if _, ok := keepDirs[d.dir]; ok {
+				continue
+			}
+			for _, p := range d.by {
+				if stays(p) {
+					keepDirs[d.dir] = "imported by " + p
+					changed = true
+					break
+				}
+			}
 		}
 	}
 	var pats []Pattern
@@ -288,9 +331,10 @@ func rootOf(roots []string, dir string) (string, bool) {
 
 var importLine = regexp.MustCompile(`(?m)^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([^#\n]*)|import[ \t]+([^#\n]+))`)
 
-// referenced returns a file (outside the tests folder rel, within the same
-// top-level package) whose code imports the folder as a module, or "".
-func referenced(files []File, root, rel string) (string, error) {
+// referencers returns the files (outside the tests folder rel, within the
+// same top-level package) whose code imports the folder as a module.
+func referencers(files []File, root, rel string) ([]string, error) {
+	var out []string
 	mod := strings.ReplaceAll(rel, "/", ".")
 	parentMod := mod[:strings.LastIndex(mod, ".")]
 	leaf := mod[len(parentMod)+1:]
@@ -303,42 +347,48 @@ func referenced(files []File, root, rel string) (string, error) {
 		}
 		data, err := readFile(f)
 		if err != nil {
-			return "", fmt.Errorf("checking whether %s is imported: %w", rel, err)
+			return nil, fmt.Errorf("checking whether %s is imported: %w", rel, err)
 		}
 		text := string(data)
 		if !strings.Contains(text, leaf) {
 			continue
 		}
-		if strings.Contains(text, `"`+mod) || strings.Contains(text, `'`+mod) {
-			return f.Path, nil
+		if strings.Contains(text, `"`+mod) || strings.Contains(text, `'`+mod) || importsModule(text, root, f.Path, mod, parentMod, leaf) {
+			out = append(out, f.Path)
 		}
-		fileRel := strings.TrimPrefix(strings.TrimPrefix(f.Path, root), "/")
-		pkg := strings.ReplaceAll(path.Dir(fileRel), "/", ".")
-		for _, m := range importLine.FindAllStringSubmatch(text, -1) {
-			if m[3] != "" {
-				for _, item := range strings.Split(m[3], ",") {
-					name := strings.Fields(item)
-					if len(name) > 0 && under(name[0], mod) {
-						return f.Path, nil
-					}
+	}
+	return out, nil
+}
+
+// importsModule reports whether Python source text (of the file at p, under
+// root) imports mod (parentMod.leaf) or something inside it.
+func importsModule(text, root, p, mod, parentMod, leaf string) bool {
+	fileRel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
+	pkg := strings.ReplaceAll(path.Dir(fileRel), "/", ".")
+	for _, m := range importLine.FindAllStringSubmatch(text, -1) {
+		if m[3] != "" {
+			for _, item := range strings.Split(m[3], ",") {
+				name := strings.Fields(item)
+				if len(name) > 0 && under(name[0], mod) {
+					return true
 				}
-				continue
 			}
-			from := resolveRelative(m[1], pkg)
-			if under(from, mod) {
-				return f.Path, nil
-			}
-			if from == parentMod {
-				for _, item := range strings.Split(strings.TrimRight(m[2], ")\\ \t"), ",") {
-					name := strings.Fields(strings.Trim(item, "() \t"))
-					if len(name) > 0 && name[0] == leaf {
-						return f.Path, nil
-					}
+			continue
+		}
+		from := resolveRelative(m[1], pkg)
+		if under(from, mod) {
+			return true
+		}
+		if from == parentMod {
+			for _, item := range strings.Split(strings.TrimRight(m[2], ")\\ \t"), ",") {
+				name := strings.Fields(strings.Trim(item, "() \t"))
+				if len(name) > 0 && name[0] == leaf {
+					return true
 				}
 			}
 		}
 	}
-	return "", nil
+	return false
 }
 
 func under(m, mod string) bool { return m == mod || strings.HasPrefix(m, mod+".") }

@@ -3,11 +3,32 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/lambdapack/lambdapack/internal/cli"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run())
+}
+
+func run() int {
+	// LAMBDAPACK_CPUPROFILE=file writes a CPU profile of the run (for
+	// benchmarks: go tool pprof file).
+	if p := os.Getenv("LAMBDAPACK_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lambdapack: LAMBDAPACK_CPUPROFILE: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "lambdapack: LAMBDAPACK_CPUPROFILE: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

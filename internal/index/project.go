@@ -117,7 +117,7 @@ func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]Fil
 		var err error
 		switch pageKind(ct) {
 		case "json":
-			files, versions, err = parseJSONPage(body, final)
+			files, versions, err = c.parseJSONCached(body, final)
 		case "html":
 			files, err = parseHTMLPage(body, final)
 			versions = nil

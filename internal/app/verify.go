@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/lambdapack/lambdapack/internal/publish"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
@@ -17,27 +20,135 @@ import (
 // VerifyOptions are the inputs of `lambdapack verify`.
 type VerifyOptions struct {
 	// Path is a layer zip, a function zip or a folder.
-	Path    string
-	Runtime string // "python3.12"
-	Arch    string // "arm64", "x86_64" (aliases accepted); "" = x86_64
+	Path string
+	// Runtime is the Lambda runtime ("python3.12"). "" takes the runtimes
+	// from the zip's lambdapack record (its archive comment), every one it
+	// lists; without a record it is an error.
+	Runtime string
+	// Arch is "arm64" or "x86_64" (aliases accepted). "" takes the record's
+	// architecture, else x86_64.
+	Arch string
 	// Kind is "layer", "function" or "" (inferred).
 	Kind string
 	// With are the other parts of the deployment for the size budget: each
 	// a size ("12345", "40MB", "12.5MiB") or a zip file or folder.
-	With   []string
-	JSON   bool
-	Strict bool
+	With []string
+	JSON bool
+	// Verbose lists every finding in the text report; otherwise findings
+	// of one rule and package are grouped.
+	Verbose bool
+	Strict  bool
 }
 
-// Verify checks an artifact, writes the report (text or JSON) to out, and
-// returns it; the caller turns rep.Failed(opts.Strict) into the exit code.
-func Verify(ctx context.Context, opts VerifyOptions, out io.Writer) (*verify.Report, error) {
-	if opts.Runtime == "" {
-		return nil, fmt.Errorf("verify: --runtime is required (for example --runtime python3.12)")
+// VerifyResult is what Verify found: one report per target.
+type VerifyResult struct {
+	Reports []*verify.Report
+	// FromRecord says the runtime or architecture came from the zip's
+	// lambdapack record rather than flags.
+	FromRecord bool
+}
+
+// Failed reports whether any target's verification fails.
+func (r *VerifyResult) Failed(strict bool) bool {
+	for _, rep := range r.Reports {
+		if rep.Failed(strict) {
+			return true
+		}
 	}
-	t, err := target.New(opts.Runtime, opts.Arch)
+	return false
+}
+
+// verifyTargets picks the targets: flags first, then the zip's record
+// (publish.ZipComment), then x86_64 for the architecture. notes are lines
+// for the text report saying where the target came from.
+func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, notes []string, err error) {
+	var rec publish.ZipComment
+	var recErr error = publish.ErrNoZipComment
+	if fi, statErr := os.Stat(opts.Path); statErr == nil && fi.Mode().IsRegular() {
+		rec, recErr = publish.ReadZipComment(opts.Path)
+	}
+	hasRec := recErr == nil
+	runtimes := []string{opts.Runtime}
+	rtFromRec, archFromRec := false, false
+	if opts.Runtime == "" {
+		if hasRec {
+			runtimes = rec.CompatibleRuntimes()
+		}
+		if len(runtimes) == 0 || runtimes[0] == "" {
+			why := "it carries no lambdapack record of the runtime it was built for"
+			switch {
+			case hasRec:
+				why = "its lambdapack record names no runtime"
+			case !errors.Is(recErr, publish.ErrNoZipComment):
+				why = fmt.Sprintf("its lambdapack record could not be read (%v)", recErr)
+			}
+			return nil, false, nil, fmt.Errorf("verify %s: --runtime is required: %s; pass the runtime to check against, for example --runtime python3.12", opts.Path, why)
+		}
+		rtFromRec = true
+	}
+	archs := []string{opts.Arch}
+	if opts.Arch == "" {
+		switch {
+		case hasRec && rec.Architecture != "":
+			archs = []string{rec.Architecture}
+			archFromRec = true
+		case hasRec && len(rec.CompatibleArchitectures()) > 0:
+			archs = rec.CompatibleArchitectures()
+			archFromRec = true
+		default:
+			archs = []string{string(target.X86_64)}
+		}
+	}
+	fromRecord = rtFromRec || archFromRec
+	for _, rt := range runtimes {
+		for _, a := range archs {
+			t, err := target.New(rt, a)
+			if err != nil {
+				if fromRecord {
+					return nil, false, nil, fmt.Errorf("verify %s: the zip's lambdapack record names %s/%s: %w; pass --runtime and --arch", opts.Path, rt, a, err)
+				}
+				return nil, false, nil, fmt.Errorf("verify: %w", err)
+			}
+			ts = append(ts, t)
+		}
+	}
+	switch {
+	case rtFromRec && archFromRec:
+		var names []string
+		for _, t := range ts {
+			names = append(names, t.String())
+		}
+		what := "target"
+		if len(ts) > 1 {
+			what = "targets"
+		}
+		notes = append(notes, fmt.Sprintf("%s from the zip's record: %s", what, strings.Join(names, ", ")))
+	case rtFromRec:
+		notes = append(notes, fmt.Sprintf("runtime from the zip's record: %s", strings.Join(runtimes, ", ")))
+	case archFromRec:
+		notes = append(notes, fmt.Sprintf("architecture from the zip's record: %s", strings.Join(archs, ", ")))
+	}
+	if hasRec && opts.Runtime != "" {
+		if rts := rec.CompatibleRuntimes(); len(rts) > 0 && !slices.Contains(rts, opts.Runtime) {
+			notes = append(notes, fmt.Sprintf("note: the zip's record says it was built for %s; checking %s as asked", strings.Join(rts, ", "), opts.Runtime))
+		}
+	}
+	if hasRec && opts.Arch != "" && len(ts) > 0 {
+		if as := rec.CompatibleArchitectures(); len(as) > 0 && !slices.Contains(as, string(ts[0].Arch)) {
+			notes = append(notes, fmt.Sprintf("note: the zip's record says it was built for %s; checking %s as asked", strings.Join(as, ", "), ts[0].Arch))
+		}
+	}
+	return ts, fromRecord, notes, nil
+}
+
+// Verify checks an artifact for each target (the flags', or those the zip's
+// record names) and writes the reports (text or JSON) to out; the caller
+// turns res.Failed(opts.Strict) into the exit code. JSON is the report
+// object for one target and an array of them for several.
+func Verify(ctx context.Context, opts VerifyOptions, out io.Writer) (*VerifyResult, error) {
+	ts, fromRecord, notes, err := verifyTargets(opts)
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, err
 	}
 	kind, err := verify.ParseKind(opts.Kind)
 	if err != nil {
@@ -51,22 +162,53 @@ func Verify(ctx context.Context, opts VerifyOptions, out io.Writer) (*verify.Rep
 		}
 		with = append(with, e)
 	}
-	rep, err := verify.Check(ctx, verify.PathSource(opts.Path), t, verify.Options{Kind: kind, With: with})
-	if err != nil {
-		return nil, err
+	res := &VerifyResult{FromRecord: fromRecord}
+	for _, t := range ts {
+		rep, err := verify.Check(ctx, verify.PathSource(opts.Path), t, verify.Options{Kind: kind, With: with})
+		if err != nil {
+			return nil, err
+		}
+		res.Reports = append(res.Reports, rep)
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		var v any = res.Reports
+		if len(res.Reports) == 1 {
+			v = res.Reports[0]
+		}
+		if err := enc.Encode(v); err != nil {
 			return nil, fmt.Errorf("writing the report: %w", err)
 		}
-		return rep, nil
+		return res, nil
 	}
-	if err := rep.WriteText(out); err != nil {
+	var b strings.Builder
+	for _, n := range notes {
+		b.WriteString(n + "\n")
+	}
+	for i, rep := range res.Reports {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if err := rep.WriteTextWith(&b, verify.TextOptions{Verbose: opts.Verbose}); err != nil {
+			return nil, fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	if len(res.Reports) > 1 {
+		var parts []string
+		for _, rep := range res.Reports {
+			v := "ok"
+			if rep.Failed(opts.Strict) {
+				v = "FAILED"
+			}
+			parts = append(parts, rep.Target+" "+v)
+		}
+		fmt.Fprintf(&b, "\nverified for %d targets: %s\n", len(res.Reports), strings.Join(parts, ", "))
+	}
+	if _, err := io.WriteString(out, b.String()); err != nil {
 		return nil, fmt.Errorf("writing the report: %w", err)
 	}
-	return rep, nil
+	return res, nil
 }
 
 var sizeRE = regexp.MustCompile(`^(?i)\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|kib|mib|gib|k|m|g)?\s*$`)

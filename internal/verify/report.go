@@ -110,20 +110,58 @@ func (r *Report) Problems() []Finding {
 	return out
 }
 
-// WriteText writes the report for people: findings first, then sizes.
-func (r *Report) WriteText(w io.Writer) error {
+// TextOptions tune WriteTextWith.
+type TextOptions struct {
+	// Verbose lists every finding on its own. Otherwise findings of one
+	// severity, rule and package (102 x86_64 binaries of numpy in an arm64
+	// layer) are one entry with their count and the first file.
+	Verbose bool
+}
+
+// WriteText writes the report for people: findings first (grouped by
+// rule and package, see TextOptions), then sizes.
+func (r *Report) WriteText(w io.Writer) error { return r.WriteTextWith(w, TextOptions{}) }
+
+// groupKey is what grouped findings share.
+type groupKey struct {
+	sev       Severity
+	rule, pkg string
+}
+
+// WriteTextWith writes the report for people, as WriteText, with options.
+func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 	var b strings.Builder
 	kind := string(r.Kind)
 	if r.KindInferred {
 		kind += ", inferred; --kind to override"
 	}
 	fmt.Fprintf(&b, "verify %s for %s (%s)\n", r.Source, r.Target, kind)
+	count := map[groupKey]int{}
+	if !o.Verbose {
+		for _, f := range r.Findings {
+			count[groupKey{f.Severity, f.Rule, f.Package}]++
+		}
+	}
+	done := map[groupKey]bool{}
+	grouped := false
 	for _, f := range r.Findings {
+		k := groupKey{f.Severity, f.Rule, f.Package}
+		if done[k] {
+			continue
+		}
 		loc := f.File
 		if loc == "" {
 			loc = "(artifact)"
 		}
-		if f.Package != "" {
+		if n := count[k]; n > 1 {
+			done[k] = true
+			grouped = true
+			of := ""
+			if f.Package != "" {
+				of = " of " + f.Package
+			}
+			loc = fmt.Sprintf("%d files%s, first %s", n, of, loc)
+		} else if f.Package != "" {
 			loc += " [" + f.Package + "]"
 		}
 		fmt.Fprintf(&b, "%-7s %s: %s\n", f.Severity, f.Rule, loc)
@@ -131,6 +169,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if f.Fix != "" {
 			fmt.Fprintf(&b, "        fix: %s\n", f.Fix)
 		}
+	}
+	if grouped {
+		b.WriteString("(findings of one rule and package are grouped, with the first file's message; lambdapack verify -v lists every file)\n")
 	}
 	fmt.Fprintf(&b, "size: %s unzipped", bytesText(r.UnzippedBytes))
 	if r.WithBytes > 0 {

@@ -301,7 +301,7 @@ func runCell(ctx context.Context, o options, w workload, t target, mode, dir str
 		}
 		buf.Reset()
 		cp := step(ctx, &buf, []string{"UV_PYTHON_DOWNLOADS=never"}, "", o.Tools.UV, "pip", "compile", "--quiet",
-			"--generate-hashes", "--python-platform", t.uvPlatform(), "--python-version", t.Python(),
+			"--generate-hashes", "--python-platform", t.uvPlatform(), "--python-version", t.fullPython(),
 			"--only-binary", ":all:", "--index-url", o.Tools.Index, "--cache-dir", warmCache(wayUV),
 			"-o", base.Compiled, w.Path)
 		if cp.err != nil {

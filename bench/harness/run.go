@@ -104,7 +104,7 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 		site := filepath.Join(j.Dir, "uv", "python")
 		args := []string{"pip", "install", "--quiet", "--no-progress",
 			"--no-installer-metadata", "--no-compile-bytecode",
-			"--python-platform", j.T.uvPlatform(), "--python-version", j.T.Python(),
+			"--python-platform", j.T.uvPlatform(), "--python-version", j.T.fullPython(),
 			"--only-binary", ":all:", "--target", site,
 			"--cache-dir", j.Cache, "--index-url", tl.Index}
 		if j.Mode == modeLock {
@@ -124,7 +124,7 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 		for _, p := range j.T.pipPlatforms() {
 			args = append(args, "--platform", p)
 		}
-		args = append(args, "--only-binary=:all:", "--python-version", j.T.Python(),
+		args = append(args, "--only-binary=:all:", "--python-version", j.T.fullPython(),
 			"--implementation", "cp", "--target", site,
 			"--cache-dir", j.Cache, "--index-url", tl.Index)
 		if j.Mode == modeLock {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	lptarget "github.com/lambdapack/lambdapack/internal/target"
 )
 
 // workload is one pinned requirements file under bench/workloads.
@@ -80,6 +82,18 @@ type target struct {
 	Arch    string // arm64 | x86_64
 	Minor   int    // 12
 	Glibc   int    // glibc 2.X ceiling of the runtime: 26 or 34
+}
+
+// fullPython is the runtime's patch release as lambdapack's runtime table
+// has it (e.g. 3.11.13). uv and pip get it as --python-version, so that uv
+// evaluates python_full_version markers as lambdapack does (uv takes "3.11"
+// as 3.11.0, which pulls in e.g. async-timeout for python_full_version <
+// "3.11.3"); pip uses it only for Requires-Python.
+func (t target) fullPython() string {
+	if tt, err := lptarget.New(t.Runtime, t.Arch); err == nil && tt.PythonFull != "" {
+		return tt.PythonFull
+	}
+	return t.Python()
 }
 
 func (t target) String() string { return t.Runtime + "/" + t.Arch }

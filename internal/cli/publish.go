@@ -67,6 +67,7 @@ is reported with "changed": false.`,
 	f.StringVar(&o.Description, "description", "", "the layer version's description (at most 256 characters)")
 	f.StringSliceVar(&o.Runtimes, "runtime", nil, "a compatible runtime (repeat or comma-separate; default: what the zip was built for)")
 	f.StringSliceVar(&o.Architectures, "arch", nil, "a compatible architecture: x86_64 or arm64 (repeat; default: what the zip was built for)")
+	f.BoolVar(&o.Force, "force", false, "publish runtimes or architectures the zip was not built for")
 	f.StringVar(&o.ReportPath, "report", "", "a report from 'lambdapack layer --json' saying what the zip was built for")
 	f.StringVar(&o.AWS.Region, "region", "", "the AWS region (default: AWS_REGION or the profile's)")
 	f.StringVar(&o.AWS.Profile, "profile", "", "the AWS shared-config profile (default: AWS_PROFILE or default)")

@@ -48,6 +48,9 @@ type LayerOptions struct {
 	// ToolVersion is lambdapack's version for the S3 metadata.
 	ToolVersion string
 
+	// Force publishes runtimes or architectures the zip was not built for.
+	Force bool
+
 	AWS AWSOptions
 	// Log, when set, receives one line per step ("uploading ...").
 	Log io.Writer
@@ -192,6 +195,11 @@ func Layer(ctx context.Context, o LayerOptions) (*LayerResult, error) {
 			return nil, fmt.Errorf("%s has no lambdapack record of its target, so its compatible %s are unknown: pass --runtime and --arch (or --report from `lambdapack layer --json`)", o.ZipPath, what)
 		}
 		return nil, fmt.Errorf("%s names no compatible %s for %s: pass them with --runtime / --arch", source, what, o.ZipPath)
+	}
+	if source != "" && !o.Force {
+		if err := checkAgainstRecord(rec, runtimes, archs, source); err != nil {
+			return nil, err
+		}
 	}
 	reqHash := o.RequirementsSHA256
 	if reqHash == "" {
@@ -401,4 +409,27 @@ func (c *clients) upload(ctx context.Context, art *artifact, bucket, key string,
 func isNotFound(err error) bool {
 	var nf *ltypes.ResourceNotFoundException
 	return errors.As(err, &nf)
+}
+
+// checkAgainstRecord refuses to publish a layer as compatible with an
+// architecture it was not built for, or (unless it is pure Python, built for
+// both architectures) with a runtime it was not built for: Lambda would
+// accept it, and the function would fail at import.
+func checkAgainstRecord(rec ZipComment, runtimes, archs []string, source string) error {
+	builtA := rec.CompatibleArchitectures()
+	for _, a := range archs {
+		if !slices.Contains(builtA, a) {
+			return fmt.Errorf("%s says it was built for %s, not %s: its binaries would not load there (build it for %s, or pass --force)", source, strings.Join(builtA, ", "), a, a)
+		}
+	}
+	builtR := rec.CompatibleRuntimes()
+	if len(builtA) >= 2 || len(builtR) == 0 {
+		return nil
+	}
+	for _, r := range runtimes {
+		if !slices.Contains(builtR, r) {
+			return fmt.Errorf("%s says it was built for %s, not %s: its extension modules are for another Python (build it for %s, or pass --force)", source, strings.Join(builtR, ", "), r, r)
+		}
+	}
+	return nil
 }

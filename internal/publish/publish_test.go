@@ -228,7 +228,14 @@ func TestLayerIdempotentAndNewVersions(t *testing.T) {
 	// asked for.
 	zip2 := layerZip(t, "x = 2\n", rec)
 	_, code2 := sums(t, zip2)
-	r3, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps",
+	// Asking for what the zip's record does not say is refused...
+	if _, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps",
+		Runtimes: []string{"python3.12", "python3.13"}, Architectures: []string{"x86_64", "aarch64"}, License: "MIT"}); err == nil ||
+		!strings.Contains(err.Error(), "not x86_64") {
+		t.Fatalf("publishing an arm64 zip as x86_64: %v", err)
+	}
+	// ...unless forced.
+	r3, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps", Force: true,
 		Runtimes: []string{"python3.12", "python3.13"}, Architectures: []string{"x86_64", "aarch64"}, License: "MIT"})
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +261,7 @@ func TestLayerIdempotentAndNewVersions(t *testing.T) {
 	}
 
 	// Same bytes as the latest, other compatible runtimes: a new version too.
-	r4, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps",
+	r4, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps", Force: true,
 		Runtimes: []string{"python3.13"}, Architectures: []string{"x86_64", "arm64"}})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +270,7 @@ func TestLayerIdempotentAndNewVersions(t *testing.T) {
 		t.Fatalf("same bytes, other runtimes: %+v, want a new version 3", r4)
 	}
 	// And the same again: nothing.
-	r5, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps",
+	r5, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: zip2, Name: "deps", Force: true,
 		Runtimes: []string{"python3.13"}, Architectures: []string{"arm64", "x86_64"}})
 	if err != nil {
 		t.Fatal(err)

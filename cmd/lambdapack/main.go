@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/lambdapack/lambdapack/internal/cli"
@@ -15,6 +16,12 @@ func main() {
 }
 
 func run() int {
+	// A soft memory limit keeps peak RSS low on big layers (the GC runs
+	// sooner instead of letting the heap double); it never fails an
+	// allocation. GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(192 << 20)
+	}
 	// LAMBDAPACK_CPUPROFILE=file writes a CPU profile of the run (for
 	// benchmarks: go tool pprof file).
 	if p := os.Getenv("LAMBDAPACK_CPUPROFILE"); p != "" {

@@ -304,7 +304,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 			if p.plan == nil {
 				ve = vEntries[main]
 			}
-			f, err := verifyEntries(ctx, o, p.t, ve)
+			f, err := verifyEntries(ctx, env, o, p.t, ve)
 			if err != nil {
 				return nil, err
 			}
@@ -394,12 +394,16 @@ func (env *Env) planInstall(ctx context.Context, pkgs []chosen, lay install.Layo
 	return install.Build(ctx, wheels, iopts)
 }
 
-func verifyEntries(ctx context.Context, o ArtifactOptions, t target.Target, ve []verify.Entry) ([]verify.Finding, error) {
+func verifyEntries(ctx context.Context, env *Env, o ArtifactOptions, t target.Target, ve []verify.Entry) ([]verify.Finding, error) {
 	kind := verify.KindLayer
 	if o.Kind == KindFunction {
 		kind = verify.KindFunction
 	}
-	vr, err := verify.Check(ctx, verify.EntriesSource(filepath.Base(o.Output), ve), t, verify.Options{Kind: kind})
+	vopts := verify.Options{Kind: kind}
+	if env.facts != nil {
+		vopts.Facts = env.facts
+	}
+	vr, err := verify.Check(ctx, verify.EntriesSource(filepath.Base(o.Output), ve), t, vopts)
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", o.Output, err)
 	}
@@ -618,7 +622,7 @@ func planVerifyEntries(plan *install.Plan) []verify.Entry {
 	out := make([]verify.Entry, 0, len(plan.Entries))
 	for i := range plan.Entries {
 		e := &plan.Entries[i]
-		out = append(out, verify.Entry{Path: e.Path, Size: e.Size, Open: entryOpener(e)})
+		out = append(out, verify.Entry{Path: e.Path, Size: e.Size, Open: entryOpener(e), Digest: e.Digest})
 	}
 	return out
 }

@@ -42,6 +42,7 @@ type Env struct {
 	// resolutions memoises packagesFor by inputsKey.
 	resolutions sync.Map
 	memo        *cache.Memo
+	facts       *factsStore
 	logger      *log.Logger
 }
 
@@ -71,6 +72,7 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 		c.Close()
 		return nil, err
 	}
+	env.facts = openFacts(c)
 	return env, nil
 }
 
@@ -103,7 +105,14 @@ func (env *Env) index(extra index.Settings) (*index.Client, error) {
 }
 
 // Close releases the cache (and removes it in NoCache mode).
-func (env *Env) Close() error { return env.Cache.Close() }
+func (env *Env) Close() error {
+	if env.facts != nil {
+		if err := env.facts.save(); err != nil {
+			env.log().Printf("warning: not caching verification facts: %v", err)
+		}
+	}
+	return env.Cache.Close()
+}
 
 func (env *Env) log() *log.Logger { return env.logger }
 

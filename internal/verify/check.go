@@ -7,6 +7,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"runtime"
@@ -90,6 +92,25 @@ type Options struct {
 	With []Extra
 	// Largest is how many packages the report lists by size (default 10).
 	Largest int
+	// Facts remembers what each binary is (format, ELF header, needed
+	// libraries and symbol versions) by Entry.Digest, so a warm build
+	// does not inflate every shared object again. Optional.
+	Facts Facts
+}
+
+// Facts stores small values by key; the cache provides one.
+type Facts interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, value []byte)
+}
+
+// factsVersion changes whenever what is remembered about a binary changes.
+const factsVersion = "verify-facts-v1:"
+
+type binaryFacts struct {
+	Format Format   `json:"format"`
+	ELF    *ELFInfo `json:"elf,omitempty"`
+	Err    string   `json:"err,omitempty"`
 }
 
 // dist is one installed distribution found through its .dist-info folder.
@@ -116,6 +137,7 @@ type binaryFile struct {
 }
 
 type checker struct {
+	facts    Facts
 	t        target.Target
 	kind     Kind
 	mount    string // where Lambda extracts the artifact: /opt or /var/task
@@ -157,6 +179,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	}
 	c := &checker{
 		t:       t,
+		facts:   opts.Facts,
 		policy:  policy,
 		machine: t.Arch.Machine(),
 		entries: l.entries,
@@ -509,26 +532,36 @@ func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			h, err := head(e, sniffLen)
+			key := ""
+			if c.facts != nil && e.Digest != "" {
+				key = factsVersion + e.Digest
+				if data, ok := c.facts.Get(key); ok {
+					var bf binaryFacts
+					if json.Unmarshal(data, &bf) == nil {
+						if bf.Format != NotBinary {
+							out[i] = &binaryFile{format: bf.Format, elf: bf.ELF}
+							if bf.Err != "" {
+								out[i].err = errors.New(bf.Err)
+							}
+						}
+						return nil
+					}
+				}
+			}
+			b, err := sniffEntry(e)
 			if err != nil {
 				return err
 			}
-			f := Sniff(h)
-			if f == NotBinary {
-				return nil
-			}
-			b := &binaryFile{format: f}
-			switch f {
-			case ELF:
-				ra, closeFn, err := readerAt(e)
-				if err != nil {
-					return err
+			if key != "" {
+				bf := binaryFacts{}
+				if b != nil {
+					bf.Format, bf.ELF = b.format, b.elf
+					if b.err != nil {
+						bf.Err = b.err.Error()
+					}
 				}
-				b.elf, b.err = ReadELF(ra)
-				closeFn()
-			case PE:
-				if !isPE(e) {
-					return nil
+				if data, err := json.Marshal(bf); err == nil {
+					c.facts.Put(key, data)
 				}
 			}
 			out[i] = b
@@ -539,6 +572,33 @@ func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// sniffEntry reads what an entry is: nil for a file that is no binary.
+func sniffEntry(e Entry) (*binaryFile, error) {
+	h, err := head(e, sniffLen)
+	if err != nil {
+		return nil, err
+	}
+	f := Sniff(h)
+	if f == NotBinary {
+		return nil, nil
+	}
+	b := &binaryFile{format: f}
+	switch f {
+	case ELF:
+		ra, closeFn, err := readerAt(e)
+		if err != nil {
+			return nil, err
+		}
+		b.elf, b.err = ReadELF(ra)
+		closeFn()
+	case PE:
+		if !isPE(e) {
+			return nil, nil
+		}
+	}
+	return b, nil
 }
 
 // isPE confirms the PE signature an MZ header points at.

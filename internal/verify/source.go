@@ -28,6 +28,10 @@ type Entry struct {
 	// Open returns the file's content. When the returned reader is also an
 	// io.ReaderAt (an *os.File), binaries are parsed in place.
 	Open func() (io.ReadCloser, error)
+	// Digest, when set, identifies the content (a RECORD-style sha256):
+	// with Options.Facts, what was learnt about a binary is remembered by
+	// it and not read again.
+	Digest string
 }
 
 // Source is the artifact Check inspects: a zip file or a folder (Path), or

@@ -346,10 +346,13 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err := os.MkdirAll(filepath.Dir(o.Output), 0o755); err != nil {
 		return nil, fmt.Errorf("creating the output folder: %w", err)
 	}
+	wstart := time.Now()
 	res, err := archive.Write(ctx, o.Output, entries, archive.Options{Root: main.root, Comment: comment})
 	if err != nil {
 		return nil, err
 	}
+	log.Printf("Wrote %s: %s, %d copied compressed from the wheels, %d compressed here, in %s",
+		o.Output, plural(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, roundDur(time.Since(wstart)))
 
 	rep := &ArtifactReport{
 		Name: o.Name, Kind: o.Kind, Path: o.Output, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize,

@@ -1,10 +1,7 @@
 package metadata
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,42 +18,10 @@ import (
 // rows check one field lazily; here they run through the same per-field code
 // Parse uses, looking only at that field's verdict.
 
-type confFile struct {
-	File  string     `json:"file"`
-	Tests []confTest `json:"tests"`
-}
-
-type confTest struct {
-	Test        string           `json:"test"`
-	Line        int              `json:"line"`
-	Parametrize []confBlock      `json:"parametrize"`
-	BodyVectors []map[string]any `json:"body_vectors"`
-}
-
-type confBlock struct {
-	Cases []map[string]any `json:"cases"`
-}
-
-func (c confTest) rows() []map[string]any {
-	rows := []map[string]any{{}}
-	for _, b := range c.Parametrize {
-		var next []map[string]any
-		for _, r := range rows {
-			for _, cs := range b.Cases {
-				m := map[string]any{}
-				for k, v := range r {
-					m[k] = v
-				}
-				for k, v := range cs {
-					m[k] = v
-				}
-				next = append(next, m)
-			}
-		}
-		rows = next
-	}
-	return rows
-}
+type (
+	confFile = testutil.ConformanceFile
+	confTest = testutil.ConformanceTest
+)
 
 var metadataSkips = map[string]string{
 	"TestRawMetadata::test_non_repeating_fields_only_once":                          "parse_email's raw-dict API (and its parameters are unresolved)",
@@ -242,15 +207,7 @@ func rawArg(tc confTest) (map[string]any, error) {
 type rowFunc func(row map[string]any, tc confTest) error
 
 func TestMetadataConformance(t *testing.T) {
-	path := filepath.Join(testutil.SharedDir(t), "conformance", "packaging", "test_metadata.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading conformance data: %v", err)
-	}
-	var f confFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
+	f := testutil.LoadConformance(t, "test_metadata.json")
 
 	// lazyError checks the verdict on one field of a from_raw row.
 	lazyError := func(field string) rowFunc {
@@ -537,7 +494,7 @@ func TestMetadataConformance(t *testing.T) {
 
 	ran, passed, skipped, adapted := 0, 0, 0, 0
 	for _, tc := range f.Tests {
-		rows := tc.rows()
+		rows := tc.Rows()
 		if reason, ok := metadataSkips[tc.Test]; ok {
 			if reason == "" || h[tc.Test] != nil {
 				t.Errorf("%s: skip without reason, or both skipped and handled", tc.Test)

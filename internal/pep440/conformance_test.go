@@ -3,8 +3,6 @@ package pep440
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -20,44 +18,10 @@ import (
 // handled below or skipped by name, with a reason, in conformanceSkips; an
 // unclassified test fails the run so new upstream rows cannot slip by.
 
-type confFile struct {
-	File  string     `json:"file"`
-	Tests []confTest `json:"tests"`
-}
-
-type confTest struct {
-	Test        string           `json:"test"`
-	Line        int              `json:"line"`
-	Parametrize []confBlock      `json:"parametrize"`
-	BodyVectors []map[string]any `json:"body_vectors"`
-}
-
-type confBlock struct {
-	Argnames []string         `json:"argnames"`
-	Cases    []map[string]any `json:"cases"`
-}
-
-// rows expands the parametrize blocks into their cartesian product.
-func (t confTest) rows() []map[string]any {
-	rows := []map[string]any{{}}
-	for _, b := range t.Parametrize {
-		var next []map[string]any
-		for _, r := range rows {
-			for _, c := range b.Cases {
-				m := make(map[string]any, len(r)+len(c))
-				for k, v := range r {
-					m[k] = v
-				}
-				for k, v := range c {
-					m[k] = v
-				}
-				next = append(next, m)
-			}
-		}
-		rows = next
-	}
-	return rows
-}
+type (
+	confFile = testutil.ConformanceFile
+	confTest = testutil.ConformanceTest
+)
 
 // A rowFunc checks one parametrized row; a bodyFunc checks a test without
 // parameters, given its literal body vectors. Both return a description of
@@ -183,19 +147,7 @@ var conformanceSkips = map[string]string{
 	"TestSpecifierSetToRangeEquivalence::test_contains_equivalent_with_version_objects": "packaging.ranges API, compared against packaging itself; no expected values in the data",
 }
 
-func loadConf(t *testing.T, name string) confFile {
-	t.Helper()
-	path := filepath.Join(testutil.SharedDir(t), "conformance", "packaging", name)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading conformance data: %v", err)
-	}
-	var f confFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
-	return f
-}
+func loadConf(t *testing.T, name string) confFile { return testutil.LoadConformance(t, name) }
 
 type confCounts struct{ rows, passed, failed, skippedRows, bodyTests, bodyPassed, skippedTests int }
 
@@ -207,7 +159,7 @@ func runConf(t *testing.T, f confFile, rowsBy map[string]rowFunc, bodyBy map[str
 			}
 			c.skippedTests++
 			if len(ct.Parametrize) > 0 {
-				c.skippedRows += len(ct.rows())
+				c.skippedRows += len(ct.Rows())
 			} else {
 				c.skippedRows++
 			}
@@ -219,7 +171,7 @@ func runConf(t *testing.T, f confFile, rowsBy map[string]rowFunc, bodyBy map[str
 				continue
 			}
 			bad := 0
-			for _, r := range ct.rows() {
+			for _, r := range ct.Rows() {
 				c.rows++
 				msg := safeRow(fn, r)
 				if msg == "" {

@@ -1,10 +1,7 @@
 package pep508
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -16,60 +13,12 @@ import (
 // row that tests the standard. Rows that test packaging's Python API are
 // skipped by test name, each with its reason.
 
-type confFile struct {
-	File  string     `json:"file"`
-	Tests []confTest `json:"tests"`
-}
+type (
+	confFile = testutil.ConformanceFile
+	confTest = testutil.ConformanceTest
+)
 
-type confTest struct {
-	Test        string           `json:"test"`
-	Line        int              `json:"line"`
-	Parametrize []confBlock      `json:"parametrize"`
-	BodyVectors []map[string]any `json:"body_vectors"`
-}
-
-type confBlock struct {
-	Argnames   []string         `json:"argnames"`
-	Cases      []map[string]any `json:"cases"`
-	Unresolved []map[string]any `json:"unresolved"`
-}
-
-// rows is pytest's cartesian product of the parametrize blocks; a test
-// without parameters has one row.
-func (c confTest) rows() []map[string]any {
-	rows := []map[string]any{{}}
-	for _, b := range c.Parametrize {
-		var next []map[string]any
-		for _, r := range rows {
-			for _, cs := range b.Cases {
-				m := map[string]any{}
-				for k, v := range r {
-					m[k] = v
-				}
-				for k, v := range cs {
-					m[k] = v
-				}
-				next = append(next, m)
-			}
-		}
-		rows = next
-	}
-	return rows
-}
-
-func loadConformance(t *testing.T, name string) confFile {
-	t.Helper()
-	path := filepath.Join(testutil.SharedDir(t), "conformance", "packaging", name)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading conformance data: %v", err)
-	}
-	var f confFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
-	return f
-}
+func loadConformance(t *testing.T, name string) confFile { return testutil.LoadConformance(t, name) }
 
 // rowFunc checks one row and returns an error describing a mismatch.
 type rowFunc func(row map[string]any, tc confTest) error
@@ -82,7 +31,7 @@ func runConformance(t *testing.T, f confFile, handlers map[string]rowFunc, skips
 	seen := map[string]bool{}
 	for _, tc := range f.Tests {
 		seen[tc.Test] = true
-		rows := tc.rows()
+		rows := tc.Rows()
 		if reason, ok := skips[tc.Test]; ok {
 			if _, dup := handlers[tc.Test]; dup {
 				t.Errorf("%s is both handled and skipped", tc.Test)

@@ -23,26 +23,7 @@ import (
 
 // publishEnv starts moto and points the AWS SDK's default chain at it
 // through the environment only, as a user would.
-func publishEnv(t *testing.T) string {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	ep := testutil.Moto(t)
-	t.Setenv("AWS_ENDPOINT_URL", ep)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-value")
-	t.Setenv("AWS_REGION", "us-east-1")
-	return ep
-}
+func publishEnv(t *testing.T) string { return testutil.MotoEnv(t) }
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -130,7 +111,7 @@ func TestPublishLayerCLI(t *testing.T) {
 		t.Fatalf("missing bucket: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	for _, o := range []string{out, errOut} {
-		if strings.Contains(o, "testing-secret-value") {
+		if strings.Contains(o, testutil.MotoSecret) {
 			t.Fatalf("the secret key was printed: %q", o)
 		}
 	}

@@ -28,35 +28,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-// isolateAWS clears every AWS setting of the machine the test runs on, so
-// only what the test sets counts.
-func isolateAWS(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+func isolateAWS(t *testing.T) { testutil.IsolateAWS(t) }
 
-// motoEnv starts moto and points the SDK's default chain at it through the
-// environment, as a user would.
-func motoEnv(t *testing.T) string {
-	t.Helper()
-	isolateAWS(t)
-	ep := testutil.Moto(t)
-	t.Setenv("AWS_ENDPOINT_URL", ep)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
-	return ep
-}
+func motoEnv(t *testing.T) string { return testutil.MotoEnv(t) }
 
 type awsClients struct {
 	s3     *s3.Client

@@ -325,3 +325,38 @@ func MotoLambdaRole(t testing.TB, endpoint, name string) string {
 	}
 	return parsed.Arn
 }
+
+// IsolateAWS clears every AWS setting of the machine the test runs on
+// (variables, config and credentials files, instance metadata), so only what
+// the test sets counts.
+func IsolateAWS(t testing.TB) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// MotoEnv starts moto (shared, reset) and points the AWS SDK's default chain
+// at it through the environment only, as a user would, with dummy
+// credentials whose secret is MotoSecret. It returns the endpoint.
+func MotoEnv(t testing.TB) string {
+	t.Helper()
+	IsolateAWS(t)
+	ep := Moto(t)
+	t.Setenv("AWS_ENDPOINT_URL", ep)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", MotoSecret)
+	t.Setenv("AWS_REGION", "us-east-1")
+	return ep
+}
+
+// MotoSecret is the secret access key MotoEnv sets; no output may show it.
+const MotoSecret = "testing-secret-value"

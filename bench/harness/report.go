@@ -216,7 +216,7 @@ func goals(cells []*cell) string {
 		if c.W.Name == "data" {
 			row("peak memory < 300 MB on data", fmt.Sprintf("%.0f MB", lp.RSSMB), lp.RSSMB < 300)
 		}
-		row("zip no larger than zip -r -6 of uv's folder", fmt.Sprintf("%s vs %s MB", mb(lp.Zip), mb(uv.Zip)), lp.Zip <= uv.Zip)
+		row("zip no larger than zip -r -6 of uv's folder", fmt.Sprintf("%d vs %d bytes (%+.2f%%)", lp.Zip, uv.Zip, 100*float64(lp.Zip-uv.Zip)/float64(uv.Zip)), lp.Zip <= uv.Zip)
 	}
 	return b.String()
 }

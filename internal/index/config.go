@@ -61,7 +61,11 @@ func DiscoverConfig(o Overrides) (Config, error) {
 		uvLevel(),
 		pipEnvLevel(),
 	}
-	files, err := pipConfigLevels(o.Python)
+	// The site-wide pip.conf lives under the installed pip's prefix, which
+	// only that pip can tell (a Python process, ~0.1 s). When a flag names
+	// the index, it is not asked: the site file could only add extra
+	// indexes or find-links, and an explicit index should mean just that.
+	files, err := pipConfigLevels(o.Python, o.Flags.IndexURL == "" && !o.Flags.NoIndex)
 	if err != nil {
 		return Config{}, err
 	}
@@ -166,7 +170,7 @@ func pipEnvLevel() level {
 // legacy ~/.pip), global (XDG_CONFIG_DIRS, /etc). PIP_CONFIG_FILE=/dev/null
 // turns them all off, like pip; an existing PIP_CONFIG_FILE skips the user
 // files, like pip.
-func pipConfigFiles(python string) []string {
+func pipConfigFiles(python string, site bool) []string {
 	envFile := os.Getenv("PIP_CONFIG_FILE")
 	if envFile == os.DevNull {
 		return nil
@@ -179,8 +183,10 @@ func pipConfigFiles(python string) []string {
 			skipUser = true
 		}
 	}
-	if info, err := askPip(python); err == nil && info.prefix != "" {
-		files = append(files, filepath.Join(info.prefix, "pip.conf"))
+	if site {
+		if info, err := askPip(python); err == nil && info.prefix != "" {
+			files = append(files, filepath.Join(info.prefix, "pip.conf"))
+		}
 	}
 	if !skipUser {
 		home, _ := os.UserHomeDir()
@@ -210,9 +216,9 @@ func pipConfigFiles(python string) []string {
 
 // pipConfigLevels reads pip's config files into levels, highest first;
 // [install] overrides [global] within a file.
-func pipConfigLevels(python string) ([]level, error) {
+func pipConfigLevels(python string, site bool) ([]level, error) {
 	var out []level
-	for _, path := range pipConfigFiles(python) {
+	for _, path := range pipConfigFiles(python, site) {
 		ini, err := readINI(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue

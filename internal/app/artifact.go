@@ -134,11 +134,14 @@ type chosen struct {
 // runtimes that need different wheels has one part per runtime, each in its
 // own python/lib/python3.X/site-packages.
 type part struct {
-	t     target.Target
-	pkgs  []chosen
-	plan  *install.Plan
-	root  string
-	notes []string
+	// shared: this runtime takes the same wheels as the first part and is
+	// served (and verified) by its installation.
+	shared bool
+	t      target.Target
+	pkgs   []chosen
+	plan   *install.Plan
+	root   string
+	notes  []string
 }
 
 // BuildArtifact resolves (or reads a lock), fetches, installs, verifies and
@@ -193,7 +196,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if len(parts) > 1 {
 		if sameWheels(parts) {
 			for _, p := range parts[1:] {
-				p.pkgs = nil
+				p.shared, p.pkgs = true, nil
 			}
 		} else {
 			if layout == "python" {
@@ -209,7 +212,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	var notes []string
 	digests := map[string]string{}
 	for _, p := range parts {
-		if p.pkgs == nil && p != parts[0] {
+		if p.shared {
 			continue
 		}
 		lay, root, err := o.layoutFor(p.t, layout)
@@ -301,7 +304,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if !o.NoVerify {
 		for _, p := range parts {
 			ve := vEntries[p]
-			if p.plan == nil {
+			if p.shared {
 				ve = vEntries[main]
 			}
 			f, err := verifyEntries(ctx, env, o, p.t, ve)

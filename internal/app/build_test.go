@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,62 +17,6 @@ import (
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
-
-// e2eCache is one cache shared by the end-to-end tests of this package (and
-// kept between runs), so that real wheels are downloaded once.
-func e2eCache(t *testing.T) string {
-	t.Helper()
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "lambdapack-test", "e2e-cache")
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// unzipTo extracts a zip into a new temporary folder.
-func unzipTo(t *testing.T, zipPath string) string {
-	t.Helper()
-	dir := t.TempDir()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if f.FileInfo().IsDir() {
-			os.MkdirAll(p, 0o755)
-			continue
-		}
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, f.Mode().Perm()|0o200); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 var distInfoRe = regexp.MustCompile(`(?:^|/)([A-Za-z0-9_.]+)-([^/-]+)\.dist-info/$`)
 
@@ -133,7 +76,7 @@ func byArtifact(r *Report) map[string]*ArtifactReport {
 // provider, a Node.js function beside the Python one.
 func TestBuildServerlessSeed000(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testutil.WriteFiles(t, dir, map[string]string{
 		"serverless.yml": `service: seed000
 frameworkVersion: '3'
 plugins:
@@ -158,7 +101,7 @@ functions:
 		"requirements.txt": "requests==2.32.4\n",
 	})
 	var log strings.Builder
-	rep, cfg, err := Build(context.Background(), BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: e2eCache(t), Log: &log}})
+	rep, cfg, err := Build(context.Background(), BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: testutil.SharedCache(t), Log: &log}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +121,7 @@ functions:
 	if strings.Contains(log.String(), "undefined") {
 		t.Errorf("log mentions undefined:\n%s", log.String())
 	}
-	fn := unzipTo(t, a.Path)
+	fn := testutil.Unzip(t, a.Path)
 	if _, err := os.Stat(filepath.Join(fn, "handler_js.js")); err != nil {
 		// The Node.js file is the user's code in the same folder: it is
 		// packaged like any file, but the function is not built.
@@ -239,7 +182,7 @@ def handler(event, context):
 // its own target, verified, and imported where an interpreter exists here.
 func TestBuildSAMThreeRuntimes(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testutil.WriteFiles(t, dir, map[string]string{
 		"template.yaml":          samE2E,
 		"fn311/app.py":           samHandler,
 		"fn311/requirements.txt": "orjson==3.10.18\n",
@@ -249,7 +192,7 @@ func TestBuildSAMThreeRuntimes(t *testing.T) {
 		"fn313/requirements.txt": "orjson==3.10.18\n",
 		"layer/requirements.txt": "pydantic==2.11.7\n",
 	})
-	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: e2eCache(t)}})
+	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: testutil.SharedCache(t)}})
 	arts := byArtifact(rep)
 	want := map[string][2]string{
 		"Py311Fn": {"python3.11", "x86_64"}, "Py312ArmFn": {"python3.12", "arm64"}, "Py313Fn": {"python3.13", "x86_64"},
@@ -292,19 +235,19 @@ func TestBuildSAMThreeRuntimes(t *testing.T) {
 	// Import: 3.11 x86_64 with its layer, 3.13 x86_64, and the arm64 layer
 	// under qemu (Debian's arm64 CPython is 3.11; python3.12 arm64 has no
 	// interpreter here, so verify stands in for it).
-	layer := unzipTo(t, arts["SharedLayer-x86_64"].Path)
-	fn311 := unzipTo(t, arts["Py311Fn"].Path)
+	layer := testutil.Unzip(t, arts["SharedLayer-x86_64"].Path)
+	fn311 := testutil.Unzip(t, arts["Py311Fn"].Path)
 	out := runPy(t, []string{testutil.Python(t, "3.11")}, []string{fn311, filepath.Join(layer, "python")},
 		`import app, pydantic; print(app.handler({"a": 1}, None), pydantic.VERSION)`)
 	if !strings.Contains(out, `"python":"3.11"`) || !strings.Contains(out, "2.11.7") {
 		t.Errorf("3.11: %s", out)
 	}
-	fn313 := unzipTo(t, arts["Py313Fn"].Path)
+	fn313 := testutil.Unzip(t, arts["Py313Fn"].Path)
 	out = runPy(t, []string{testutil.Python(t, "3.13")}, []string{fn313}, `import app; print(app.handler([1], None))`)
 	if !strings.Contains(out, `"python":"3.13"`) {
 		t.Errorf("3.13: %s", out)
 	}
-	armLayer := unzipTo(t, arts["SharedLayer-arm64"].Path)
+	armLayer := testutil.Unzip(t, arts["SharedLayer-arm64"].Path)
 	out = runPy(t, testutil.ARM64Python(t), []string{filepath.Join(armLayer, "python")},
 		"import platform, pydantic, pydantic_core\nclass M(pydantic.BaseModel):\n    a: int\nprint(platform.machine(), M.model_validate({'a': '7'}).a)")
 	if out != "aarch64 7" {
@@ -324,8 +267,8 @@ func TestBuildSAMThreeRuntimes(t *testing.T) {
 		}
 	}
 	// Touching one function's code rebuilds that one alone.
-	writeFiles(t, dir, map[string]string{"fn313/app.py": samHandler + "\n# changed\n"})
-	rep3 := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: e2eCache(t)}})
+	testutil.WriteFiles(t, dir, map[string]string{"fn313/app.py": samHandler + "\n# changed\n"})
+	rep3 := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: testutil.SharedCache(t)}})
 	for _, a := range rep3.Artifacts {
 		rebuilt := a.Unchanged == nil || !*a.Unchanged
 		if rebuilt != (a.Name == "Py313Fn") {
@@ -414,8 +357,8 @@ lock = "%s"
 func TestBuildFromUVLock(t *testing.T) {
 	bin := pytools(t)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"pyproject.toml": fmt.Sprintf(lockProject, "uv.lock")})
-	cmd := exec.Command(filepath.Join(bin, "uv"), "lock", "--cache-dir", filepath.Join(e2eCache(t), "..", "uv-cache"))
+	testutil.WriteFiles(t, dir, map[string]string{"pyproject.toml": fmt.Sprintf(lockProject, "uv.lock")})
+	cmd := exec.Command(filepath.Join(bin, "uv"), "lock", "--cache-dir", filepath.Join(testutil.SharedCache(t), "..", "uv-cache"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "UV_DEFAULT_INDEX="+indexURL(t), "UV_NO_PROGRESS=1",
 		"UV_PYTHON="+testutil.Python(t, "3.12"), "UV_PYTHON_DOWNLOADS=never")
@@ -423,7 +366,7 @@ func TestBuildFromUVLock(t *testing.T) {
 		t.Fatalf("uv lock: %v\n%s", err, out)
 	}
 	want := lockedVersions(t, filepath.Join(dir, "uv.lock"))
-	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: e2eCache(t)}})
+	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: testutil.SharedCache(t)}})
 	a := byArtifact(rep)["deps-arm64"]
 	if a == nil {
 		t.Fatalf("no deps-arm64 layer: %v", keys(byArtifact(rep)))
@@ -440,16 +383,16 @@ func TestBuildFromPoetryLock(t *testing.T) {
 	dir := t.TempDir()
 	// poetry reads the index from its own config: name the one the product
 	// discovers as the primary source.
-	writeFiles(t, dir, map[string]string{"pyproject.toml": fmt.Sprintf(lockProject, "poetry.lock") +
+	testutil.WriteFiles(t, dir, map[string]string{"pyproject.toml": fmt.Sprintf(lockProject, "poetry.lock") +
 		fmt.Sprintf("\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"index\"\nurl = %q\npriority = \"primary\"\n", indexURL(t))})
 	cmd := exec.Command(filepath.Join(bin, "poetry"), "lock", "--no-interaction")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "POETRY_CACHE_DIR="+filepath.Join(e2eCache(t), "..", "poetry-cache"), "POETRY_VIRTUALENVS_CREATE=false")
+	cmd.Env = append(os.Environ(), "POETRY_CACHE_DIR="+filepath.Join(testutil.SharedCache(t), "..", "poetry-cache"), "POETRY_VIRTUALENVS_CREATE=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("poetry lock: %v\n%s", err, out)
 	}
 	want := lockedVersions(t, filepath.Join(dir, "poetry.lock"))
-	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: e2eCache(t)}})
+	rep := mustBuild(t, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: testutil.SharedCache(t)}})
 	a := byArtifact(rep)["deps-arm64"]
 	if a == nil {
 		t.Fatalf("no deps-arm64 layer: %v", keys(byArtifact(rep)))

@@ -133,7 +133,7 @@ func TestE2ELayerPython312X86(t *testing.T) {
 		t.Errorf("pure %v, architectures %v: numpy is not pure Python", rep.Pure, rep.Architectures)
 	}
 	e2eCheckLayerRoots(t, e2eZipNames(t, out))
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	for _, pkg := range []string{"numpy", "pydantic_core", "orjson"} {
 		sos := e2eSharedObjects(t, filepath.Join(dir, "python"), pkg)
 		if len(sos) == 0 {
@@ -173,7 +173,7 @@ func TestE2ELayerPython311ARM64(t *testing.T) {
 			t.Errorf("%s: no platform tag that loads on python3.11/arm64 (aarch64, glibc 2.26)", p.Filename)
 		}
 	}
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	for _, pkg := range []string{"numpy", "pydantic_core", "orjson"} {
 		sos := e2eSharedObjects(t, filepath.Join(dir, "python"), pkg)
 		if len(sos) == 0 {
@@ -212,7 +212,7 @@ func TestE2EFunctionHelloPython313(t *testing.T) {
 	if e2eHasPrefix(names, "python/") {
 		t.Errorf("function zip has a python/ folder: packages belong at the root")
 	}
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	got := e2ePython(t, []string{py}, dir, `
 import json, os
 import handler
@@ -269,7 +269,7 @@ func TestE2ELayerSitePackagesLayout(t *testing.T) {
 			t.Errorf("layer lacks %s", want)
 		}
 	}
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	got := e2ePython(t, []string{py}, filepath.Join(dir, filepath.FromSlash(sp)), `
 import os, orjson, requests
 root = os.path.realpath(os.environ["PYTHONPATH"])
@@ -338,7 +338,7 @@ func TestE2ELayerTwoRuntimes(t *testing.T) {
 	if !slices.Equal(rep.Runtimes, []string{"python3.11", "python3.12"}) {
 		t.Errorf("report runtimes %v", rep.Runtimes)
 	}
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	if got := e2eDirNames(t, filepath.Join(dir, "python")); !slices.Equal(got, []string{"lib"}) {
 		t.Errorf("python/ holds %v, want only lib/ (pydantic-core differs per Python)", got)
 	}

@@ -54,8 +54,8 @@ func TestE2EReproducible(t *testing.T) {
 		})
 	}
 	cold := t.TempDir()
-	a := build(cold, "a.zip")              // cold cache: everything downloaded
-	b := build(e2eSharedCache(t), "b.zip") // another, warm, cache
+	a := build(cold, "a.zip")                    // cold cache: everything downloaded
+	b := build(testutil.SharedCache(t), "b.zip") // another, warm, cache
 	if a.RequirementsSHA256 != b.RequirementsSHA256 {
 		t.Fatalf("the two builds resolved different sets (the index changed under the test?): %+v vs %+v", a.Packages, b.Packages)
 	}
@@ -72,9 +72,9 @@ func TestE2EReproducible(t *testing.T) {
 	}
 
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
-	c := build(e2eSharedCache(t), "c.zip")
+	c := build(testutil.SharedCache(t), "c.zip")
 	t.Setenv("SOURCE_DATE_EPOCH", "1600000000")
-	d := build(e2eSharedCache(t), "d.zip")
+	d := build(testutil.SharedCache(t), "d.zip")
 	e := build(cold, "e.zip") // the same SOURCE_DATE_EPOCH as d, another cache
 	if c.SHA256 == a.SHA256 || d.SHA256 == a.SHA256 || c.SHA256 == d.SHA256 {
 		t.Errorf("SOURCE_DATE_EPOCH did not change the zip: unset %s, 1700000000 %s, 1600000000 %s", a.SHA256, c.SHA256, d.SHA256)

@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,27 +18,12 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 // Helpers of the end-to-end tests (e2e_*_test.go, hostile_test.go). Names
 // start with "e2e" so they stay clear of the other test files of package
 // app_test.
-
-// e2eSharedCache is the cache the end-to-end tests share, between tests and
-// between runs, so that a real wheel is downloaded once per machine. Tests
-// that need a cold cache use a fresh temporary folder instead.
-func e2eSharedCache(t testing.TB) string {
-	t.Helper()
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatalf("finding the user cache folder: %v", err)
-	}
-	dir = filepath.Join(dir, "lambdapack-test", "e2e-cache")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // e2eLog forwards the build's progress lines to the test log.
 type e2eLog struct {
@@ -61,7 +44,7 @@ func (l *e2eLog) Write(p []byte) (int, error) {
 func e2eEnv(t testing.TB, o app.EnvOptions) *app.Env {
 	t.Helper()
 	if o.CacheDir == "" {
-		o.CacheDir = e2eSharedCache(t)
+		o.CacheDir = testutil.SharedCache(t)
 	}
 	if o.Log == nil {
 		o.Log = &e2eLog{t: t}
@@ -97,51 +80,6 @@ func e2eBuild(t testing.TB, env *app.Env, o app.ArtifactOptions) *app.ArtifactRe
 		t.Errorf("report sha256 %s, file sha256 %s", rep.SHA256, got)
 	}
 	return rep
-}
-
-// e2eUnzip extracts a zip into a new temporary folder and returns it. Entry
-// names are checked, so a bad artifact fails the test instead of writing
-// outside the folder.
-func e2eUnzip(t testing.TB, zipPath string) string {
-	t.Helper()
-	dir := t.TempDir()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatalf("opening %s: %v", zipPath, err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		name := f.Name
-		if name == "" || strings.HasPrefix(name, "/") || path.Clean(name) != strings.TrimSuffix(name, "/") || strings.HasPrefix(name, "../") {
-			t.Fatalf("%s holds a bad entry name %q", zipPath, name)
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(name))
-		if f.FileInfo().IsDir() {
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if f.Mode()&fs.ModeSymlink != 0 {
-			t.Fatalf("%s holds a symlink %q", zipPath, name)
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatalf("reading %s from %s: %v", name, zipPath, err)
-		}
-		if err := os.WriteFile(dst, data, f.Mode().Perm()|0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // e2eZipNames lists a zip's entry names.

@@ -612,7 +612,7 @@ func TestHostileDuplicateMember(t *testing.T) {
 		}
 		return
 	}
-	dir := e2eUnzip(t, out)
+	dir := testutil.Unzip(t, out)
 	got, err := os.ReadFile(filepath.Join(dir, "python", "dup", "__init__.py"))
 	if err != nil {
 		t.Fatal(err)

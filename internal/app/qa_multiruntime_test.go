@@ -33,7 +33,7 @@ func TestQAMultiRuntimeLayerWithScripts(t *testing.T) {
 		})
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lambdapack.toml": `
+	testutil.WriteFiles(t, dir, map[string]string{"lambdapack.toml": `
 architecture = "x86_64"
 [layers.deps]
 dependencies = ["tool==1.0"]

@@ -224,7 +224,7 @@ func TestVerifyBuiltMultiRuntimeLayer(t *testing.T) {
 		})
 	}
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lambdapack.toml": `
+	testutil.WriteFiles(t, dir, map[string]string{"lambdapack.toml": `
 architecture = "x86_64"
 [layers.deps]
 dependencies = ["core==1.0"]

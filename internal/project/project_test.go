@@ -2,7 +2,6 @@ package project
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,21 +9,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdapack/lambdapack/internal/target"
+	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 // writeTree writes files (slash paths -> contents) under a temp folder.
 func writeTree(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteFiles(t, dir, files)
 	return dir
 }
 

@@ -20,15 +20,16 @@ import (
 	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/slim"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
-// Kinds of artifacts.
+// Kinds of artifacts (the record's).
 const (
-	KindLayer    = "layer"
-	KindFunction = "function"
+	KindLayer    = record.KindLayer
+	KindFunction = record.KindFunction
 )
 
 // Lambda's limits that a build reports against.
@@ -39,7 +40,7 @@ const (
 
 // ArtifactOptions describe one layer or function zip to build.
 type ArtifactOptions struct {
-	Kind string // KindLayer or KindFunction
+	Kind record.Kind // KindLayer or KindFunction
 	Deps Inputs
 	// Runtime and Arch name the target; Targets, when set, win. A layer
 	// may have several (one per compatible runtime, one architecture).
@@ -66,6 +67,9 @@ type ArtifactOptions struct {
 
 	// Name labels the artifact in reports (lambdapack build sets it).
 	Name string
+	// Handler is a function's handler ("app.handler"), recorded in the
+	// artifact when known.
+	Handler string
 }
 
 // Inputs are where dependencies come from: requirement strings, requirement
@@ -95,7 +99,7 @@ type PackageReport struct {
 // ArtifactReport describes a built artifact (the --json report's items).
 type ArtifactReport struct {
 	Name          string          `json:"name,omitempty"`
-	Kind          string          `json:"kind"`
+	Kind          record.Kind     `json:"kind"`
 	Path          string          `json:"path"`
 	SHA256        string          `json:"sha256"`
 	Size          int64           `json:"size"`
@@ -339,10 +343,10 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if len(targets) > 1 {
 		runtimes = runtimeNames(targets)
 	}
-	comment, err := publish.FormatZipComment(publish.ZipComment{
-		Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs,
+	comment, err := record.Record{
+		Kind: o.Kind, Handler: o.Handler, Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs,
 		Python: t.Python(), RequirementsSHA256: reqHash, Version: CurrentVersion(),
-	})
+	}.Format()
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +434,7 @@ func hasErrors(fs []verify.Finding, strict bool) bool {
 	return false
 }
 
-func compileEntries(ctx context.Context, t target.Target, kind string, ve []verify.Entry) ([]slim.Compiled, []string, error) {
+func compileEntries(ctx context.Context, t target.Target, kind record.Kind, ve []verify.Entry) ([]slim.Compiled, []string, error) {
 	mount := "/opt"
 	if kind == KindFunction {
 		mount = "/var/task"

@@ -238,7 +238,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			return nil, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, err)
 		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
-			Kind: KindFunction, Name: f.Name, Targets: []target.Target{t},
+			Kind: KindFunction, Name: f.Name, Handler: f.Handler, Targets: []target.Target{t},
 			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
 			Src:      abs(f.Source),
 			Excludes: f.Excludes, SkipPaths: []string{out},

@@ -39,7 +39,7 @@ func WriteArtifactText(w io.Writer, r *ArtifactReport) error {
 	if r.Pure {
 		archs = "x86_64 and arm64 (pure Python)"
 	}
-	fmt.Fprintf(w, "%s %s for %s on %s\n", strings.ToUpper(r.Kind[:1])+r.Kind[1:], label, runtimeLabel(r), archs)
+	fmt.Fprintf(w, "%s %s for %s on %s\n", strings.ToUpper(string(r.Kind[:1]))+string(r.Kind[1:]), label, runtimeLabel(r), archs)
 	zipNote := "fits a direct upload"
 	if r.Size > DirectUploadLimit {
 		zipNote = "over the 50 MiB direct-upload limit: upload it through S3 (publish --bucket)"

@@ -107,7 +107,7 @@ type Options struct {
 	// ("python/" for a layer, "" for a function zip).
 	Root string
 	// Comment is the zip's archive comment (lambdapack records what the
-	// artifact was built for there; see publish.ZipComment). At most 65535
+	// artifact was built for there; see internal/record). At most 65535
 	// bytes.
 	Comment string
 	// TempDir holds spill files; "" means the destination's folder.

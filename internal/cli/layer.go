@@ -11,6 +11,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 )
 
 // buildFlags are the flags layer and function share.
@@ -52,7 +53,7 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 }
 
-func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind string, args []string) error {
+func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind record.Kind, args []string) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	f.opts.Kind = kind

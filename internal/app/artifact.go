@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/install"
@@ -23,7 +22,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/slim"
 	"github.com/lambdapack/lambdapack/internal/target"
+	"github.com/lambdapack/lambdapack/internal/tree"
 	"github.com/lambdapack/lambdapack/internal/verify"
+	"github.com/lambdapack/lambdapack/internal/zipsink"
 )
 
 // Kinds of artifacts (the record's).
@@ -212,10 +213,10 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	}
 
 	// 2. Fetch and plan each part.
-	var entries []archive.Entry
+	var files []tree.File
 	var notes []string
 	digests := map[string]string{}
-	for _, p := range parts {
+	for pi, p := range parts {
 		if p.shared {
 			continue
 		}
@@ -243,16 +244,16 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 		notes = append(notes, slimNotes...)
 		// Each runtime's packages have their own folder, but scripts share
 		// bin/: the same script twice is kept once.
-		for i, ae := range p.plan.ArchiveEntries() {
-			pe := p.plan.Entries[i]
-			if d, dup := digests[pe.Path]; dup {
-				if d != pe.Digest {
-					return nil, fmt.Errorf("%s differs between the runtimes' installations (%s): build one layer per runtime", pe.Path, runtimeList(targets))
+		for _, f := range p.plan.Files() {
+			if d, dup := digests[f.Path]; dup {
+				if d != f.Digest {
+					return nil, fmt.Errorf("%s differs between the runtimes' installations (%s): build one layer per runtime", f.Path, runtimeList(targets))
 				}
 				continue
 			}
-			digests[pe.Path] = pe.Digest
-			entries = append(entries, ae)
+			digests[f.Path] = f.Digest
+			f.Part = pi
+			files = append(files, f)
 		}
 	}
 	main := parts[0]
@@ -265,7 +266,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 
 	// 3. The function's own code.
 	if o.Kind == KindFunction {
-		files, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
+		src, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -273,11 +274,11 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 		for _, e := range main.plan.Entries {
 			owner[e.Path] = e.Dist
 		}
-		for _, f := range files {
+		for _, f := range src {
 			if d, clash := owner[f.Rel]; clash {
 				return nil, fmt.Errorf("%s in %s has the same path as a file of %s: rename it, or --exclude it if it is a vendored copy", f.Rel, o.Src, d)
 			}
-			entries = append(entries, archive.Entry{Path: f.Rel, Mode: f.Mode, File: f.Abs})
+			files = append(files, tree.File{Path: f.Rel, Mode: f.Mode, Size: f.Size, Origin: tree.FromDisk, Disk: f.Abs, Role: tree.RoleCode})
 			abs := f.Abs
 			vEntries[main] = append(vEntries[main], verify.Entry{Path: f.Rel, Size: f.Size, Open: func() (io.ReadCloser, error) { return os.Open(abs) }})
 		}
@@ -285,7 +286,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 
 	// 4. Byte-compile, opt-in.
 	if o.Compile {
-		for _, p := range parts {
+		for pi, p := range parts {
 			if p.plan == nil {
 				continue
 			}
@@ -296,7 +297,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 			notes = append(notes, cnotes...)
 			for _, c := range added {
 				data := c.Data
-				entries = append(entries, archive.Entry{Path: c.Path, Mode: 0o644, Data: data})
+				files = append(files, tree.File{Path: c.Path, Mode: 0o644, Size: int64(len(data)), Origin: tree.FromBytes, Data: data, Part: pi})
 				vEntries[p] = append(vEntries[p], verify.Entry{Path: c.Path, Size: int64(len(data)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
 			}
 		}
@@ -343,23 +344,28 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if len(targets) > 1 {
 		runtimes = runtimeNames(targets)
 	}
-	comment, err := record.Record{
-		Kind: o.Kind, Handler: o.Handler, Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs,
-		Python: t.Python(), RequirementsSHA256: reqHash, Version: CurrentVersion(),
-	}.Format()
+	sink, err := zipsink.New(o.Output, zipsink.WithProgress(env.opts.Downloads))
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(o.Output), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the output folder: %w", err)
+	tr := &tree.Tree{
+		Record: record.Record{
+			Kind: o.Kind, Handler: o.Handler, Runtime: t.Runtime, Runtimes: runtimes, Architecture: string(t.Arch), Architectures: archs,
+			Python: t.Python(), RequirementsSHA256: reqHash, Version: CurrentVersion(),
+		},
+		Files: files, Pure: pure, Notes: notes,
 	}
-	wstart := time.Now()
-	res, err := archive.Write(ctx, o.Output, entries, archive.Options{Root: main.root, Comment: comment})
+	for _, p := range parts {
+		tr.Parts = append(tr.Parts, tree.Part{Targets: []target.Target{p.t}, Root: p.root})
+	}
+	if err := tr.Sort(); err != nil {
+		return nil, err
+	}
+	res, err := sink.Write(ctx, tr)
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("Wrote %s: %s, %d copied compressed from the wheels, %d compressed here, in %s",
-		o.Output, plural(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, roundDur(time.Since(wstart)))
+	log.Print(res.Summary)
 
 	rep := &ArtifactReport{
 		Name: o.Name, Kind: o.Kind, Path: o.Output, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize,

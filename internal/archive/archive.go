@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -20,11 +19,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
 // Entry is one file of the output zip. Exactly one of Data, Zip or File is
@@ -175,28 +175,9 @@ func msDosTime(t time.Time) (date, tm uint16) {
 
 // ValidPath reports why p cannot be a path inside an artifact, or nil: it
 // must be relative, slash-separated and clean, without "..", backslashes,
-// drive letters or NUL bytes.
-func ValidPath(p string) error {
-	switch {
-	case p == "":
-		return errors.New("empty path")
-	case strings.HasPrefix(p, "/"):
-		return fmt.Errorf("absolute path %q", p)
-	case strings.ContainsAny(p, "\\\x00"):
-		return fmt.Errorf("path %q holds a backslash or NUL", p)
-	case len(p) >= 2 && p[1] == ':':
-		return fmt.Errorf("path %q starts with a drive letter", p)
-	case !utf8.ValidString(p):
-		return fmt.Errorf("path %q is not UTF-8", p)
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		switch seg {
-		case "", ".", "..":
-			return fmt.Errorf("path %q is not clean (empty, . or .. segment)", p)
-		}
-	}
-	return nil
-}
+// drive letters or NUL bytes. It is tree.ValidPath, the one rule every sink
+// and planner applies.
+func ValidPath(p string) error { return tree.ValidPath(p) }
 
 type kind int
 

@@ -19,6 +19,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -120,13 +121,14 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	}
 
 	if len(todo) > 0 {
-		env, err := OpenEnv(o.Env)
+		eo := o.Env
+		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
+		eo.ProjectSource = filepath.Base(cfg.File)
+		env, err := OpenEnv(eo)
 		if err != nil {
 			return nil, cfg, err
 		}
 		defer env.Close()
-		env.opts.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
-		env.opts.ProjectSource = filepath.Base(cfg.File)
 		jobsN := o.Jobs
 		if jobsN <= 0 {
 			jobsN = 4
@@ -215,9 +217,9 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 				}
 				ts = append(ts, t)
 			}
-			layout := l.Layout
+			layout := record.Layout(l.Layout)
 			if layout == "" && len(ts) == 1 {
-				layout = "python"
+				layout = record.LayoutPython
 			}
 			name := l.Name + "-" + string(a)
 			jobs = append(jobs, job{name: name, opts: ArtifactOptions{
@@ -281,7 +283,7 @@ func jobInputs(cfg *project.Config, j *job) (string, error) {
 		fmt.Fprintf(h, "lock %x\n", sha256.Sum256(data))
 	}
 	if !o.Deps.Empty() && o.Deps.Lock == "" {
-		set, err := ReadRequirements(o.Deps)
+		set, err := o.Deps.Read()
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", j.name, err)
 		}

@@ -162,6 +162,9 @@ func (p *Pinner) Index(extra index.Settings) (*index.Client, error) {
 // (inputs, target) is answered once per Pinner; callers get their own copy
 // of the pins.
 func (p *Pinner) Pin(ctx context.Context, t target.Target, in Inputs) (*Set, error) {
+	if in.Lock != "" && (len(in.Requirements) > 0 || len(in.RequirementFiles) > 0) {
+		return nil, errors.New("give either a lock (--lock) or requirements (-r, arguments), not both")
+	}
 	key, err := in.key(t)
 	if err != nil {
 		return nil, err
@@ -182,9 +185,6 @@ func (p *Pinner) Pin(ctx context.Context, t target.Target, in Inputs) (*Set, err
 
 func (p *Pinner) pin(ctx context.Context, t target.Target, in Inputs) (*Set, error) {
 	if in.Lock != "" {
-		if len(in.Requirements) > 0 || len(in.RequirementFiles) > 0 {
-			return nil, errors.New("give either a lock (--lock) or requirements (-r, arguments), not both")
-		}
 		pins, err := p.fromLock(ctx, t, in.Lock)
 		if err != nil {
 			return nil, err

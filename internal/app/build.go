@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/record"
@@ -346,7 +346,7 @@ func writeState(p string, s *buildState) error {
 	if err != nil {
 		return err
 	}
-	return cache.WriteFileAtomic(p, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(p, append(data, '\n'), 0o644)
 }
 
 // checkBudgets checks each function with the layers it uses against

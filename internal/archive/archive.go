@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
@@ -246,20 +247,16 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	}
 	res.Path = dest
 
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".tmp-*")
+	tmp, err := atomicfile.Create(dest, atomicfile.WithSync(opts.Sync))
 	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
+		return nil, err
 	}
-	ok := false
+	defer tmp.Abort() // nothing at dest unless committed
 	var spills []string
 	var spillMu sync.Mutex
 	defer func() {
 		for _, s := range spills {
 			os.Remove(s)
-		}
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
 		}
 	}()
 
@@ -353,22 +350,9 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
+	if err := tmp.Commit(0o644); err != nil {
+		return nil, err
 	}
-	if opts.Sync {
-		if err := tmp.Sync(); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", dest, err)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
-	}
-	ok = true
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	res.Size = cw.n
 	for _, it := range items {

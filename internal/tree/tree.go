@@ -209,7 +209,12 @@ func (t *Tree) PartFiles(i int) []*File {
 
 // Sort orders Files by Path and refuses a path listed twice.
 func (t *Tree) Sort() error {
-	slices.SortStableFunc(t.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	byPath := func(a, b File) int { return strings.Compare(a.Path, b.Path) }
+	// Planners append sorted runs; moving the (large) Files is the cost,
+	// so sort only what is out of order.
+	if !slices.IsSortedFunc(t.Files, byPath) {
+		slices.SortFunc(t.Files, byPath)
+	}
 	for i := 1; i < len(t.Files); i++ {
 		if t.Files[i].Path == t.Files[i-1].Path {
 			return fmt.Errorf("%s is planned twice", t.Files[i].Path)

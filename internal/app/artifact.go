@@ -293,11 +293,3 @@ func runtimeNames(ts []target.Target) []string {
 }
 
 func runtimeList(ts []target.Target) string { return strings.Join(runtimeNames(ts), ", ") }
-
-// plural writes "1 wheel", "2 wheels".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}

@@ -542,9 +542,13 @@ func compress(it *item, opts Options, addSpill func(string)) error {
 }
 
 func writeItem(zw *zip.Writer, it *item, date, tm uint16) error {
+	// The MS-DOS fields alone: Modified would add an extended-timestamp
+	// field, and the bytes would depend on the time zone.
 	fh := &zip.FileHeader{
-		Name:         it.name,
+		Name: it.name,
+		//lint:ignore SA1019 deliberate: see above
 		ModifiedDate: date,
+		//lint:ignore SA1019 deliberate: see above
 		ModifiedTime: tm,
 	}
 	fh.SetMode(it.mode)

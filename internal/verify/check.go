@@ -119,8 +119,6 @@ type dist struct {
 	name, version string
 	dir           string // the .dist-info folder's path
 	root          string // the folder holding it (a site-packages root)
-	files         int
-	size          int64
 }
 
 func (d *dist) label() string {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -72,13 +73,13 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	if err != nil {
 		return nil, nil, err
 	}
-	logw := o.Env.Log
-	if logw == nil {
-		logw = io.Discard
+	log := o.Env.Logger
+	if log == nil {
+		log = progress.NewLogger(o.Env.Log, o.Env.Verbose)
 	}
-	fmt.Fprintf(logw, "Project %s (%s)\n", cfg.File, cfg.Kind)
+	log.Info(fmt.Sprintf("Project %s (%s)", cfg.File, cfg.Kind))
 	for _, n := range cfg.Notes {
-		fmt.Fprintf(logw, "  note: %s\n", n)
+		log.Info(fmt.Sprintf("  note: %s", n))
 	}
 	out := o.Out
 	if out == "" {
@@ -122,6 +123,7 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 
 	if len(todo) > 0 {
 		eo := o.Env
+		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
 		eo.ProjectSource = filepath.Base(cfg.File)
 		env, err := OpenEnv(eo)

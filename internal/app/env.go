@@ -23,9 +23,11 @@ type EnvOptions struct {
 	Project       index.Settings
 	ProjectSource string
 	// Log receives human progress lines; nil discards them. Verbose adds
-	// the libraries' debug lines.
+	// the libraries' debug lines. Logger, when set, is the run's logger
+	// (progress.NewLogger on Log) and wins over both.
 	Log     io.Writer
 	Verbose bool
+	Logger  *slog.Logger
 	// Progress, when set, hears about downloads, the index's requests and
 	// the zip being written (progress.Bars on a terminal).
 	Progress Progress
@@ -76,7 +78,11 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 		c.Close()
 		return nil, err
 	}
-	env := &Env{Cache: c, log: progress.NewLogger(o.Log, o.Verbose), progress: o.Progress, memo: memo, facts: openFacts(c)}
+	log := o.Logger
+	if log == nil {
+		log = progress.NewLogger(o.Log, o.Verbose)
+	}
+	env := &Env{Cache: c, log: log, progress: o.Progress, memo: memo, facts: openFacts(c)}
 	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log}
 	if o.Progress != nil {
 		popts.Events = o.Progress

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/project"
@@ -365,11 +366,11 @@ func checkBudgets(cfg *project.Config, jobs []job, reps []*ArtifactReport) error
 			continue
 		}
 		total := fr.UnzippedSize
-		parts := []string{fmt.Sprintf("%s %s", f.Name, humanBytes(fr.UnzippedSize))}
+		parts := []string{fmt.Sprintf("%s %s", f.Name, human.Bytes(fr.UnzippedSize))}
 		for _, l := range f.Layers {
 			if lr := byName[l+"-"+string(f.Arch)]; lr != nil {
 				total += lr.UnzippedSize
-				parts = append(parts, fmt.Sprintf("%s %s", l, humanBytes(lr.UnzippedSize)))
+				parts = append(parts, fmt.Sprintf("%s %s", l, human.Bytes(lr.UnzippedSize)))
 			}
 		}
 		if total > UnzippedLimit {
@@ -390,7 +391,7 @@ func WriteBuildSummary(w io.Writer, r *Report) error {
 			status = "unchanged"
 		}
 		tgt := runtimeLabel(a) + "/" + a.Architecture
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, humanBytes(a.Size), humanBytes(a.UnzippedSize), status, a.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, human.Bytes(a.Size), human.Bytes(a.UnzippedSize), status, a.Path)
 	}
 	return tw.Flush()
 }

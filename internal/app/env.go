@@ -103,15 +103,3 @@ func (env *Env) Close() error {
 
 // logf writes one progress line.
 func (env *Env) logf(format string, args ...any) { env.log.Info(fmt.Sprintf(format, args...)) }
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/lock"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pins"
@@ -239,7 +240,7 @@ func WriteLockText(w io.Writer, r *LockResult, output string) error {
 	for _, p := range r.Report.Packages {
 		size := "?"
 		if p.Size > 0 {
-			size = humanBytes(p.Size)
+			size = human.Bytes(p.Size)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Filename, size)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pins"
@@ -292,7 +293,7 @@ func applySlim(plan *install.Plan, o ArtifactOptions) ([]string, error) {
 	}
 	plan.Filter(func(e *install.Entry) bool { return !removed[e.Path] })
 	if len(removed) > 0 {
-		notes = append(notes, fmt.Sprintf("slimming removed %d files (%s)", len(removed), humanBytes(saved)))
+		notes = append(notes, fmt.Sprintf("slimming removed %d files (%s)", len(removed), human.Bytes(saved)))
 	}
 	return notes, nil
 }

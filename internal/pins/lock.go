@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/lock"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -34,7 +35,7 @@ func (p *Pinner) fromLock(ctx context.Context, t target.Target, path string) ([]
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Pin) int { return strings.Compare(a.Name, b.Name) })
-	p.log.Info(fmt.Sprintf("Read %s for %s from %s", plural(len(out), "package"), t, path))
+	p.log.Info(fmt.Sprintf("Read %s for %s from %s", human.Count(len(out), "package"), t, path))
 	return out, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
@@ -232,7 +233,7 @@ func (p *Pinner) Resolve(ctx context.Context, t target.Target, reqs *reqfile.Set
 		return nil, err
 	}
 	p.log.Info(fmt.Sprintf("Resolved %s for %s in %s (%d project pages, %d metadata files)",
-		plural(len(res.Packages), "package"), t, roundDur(time.Since(start)), res.Stats.Projects, res.Stats.Metadata))
+		human.Count(len(res.Packages), "package"), t, human.Duration(time.Since(start)), res.Stats.Projects, res.Stats.Metadata))
 	s := &Set{Target: t, Pins: FromResolution(res), Resolution: res}
 	for _, sk := range res.Skipped {
 		s.Notes = append(s.Notes, sk.String())
@@ -362,41 +363,11 @@ func (p *Pinner) Fetch(ctx context.Context, pins []Pin) ([]cache.Blob, error) {
 		}
 	}
 	if len(blobs) > 0 {
-		p.log.Info(fmt.Sprintf("Fetched %s (%d downloaded, %s) in %s", plural(len(blobs), "wheel"), n, humanBytes(size), roundDur(time.Since(start))))
+		p.log.Info(fmt.Sprintf("Fetched %s (%d downloaded, %s) in %s", human.Count(len(blobs), "wheel"), n, human.Bytes(size), human.Duration(time.Since(start))))
 	}
 	return blobs, nil
 }
 
 func isHTTP(u string) bool {
 	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")
-}
-
-// plural writes "1 wheel", "2 wheels".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func roundDur(d time.Duration) time.Duration {
-	switch {
-	case d > 10*time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d > time.Second:
-		return d.Round(10 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond)
 }

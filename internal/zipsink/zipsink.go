@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/archive"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
@@ -114,7 +115,7 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (w *tree.Written, err er
 	return &tree.Written{
 		Path: s.path, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize,
 		Summary: fmt.Sprintf("Wrote %s: %s, %d copied compressed from the wheels, %d compressed here, in %s",
-			s.path, plural(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, roundDur(time.Since(start))),
+			s.path, human.Count(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, human.Duration(time.Since(start))),
 	}, nil
 }
 
@@ -157,21 +158,4 @@ func mkdirs(dir string) ([]string, error) {
 		return nil, nil
 	}
 	return missing, os.MkdirAll(dir, 0o755)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func roundDur(d time.Duration) time.Duration {
-	switch {
-	case d > 10*time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d > time.Second:
-		return d.Round(10 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond)
 }

@@ -25,6 +25,7 @@
 //	func OpenEnv(o EnvOptions) (*Env, error)
 //	func PlanTree(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, error)
 //	func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]verify.Finding, error)
+//	func WriteTree(ctx context.Context, env *Env, t *tree.Tree, sink tree.Sink, o CheckOptions) (*tree.Written, []verify.Finding, error)
 //	func NewArtifactReport(o ArtifactOptions, t *tree.Tree, w *tree.Written, findings []verify.Finding, took time.Duration) *ArtifactReport
 //	func (env *Env) Close() error
 //	env.Pins *pins.Pinner       // Pin, Resolve, Fetch, Index for verbs that need only part of the way
@@ -35,9 +36,9 @@
 //	tr, err := app.PlanTree(ctx, env, app.ArtifactOptions{Kind: app.KindFunction, Src: dir, Deps: deps, Runtime: "python3.12", Arch: "arm64"})
 //	if err != nil { ... }
 //	defer tr.Close()
-//	findings, err := app.VerifyTree(ctx, env, tr, app.CheckOptions{Name: ref})
-//	if err != nil { ... }                 // *app.VerifyError: nothing was written
-//	w, err := imageSink.Write(ctx, tr)    // tree.Sink: files by Role (deps / code), tr.Record as a label
+//	w, findings, err := app.WriteTree(ctx, env, tr, imageSink, app.CheckOptions{Name: ref})
+//	// err is an *app.VerifyError when a check failed: the sink was never called.
+//	// imageSink is a tree.Sink: files by Role (deps / code), tr.Record as a label.
 //
 // An Env is complete when OpenEnv returns and never changes afterwards; one
 // Env serves every artifact of a run (lambdapack build shares it between

@@ -176,6 +176,13 @@ func TestPlanTreeForAnotherSink(t *testing.T) {
 	if _, err := VerifyTree(ctx, env, bad, CheckOptions{Name: "image"}); !errors.As(err, &ve) || ve.Output != "image" {
 		t.Fatalf("a wrong-architecture binary: err = %v", err)
 	}
+	refused := &folderSink{dir: t.TempDir()}
+	if _, _, err := WriteTree(ctx, env, bad, refused, CheckOptions{Name: "task"}); !errors.As(err, &ve) || refused.writes != 0 {
+		t.Fatalf("WriteTree of a failing tree: err = %v, sink called %d times", err, refused.writes)
+	}
+	if w, _, err := WriteTree(ctx, env, bad, refused, CheckOptions{Name: "task", NoVerify: true}); err != nil || refused.writes != 1 || w.Path != refused.dir {
+		t.Fatalf("WriteTree --no-verify: %v, %d writes", err, refused.writes)
+	}
 	if f, err := VerifyTree(ctx, env, bad, CheckOptions{Name: "image", Force: true}); err != nil || len(f) == 0 || !slices.Contains(bad.Notes, "verification failed; written anyway because of --force") {
 		t.Errorf("--force: %v, %d findings, notes %q", err, len(f), bad.Notes)
 	}

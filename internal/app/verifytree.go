@@ -17,8 +17,31 @@ type CheckOptions struct {
 	// reference), for messages.
 	Name string
 	// Strict fails on warnings too; Force lets a failing tree through with
-	// a note (its findings are returned).
-	Strict, Force bool
+	// a note (its findings are returned); NoVerify skips the checks
+	// (WriteTree only).
+	Strict, Force, NoVerify bool
+}
+
+// WriteTree hands a planned tree to any sink the way BuildArtifact does:
+// verified first (unless o.NoVerify), and written only when verification
+// passes (or o.Force), so a failed check writes nothing whatever the sink.
+// The sink's summary goes to the run's log.
+func WriteTree(ctx context.Context, env *Env, t *tree.Tree, sink tree.Sink, o CheckOptions) (*tree.Written, []verify.Finding, error) {
+	var findings []verify.Finding
+	if !o.NoVerify {
+		var err error
+		if findings, err = VerifyTree(ctx, env, t, o); err != nil {
+			return nil, nil, err
+		}
+	}
+	w, err := sink.Write(ctx, t)
+	if err != nil {
+		return nil, findings, err
+	}
+	if w.Summary != "" {
+		env.logf("%s", w.Summary)
+	}
+	return w, findings, nil
 }
 
 // VerifyTree checks a planned tree before any sink writes it: each part's

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/resolve"
+	"github.com/lambdapack/lambdapack/internal/tags"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -230,10 +232,10 @@ func (b *Builder) Build(ctx context.Context, s Sdist, t target.Target) (*Wheel, 
 	if !errors.As(crossErr, &ce) {
 		ce = &BuildError{Package: c.Name.Name, Version: c.Name.Version.String(), Target: t.String(), Mode: Cross, Stage: "preparing", Err: crossErr}
 	}
-	b.logf("Building %s for %s with compilers failed (%v); trying a pure-Python build", s.name(), t, ce.Err)
+	b.logf("Building %s for %s with compilers failed (%s); trying a pure-Python build", s.name(), t, summary(ce))
 	w, pureErr := b.build(ctx, s, c, t, Pure)
 	if pureErr == nil {
-		w.Notes = append(w.Notes, fmt.Sprintf("%s %s was built from source without its compiled extensions (the build with compilers failed: %s): it runs, without its compiled speedups", c.Name.Name, c.Name.Version, oneLine(ce.Err)))
+		w.Notes = append(w.Notes, fmt.Sprintf("%s %s was built from source without its compiled extensions (the build with compilers failed: %s): it runs, without its compiled speedups", c.Name.Name, c.Name.Version, summary(ce)))
 		return w, nil
 	}
 	var pe *BuildError
@@ -264,6 +266,24 @@ func (b *Builder) BuildCross(ctx context.Context, s Sdist, t target.Target) (*Wh
 		return nil, err
 	}
 	return b.build(ctx, s, c, t, Cross)
+}
+
+// summary says in one line why an attempt failed: the last line of its
+// output that names an error, else the error.
+func summary(e *BuildError) string {
+	var exit *exec.ExitError
+	if errors.As(e.Err, &exit) {
+		lines := strings.Split(e.Output, "\n")
+		for _, mark := range []string{"error:", "error"} {
+			for i := len(lines) - 1; i >= 0; i-- {
+				l := strings.TrimSpace(lines[i])
+				if strings.Contains(strings.ToLower(l), mark) && len(l) < 300 {
+					return e.Stage + ": " + l
+				}
+			}
+		}
+	}
+	return e.Stage + ": " + oneLine(e.Err)
 }
 
 func oneLine(err error) string {
@@ -414,18 +434,27 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	}
 	defer os.RemoveAll(tmpDir)
 	final := filepath.Join(tmpDir, name)
-	if !info.pure {
+	pure := info.pure
+	switch {
+	case info.pure:
+		if err := os.Rename(built, final); err != nil {
+			return nil, err
+		}
+	case mode == Pure:
+		if final, err = retag(built, []tags.Tag{tags.NewTag("py3", "none", "any")}, true, tmpDir); err != nil {
+			return nil, err
+		}
+		pure = true
+	default:
 		tg, err := targetTags(info, t)
 		if err != nil {
 			return nil, fail("tagging the built wheel", out, repro, err)
 		}
-		if final, err = retag(built, info.name, tg, tmpDir); err != nil {
+		if final, err = retag(built, tg, false, tmpDir); err != nil {
 			return nil, err
 		}
-	} else if err := os.Rename(built, final); err != nil {
-		return nil, err
 	}
-	w, err := saveStored(tmpDir, final, filepath.Join(store, key), info.pure, mode)
+	w, err := saveStored(tmpDir, final, filepath.Join(store, key), pure, mode)
 	if err != nil {
 		return nil, err
 	}

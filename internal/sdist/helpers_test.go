@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,9 @@ func writeSdist(t testing.TB, dir, name, version string, files map[string]string
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
+	// A nonce makes each run's sdist new, so its build runs again rather
+	// than coming from the (shared) cache of built wheels.
+	files["lambdapack-test-nonce.txt"] = strconv.FormatInt(time.Now().UnixNano(), 10)
 	var paths []string
 	for p := range files {
 		paths = append(paths, p)

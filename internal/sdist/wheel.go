@@ -32,9 +32,10 @@ func (e *RefusedError) Error() string {
 
 // wheelInfo is what checking a built wheel learnt.
 type wheelInfo struct {
-	name tags.WheelFilename
-	elf  []string // members that are ELF files
-	pure bool     // every tag *-none-any and no ELF file
+	name  tags.WheelFilename
+	elf   []string // members that are ELF files
+	names []string // every member
+	pure  bool     // every tag *-none-any and no ELF file
 }
 
 func inspectWheel(p string) (*wheelInfo, error) {
@@ -52,6 +53,7 @@ func inspectWheel(p string) (*wheelInfo, error) {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
+		info.names = append(info.names, f.Name)
 		rc, err := f.Open()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
@@ -94,9 +96,14 @@ func checkPure(p string, t string) (*wheelInfo, error) {
 	if len(info.elf) > 0 {
 		return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: fmt.Sprintf("the build with compilers disabled still holds compiled code (%s)", strings.Join(first(info.elf, 3), ", "))}
 	}
-	if !info.pure {
-		return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: "the build with compilers disabled is not tagged pure Python (want py3-none-any)"}
+	for _, n := range info.names {
+		if strings.HasSuffix(n, ".so") || strings.HasSuffix(n, ".pyd") || strings.HasSuffix(n, ".dylib") {
+			return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: "the build with compilers disabled holds " + n}
+		}
 	}
+	// setuptools tags a wheel for the platform when it had extensions, even
+	// optional ones it skipped; with no compiled file left it is pure
+	// Python, and is tagged so (build() rewrites the tag).
 	return info, nil
 }
 
@@ -189,7 +196,7 @@ func targetTags(info *wheelInfo, t target.Target) ([]tags.Tag, error) {
 // retag copies a wheel to dst with new tags: its file name, the WHEEL
 // file's Tag lines and WHEEL's RECORD row. Other members are copied as
 // they are.
-func retag(src string, wf tags.WheelFilename, newTags []tags.Tag, dstDir string) (string, error) {
+func retag(src string, newTags []tags.Tag, purelib bool, dstDir string) (string, error) {
 	stem := strings.TrimSuffix(filepath.Base(src), ".whl")
 	parts := strings.Split(stem, "-")
 	head := strings.Join(parts[:len(parts)-3], "-")
@@ -235,6 +242,9 @@ func retag(src string, wf tags.WheelFilename, newTags []tags.Tag, dstDir string)
 	var wb bytes.Buffer
 	tagged := false
 	for _, l := range strings.SplitAfter(string(wheelData), "\n") {
+		if purelib && strings.HasPrefix(l, "Root-Is-Purelib:") {
+			l = "Root-Is-Purelib: true\n"
+		}
 		if strings.HasPrefix(l, "Tag:") {
 			if !tagged {
 				for _, t := range newTags {

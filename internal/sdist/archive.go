@@ -154,7 +154,7 @@ func cleanMember(name string) (top, rest string, err error) {
 		return "", "", fmt.Errorf("member %q has an unsafe name", name)
 	}
 	c := path.Clean(name)
-	for _, seg := range strings.Split(c, "/") {
+	for _, seg := range strings.Split(name, "/") {
 		if seg == ".." {
 			return "", "", fmt.Errorf("member %q has a \"..\" segment", name)
 		}

@@ -71,11 +71,11 @@ func (b *Builder) hooks() (string, error) {
 // scratch is one build's own folder: the unpacked source, a HOME, a
 // TMPDIR and the output folder. Nothing of a build lives anywhere else.
 type scratch struct {
-	Root, Src, Home, Tmp, Out string
+	Root, Src, Home, Tmp, Out, IO string
 	Top                       string // the sdist's top folder, in Src
 }
 
-var scratchDirs = []string{"src", "home", "tmp", "out"}
+var scratchDirs = []string{"src", "home", "tmp", "out", "io"}
 
 func (b *Builder) newScratch() (*scratch, error) {
 	root, err := b.Cache.Dir("build-tmp")
@@ -86,7 +86,7 @@ func (b *Builder) newScratch() (*scratch, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &scratch{Root: dir, Src: filepath.Join(dir, "src"), Home: filepath.Join(dir, "home"), Tmp: filepath.Join(dir, "tmp"), Out: filepath.Join(dir, "out")}
+	s := &scratch{Root: dir, Src: filepath.Join(dir, "src"), Home: filepath.Join(dir, "home"), Tmp: filepath.Join(dir, "tmp"), Out: filepath.Join(dir, "out"), IO: filepath.Join(dir, "io")}
 	for _, d := range scratchDirs {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			os.RemoveAll(dir)
@@ -235,8 +235,8 @@ func (b *Builder) run(ctx context.Context, r hookRun) (json.RawMessage, string, 
 	if err != nil {
 		return nil, "", nil, err
 	}
-	argsPath := filepath.Join(r.sc.Root, "hook-args.json")
-	resPath := filepath.Join(r.sc.Root, "hook-result.json")
+	argsPath := filepath.Join(r.sc.IO, "hook-args.json")
+	resPath := filepath.Join(r.sc.IO, "hook-result.json")
 	os.Remove(resPath)
 	a, _ := json.Marshal(r.args)
 	if err := os.WriteFile(argsPath, a, 0o644); err != nil {
@@ -248,7 +248,9 @@ func (b *Builder) run(ctx context.Context, r hookRun) (json.RawMessage, string, 
 		"PATH="+strings.Join(append(append([]string{}, r.path...), filepath.Dir(r.python), os.Getenv("PATH")), string(os.PathListSeparator)),
 		"PYTHONPATH="+strings.Join(append([]string{hooks}, r.pypath...), string(os.PathListSeparator)),
 		"LAMBDAPACK_BUILD_SYSTEM="+string(bs),
-		"LAMBDAPACK_BUILD_ROOTS="+r.sc.Root,
+		// The guard lets Python write to the source tree, HOME, TMPDIR, the
+		// output folder and the hook runner's files, nowhere else.
+		"LAMBDAPACK_BUILD_ROOTS="+strings.Join([]string{r.dir, r.sc.Home, r.sc.Tmp, r.sc.Out, r.sc.IO}, string(os.PathListSeparator)),
 	)
 	env = append(env, r.env...)
 	before := takeSnapshot(r.watch)
@@ -318,7 +320,7 @@ func strayInScratch(s *scratch) []string {
 	var out []string
 	for _, e := range ents {
 		switch e.Name() {
-		case "src", "home", "tmp", "out", "hook-args.json", "hook-result.json":
+		case "src", "home", "tmp", "out", "io":
 			continue
 		}
 		out = append(out, filepath.Join(s.Root, e.Name())+" (new)")

@@ -242,7 +242,7 @@ func (b *Builder) Build(ctx context.Context, s Sdist, t target.Target) (*Wheel, 
 	if !errors.As(pureErr, &pe) {
 		pe = &BuildError{Package: c.Name.Name, Version: c.Name.Version.String(), Target: t.String(), Mode: Pure, Stage: "preparing", Err: pureErr}
 	}
-	if lib, evidence, alts, ok := detectLibrary(c.Name.Name, ce.Output, pe.Output); ok {
+	if lib, evidence, alts, ok := detectLibrary(c.Name.Name, ce.Err.Error(), ce.Output, pe.Output); ok {
 		return nil, &LibraryError{Package: c.Name.Name, Version: c.Name.Version.String(), Target: t.String(), Library: lib, Evidence: evidence, Alternatives: alts}
 	}
 	pe.Cross = ce

@@ -47,11 +47,11 @@ type knownLibrary struct {
 
 var knownLibraries = []knownLibrary{
 	{[]string{"psycopg2"}, "libpq (PostgreSQL's client library)", []string{"psycopg2-binary", "psycopg[binary]"},
-		regexp.MustCompile(`pg_config executable not found|libpq-fe\.h`)},
+		regexp.MustCompile(`pg_config executable not found|libpq-fe\.h|libpq\.so`)},
 	{[]string{"mysqlclient"}, "libmysqlclient (the MySQL or MariaDB client library)", []string{"PyMySQL", "mysql-connector-python"},
-		regexp.MustCompile(`mysql_config|Can not find valid pkg-config name|mysqlclient.*not found|mysql\.h`)},
+		regexp.MustCompile(`mysql_config|Can not find valid pkg-config name|mysqlclient.*not found|mysql\.h|libmysqlclient\.so|libmariadb\.so`)},
 	{[]string{"gdal"}, "GDAL (libgdal)", nil,
-		regexp.MustCompile(`gdal-config|gdal\.h|GDAL`)},
+		regexp.MustCompile(`gdal-config|gdal\.h|gdal_priv\.h|(?i)could not find gdal|gdal.*not found`)},
 	{[]string{"pyodbc"}, "unixODBC (libodbc)", nil, regexp.MustCompile(`sql\.h|odbc`)},
 	{[]string{"python-ldap"}, "OpenLDAP (libldap)", nil, regexp.MustCompile(`lber\.h|ldap\.h`)},
 	{[]string{"pycurl"}, "libcurl", nil, regexp.MustCompile(`curl-config|curl/curl\.h`)},
@@ -67,6 +67,8 @@ var missingLibraryRE = []*regexp.Regexp{
 	regexp.MustCompile(`([A-Za-z0-9_.+-]+-config): (?:command )?not found`),
 	regexp.MustCompile(`unable to find (?:dynamic system )?library '?-?l?([A-Za-z0-9_.+-]+)'?`),
 	regexp.MustCompile(`cannot find -l([A-Za-z0-9_.+-]+)`),
+	// verify's refusal of a wheel linked to a library the runtime lacks
+	regexp.MustCompile(`needs (lib[A-Za-z0-9_.+-]+\.so[.0-9]*), which the runtime does not provide`),
 }
 
 // genericLibrary names the library each missingLibraryRE found.
@@ -77,6 +79,7 @@ var genericLibrary = []string{
 	"that installs %s",
 	"lib%s",
 	"lib%s",
+	"%s",
 }
 
 // detectLibrary looks for a missing system library in build outputs.

@@ -287,9 +287,10 @@ func summary(e *BuildError) string {
 }
 
 func oneLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+	lines := strings.Split(err.Error(), "\n")
+	s := lines[0]
+	if strings.HasSuffix(s, ":") && len(lines) > 1 {
+		s += " " + strings.TrimSpace(lines[1])
 	}
 	return s
 }
@@ -417,10 +418,11 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	}
 	// The wheel must be the sdist's own project.
 	var info *wheelInfo
+	var drop []string
 	if mode == Cross {
 		info, err = checkCross(ctx, built, t)
 	} else {
-		info, err = checkPure(built, t.String())
+		info, drop, err = checkPure(built, t.String())
 	}
 	if err != nil {
 		return nil, fail("checking the built wheel", out, repro, err)
@@ -436,12 +438,12 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	final := filepath.Join(tmpDir, name)
 	pure := info.pure
 	switch {
-	case info.pure:
+	case info.pure && len(drop) == 0:
 		if err := os.Rename(built, final); err != nil {
 			return nil, err
 		}
 	case mode == Pure:
-		if final, err = retag(built, []tags.Tag{tags.NewTag("py3", "none", "any")}, true, tmpDir); err != nil {
+		if final, err = retag(built, []tags.Tag{tags.NewTag("py3", "none", "any")}, true, drop, tmpDir); err != nil {
 			return nil, err
 		}
 		pure = true
@@ -450,11 +452,11 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 		if err != nil {
 			return nil, fail("tagging the built wheel", out, repro, err)
 		}
-		if final, err = retag(built, tg, false, tmpDir); err != nil {
+		if final, err = retag(built, tg, false, nil, tmpDir); err != nil {
 			return nil, err
 		}
 	}
-	w, err := saveStored(tmpDir, final, filepath.Join(store, key), pure, mode)
+	w, err := saveStored(tmpDir, final, filepath.Join(store, key), pure, mode, dropNotes(pkg, ver, drop))
 	if err != nil {
 		return nil, err
 	}
@@ -482,12 +484,20 @@ func (b *Builder) watchDirs(s Sdist, sc *scratch) []string {
 	return out
 }
 
+func dropNotes(pkg, ver string, drop []string) []string {
+	if len(drop) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s %s: left out %d prebuilt libraries its sdist ships (%s): the pure-Python package does not load them", pkg, ver, len(drop), strings.Join(first(drop, 3), ", "))}
+}
+
 type storedMeta struct {
-	Filename string `json:"filename"`
-	SHA256   string `json:"sha256"`
-	Size     int64  `json:"size"`
-	Pure     bool   `json:"pure"`
-	Mode     Mode   `json:"mode"`
+	Filename string   `json:"filename"`
+	SHA256   string   `json:"sha256"`
+	Size     int64    `json:"size"`
+	Pure     bool     `json:"pure"`
+	Mode     Mode     `json:"mode"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 func loadStored(dir string) (*Wheel, bool) {
@@ -503,11 +513,11 @@ func loadStored(dir string) (*Wheel, bool) {
 	if st, err := os.Stat(p); err != nil || st.Size() != m.Size {
 		return nil, false
 	}
-	return &Wheel{Path: p, Filename: m.Filename, SHA256: m.SHA256, Size: m.Size, Pure: m.Pure, Mode: m.Mode}, true
+	return &Wheel{Path: p, Filename: m.Filename, SHA256: m.SHA256, Size: m.Size, Pure: m.Pure, Mode: m.Mode, Notes: m.Notes}, true
 }
 
 // saveStored moves a checked wheel's folder into the store.
-func saveStored(tmpDir, wheel, dir string, pure bool, mode Mode) (*Wheel, error) {
+func saveStored(tmpDir, wheel, dir string, pure bool, mode Mode, notes []string) (*Wheel, error) {
 	f, err := os.Open(wheel)
 	if err != nil {
 		return nil, err
@@ -518,7 +528,7 @@ func saveStored(tmpDir, wheel, dir string, pure bool, mode Mode) (*Wheel, error)
 	if err != nil {
 		return nil, err
 	}
-	m := storedMeta{Filename: filepath.Base(wheel), SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Pure: pure, Mode: mode}
+	m := storedMeta{Filename: filepath.Base(wheel), SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Pure: pure, Mode: mode, Notes: notes}
 	data, _ := json.Marshal(m)
 	if err := os.WriteFile(filepath.Join(tmpDir, "wheel.json"), data, 0o644); err != nil {
 		return nil, err
@@ -527,7 +537,7 @@ func saveStored(tmpDir, wheel, dir string, pure bool, mode Mode) (*Wheel, error)
 	if err := os.Rename(tmpDir, dir); err != nil {
 		return nil, err
 	}
-	return &Wheel{Path: filepath.Join(dir, m.Filename), Filename: m.Filename, SHA256: m.SHA256, Size: n, Pure: pure, Mode: mode}, nil
+	return &Wheel{Path: filepath.Join(dir, m.Filename), Filename: m.Filename, SHA256: m.SHA256, Size: n, Pure: pure, Mode: mode, Notes: notes}, nil
 }
 
 // reproduce is a shell command that runs the same hook by hand, outside

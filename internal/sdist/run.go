@@ -72,7 +72,7 @@ func (b *Builder) hooks() (string, error) {
 // TMPDIR and the output folder. Nothing of a build lives anywhere else.
 type scratch struct {
 	Root, Src, Home, Tmp, Out, IO string
-	Top                       string // the sdist's top folder, in Src
+	Top                           string // the sdist's top folder, in Src
 }
 
 var scratchDirs = []string{"src", "home", "tmp", "out", "io"}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,23 +90,35 @@ func pureInterpreter(s string) bool {
 }
 
 // checkPure accepts a pure fallback's wheel only if it is pure Python.
-func checkPure(p string, t string) (*wheelInfo, error) {
+// Shared libraries (lib*.so*) it holds came prebuilt in the sdist (no
+// compiler ran): they are returned to be left out, since the pure-Python
+// package does not load them and they were built for some other machine.
+// An extension module means compiled code the package would import: refused.
+func checkPure(p string, t string) (*wheelInfo, []string, error) {
 	info, err := inspectWheel(p)
 	if err != nil {
-		return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: err.Error()}
+		return nil, nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: err.Error()}
 	}
-	if len(info.elf) > 0 {
-		return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: fmt.Sprintf("the build with compilers disabled still holds compiled code (%s)", strings.Join(first(info.elf, 3), ", "))}
+	var drop, modules []string
+	for _, e := range info.elf {
+		if strings.HasPrefix(path.Base(e), "lib") && strings.Contains(path.Base(e), ".so") {
+			drop = append(drop, e)
+		} else {
+			modules = append(modules, e)
+		}
+	}
+	if len(modules) > 0 {
+		return nil, nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: fmt.Sprintf("the build with compilers disabled still holds compiled modules (%s)", strings.Join(first(modules, 3), ", "))}
 	}
 	for _, n := range info.names {
-		if strings.HasSuffix(n, ".so") || strings.HasSuffix(n, ".pyd") || strings.HasSuffix(n, ".dylib") {
-			return nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: "the build with compilers disabled holds " + n}
+		if (strings.HasSuffix(n, ".so") || strings.HasSuffix(n, ".pyd") || strings.HasSuffix(n, ".dylib")) && !slices.Contains(drop, n) {
+			return nil, nil, &RefusedError{Wheel: filepath.Base(p), Target: t, Reason: "the build with compilers disabled holds " + n}
 		}
 	}
 	// setuptools tags a wheel for the platform when it had extensions, even
 	// optional ones it skipped; with no compiled file left it is pure
 	// Python, and is tagged so (build() rewrites the tag).
-	return info, nil
+	return info, drop, nil
 }
 
 func first(s []string, n int) []string {
@@ -196,7 +210,7 @@ func targetTags(info *wheelInfo, t target.Target) ([]tags.Tag, error) {
 // retag copies a wheel to dst with new tags: its file name, the WHEEL
 // file's Tag lines and WHEEL's RECORD row. Other members are copied as
 // they are.
-func retag(src string, newTags []tags.Tag, purelib bool, dstDir string) (string, error) {
+func retag(src string, newTags []tags.Tag, purelib bool, drop []string, dstDir string) (string, error) {
 	stem := strings.TrimSuffix(filepath.Base(src), ".whl")
 	parts := strings.Split(stem, "-")
 	head := strings.Join(parts[:len(parts)-3], "-")
@@ -272,6 +286,9 @@ func retag(src string, newTags []tags.Tag, purelib bool, dstDir string) (string,
 		if strings.HasPrefix(l, wheelPath+",") || strings.HasPrefix(l, `"`+wheelPath+`",`) {
 			l = row
 		}
+		if n, _, _ := strings.Cut(strings.Trim(l, `"`), ","); slices.Contains(drop, n) {
+			continue
+		}
 		rb.WriteString(l + "\n")
 	}
 	tmp, err := os.CreateTemp(dstDir, ".tmp-*.whl")
@@ -281,6 +298,9 @@ func retag(src string, newTags []tags.Tag, purelib bool, dstDir string) (string,
 	defer os.Remove(tmp.Name())
 	zw := zip.NewWriter(tmp)
 	for _, f := range zr.File {
+		if slices.Contains(drop, f.Name) {
+			continue
+		}
 		var data []byte
 		switch f.Name {
 		case wheelPath:

@@ -252,3 +252,40 @@ func TestBuildTestSdists(t *testing.T) {
 		})
 	}
 }
+
+// TestRustExtension builds a maturin + PyO3 extension (the crates from
+// crates.io) with cargo and zig as linker for python3.11 on x86_64 (glibc
+// 2.26) and imports it. The sdist is the same every run, so a warm run
+// takes the cached wheel. arm64 needs the aarch64 Rust standard library,
+// which this machine lacks: the error says how to add it.
+func TestRustExtension(t *testing.T) {
+	if _, err := exec.LookPath("cargo"); err != nil {
+		t.Fatalf("cargo: %v (scripts/test.sh installs Rust)", err)
+	}
+	b := realBuilder(t)
+	s := writeSdist(t, t.TempDir(), "lp-rs", "1.0", map[string]string{
+		"lambdapack-test-nonce.txt": "fixed",
+		"PKG-INFO":                  pkgInfo("lp-rs", "1.0"),
+		"pyproject.toml":            "[build-system]\nrequires = [\"maturin>=1.5,<2\"]\nbuild-backend = \"maturin\"\n[project]\nname = \"lp-rs\"\nversion = \"1.0\"\n",
+		"Cargo.toml":                "[package]\nname = \"lp_rs\"\nversion = \"1.0.0\"\nedition = \"2021\"\n[lib]\nname = \"lp_rs\"\ncrate-type = [\"cdylib\"]\n[dependencies]\npyo3 = { version = \"=0.22.6\", features = [\"extension-module\", \"abi3-py39\"] }\n",
+		"src/lib.rs":                "use pyo3::prelude::*;\n#[pyfunction]\nfn answer() -> u32 { 42 }\n#[pymodule]\nfn lp_rs(m: &Bound<'_, PyModule>) -> PyResult<()> { m.add_function(wrap_pyfunction!(answer, m)?)?; Ok(()) }\n",
+	})
+	tg := mustTarget(t, "python3.11", "x86_64")
+	w, err := b.BuildCross(context.Background(), s, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Filename != "lp_rs-1.0-cp39-abi3-manylinux_2_26_x86_64.whl" {
+		t.Errorf("got %s", w.Filename)
+	}
+	if got := importWheel(t, tg, w.Path, "import lp_rs; print(lp_rs.answer())"); got != "42" {
+		t.Errorf("lp_rs.answer() = %q", got)
+	}
+	out, _ := exec.Command("rustup", "target", "list", "--installed").Output()
+	if !strings.Contains(string(out), "aarch64-unknown-linux-gnu") {
+		_, err := b.BuildCross(context.Background(), s, mustTarget(t, "python3.11", "arm64"))
+		if err == nil || !strings.Contains(err.Error(), "rustup target add aarch64-unknown-linux-gnu") {
+			t.Errorf("arm64 without the aarch64 standard library: %v", err)
+		}
+	}
+}

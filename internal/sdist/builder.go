@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -346,6 +347,9 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 		if cc, err = b.cross(ctx, h, t); err != nil {
 			return nil, fail("preparing the cross compilers", "", "", err)
 		}
+		if err := rustReady(ctx, c.Build, t); err != nil {
+			return nil, fail("preparing the Rust toolchain", "", "", err)
+		}
 	}
 	keyParts := []string{"wheel1", string(mode), s.SHA256, env0.Key, hookDigest()}
 	if mode == Cross {
@@ -462,6 +466,37 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	}
 	b.logf("Built %s in %s", w.Filename, time.Since(start).Round(100*time.Millisecond))
 	return w, nil
+}
+
+// rustReady checks, for a Rust build (maturin, setuptools-rust), that
+// cargo is there and has the target's standard library.
+func rustReady(ctx context.Context, bs BuildSystem, t target.Target) error {
+	rust := strings.HasPrefix(bs.BuildBackend, "maturin")
+	for _, r := range bs.Requires {
+		if n := strings.ToLower(r); strings.HasPrefix(n, "maturin") || strings.HasPrefix(n, "setuptools-rust") || strings.HasPrefix(n, "setuptools_rust") {
+			rust = true
+		}
+	}
+	if !rust {
+		return nil
+	}
+	triple := rustTriple(t.Arch.Machine())
+	if _, err := exec.LookPath("cargo"); err != nil {
+		return fmt.Errorf("this is a Rust extension and there is no Rust toolchain (cargo) on PATH: install one with rustup, then rustup target add %s", triple)
+	}
+	if _, err := exec.LookPath("rustup"); err != nil {
+		return nil // a toolchain without rustup: let cargo say what it lacks
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "rustup", "target", "list", "--installed").Output()
+	if err != nil {
+		return nil
+	}
+	if !slices.Contains(strings.Fields(string(out)), triple) {
+		return fmt.Errorf("this is a Rust extension and the Rust standard library for %s is not installed: run rustup target add %s", triple, triple)
+	}
+	return nil
 }
 
 // watchDirs are the folders whose top level a build must not change.

@@ -347,7 +347,10 @@ func (b *Builder) baseEnv(sc *scratch) []string {
 		"SOURCE_DATE_EPOCH=" + sourceDateEpoch(),
 		"PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1", "PYTHONHASHSEED=0",
 		"PIP_NO_INPUT=1", "PIP_DISABLE_PIP_VERSION_CHECK=1",
-		"CARGO_HOME=" + filepath.Join(sc.Home, ".cargo"),
+	}
+	// cargo's registry and crate downloads are kept between builds.
+	if d, err := b.Cache.Dir("cargo-home"); err == nil {
+		env = append(env, "CARGO_HOME="+d)
 	}
 	// Tools found through the user's own folders keep working: rustup's
 	// toolchains, and the network through a proxy.

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -122,13 +121,11 @@ func fetchSdist(t testing.TB, b *Builder, project, version string) Sdist {
 	}
 	for _, f := range p.Files {
 		if strings.HasSuffix(f.Filename, ".tar.gz") && strings.HasSuffix(strings.TrimSuffix(f.Filename, ".tar.gz"), "-"+version) {
-			f := f
-			blobs, err := b.Cache.Fetch(ctx, []cache.Request{{Name: f.Filename, URL: f.URL, SHA256: f.Hashes["sha256"], Size: f.Size,
-				Open: func(ctx context.Context) (io.ReadCloser, error) { return b.Index.Open(ctx, f) }}})
+			s, err := b.Fetch(ctx, f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return Sdist{Path: blobs[0].Path, Filename: f.Filename, SHA256: blobs[0].SHA256}
+			return s
 		}
 	}
 	t.Fatalf("the index has no sdist of %s %s", project, version)

@@ -2,6 +2,8 @@ package sdist
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -241,5 +244,29 @@ func TestDetectLibrary(t *testing.T) {
 	}
 	if _, _, _, ok := detectLibrary("other", "SyntaxError: invalid syntax"); ok {
 		t.Error("a syntax error was taken for a missing library")
+	}
+}
+
+// TestFileMetadata reads an sdist the resolver found as it will: fetched
+// through the cache with its hash checked, PKG-INFO read without building.
+func TestFileMetadata(t *testing.T) {
+	b := localBuilder(t)
+	s := writeSdist(t, t.TempDir(), "lp-static", "2.0", map[string]string{
+		"PKG-INFO":       "Metadata-Version: 2.4\nName: lp-static\nVersion: 2.0\nRequires-Dist: attrs\n",
+		"pyproject.toml": inTreePyproject,
+	})
+	data, err := os.ReadFile(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	f := index.File{Filename: filepath.Base(s.Path), URL: s.Path, Hashes: map[string]string{"sha256": hex.EncodeToString(sum[:])}, Size: int64(len(data))}
+	md, err := b.FileMetadata(context.Background(), f, mustTarget(t, "python3.12", "x86_64"))
+	if err != nil || md.Version.String() != "2.0" || len(md.RequiresDist) != 1 {
+		t.Fatalf("%v %+v", err, md)
+	}
+	f.Hashes["sha256"] = strings.Repeat("0", 64)
+	if _, err := b.FileMetadata(context.Background(), f, mustTarget(t, "python3.12", "x86_64")); err == nil {
+		t.Error("an sdist with the wrong hash was read")
 	}
 }

@@ -18,8 +18,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-// The packse scenario harness: every scenario of
-// ../shared/conformance/packse (astral-sh/packse) becomes a local index of
+// The packse scenario harness: every scenario of testdata/packse
+// (astral-sh/packse, see its README) and of testdata/scenarios (lambdapack's
+// own, in packse's format) becomes a local index of
 // real wheels and sdists served over httptest; lambdapack resolves the
 // scenario's requirements for its environment and the outcome is compared
 // with the expected one (satisfiable or not, and the exact versions where
@@ -255,7 +256,7 @@ func runScenario(t *testing.T, s packseScenario) (scenarioOutcome, error) {
 }
 
 func TestPackseScenarios(t *testing.T) {
-	dirs := []string{filepath.Join(testutil.SharedDir(t), "conformance", "packse")}
+	dirs := []string{filepath.Join("testdata", "packse")}
 	if extra := os.Getenv("LAMBDAPACK_SCENARIOS"); extra != "" {
 		dirs = append(dirs, extra)
 	}

@@ -2,10 +2,12 @@ package resolve
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/tags"
 )
 
@@ -76,4 +78,45 @@ func TestRealIndex(t *testing.T) {
 			t.Logf("%d packages, %+v", len(res.Packages), res.Stats)
 		})
 	}
+}
+
+// TestRealIndexPrereleaseDependency: dbt-core 1.12.0 depends on
+// dbt-core-experimental-parser>=2.0.0a4, whose stable versions are source
+// distributions only; the default policy takes the pre-release with a wheel
+// (and says so) rather than failing or falling back to dbt-core 1.11.
+func TestRealIndexPrereleaseDependency(t *testing.T) {
+	cfg, err := index.DiscoverConfig(index.Overrides{})
+	if err != nil {
+		t.Fatalf("finding the package index: %v", err)
+	}
+	client, err := index.NewClient(cfg, index.WithCacheDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := mustTarget(t, "python3.12", "x86_64")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Resolve(ctx, IndexSource{Client: client}, tg, reqs(t, "dbt-core==1.12.0"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range res.Packages {
+		got[p.Name] = p.Version.String()
+	}
+	if got["dbt-core"] != "1.12.0" {
+		t.Errorf("dbt-core %q, want 1.12.0", got["dbt-core"])
+	}
+	parser := "dbt-core-experimental-parser"
+	noted := false
+	for _, n := range res.Notes {
+		noted = noted || strings.HasPrefix(n, "chose the pre-release "+parser+" "+got[parser])
+	}
+	switch v, err := pep440.Parse(got[parser]); {
+	case err != nil:
+		t.Errorf("%s %q: %v", parser, got[parser], err)
+	case v.IsPrerelease() && !noted:
+		t.Errorf("%s %s is a pre-release, yet no note says so: %q", parser, v, res.Notes)
+	}
+	t.Logf("%d packages; %s %s; notes: %q", len(res.Packages), parser, got[parser], res.Notes)
 }

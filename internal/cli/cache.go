@@ -82,7 +82,7 @@ package, largest first.`,
 				fmt.Fprintf(s.Out, "Cache: %s\n", u.Root)
 				tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 				row := func(name string, files int, bytes int64) {
-					fmt.Fprintf(tw, "%s\t%7d\t%10s\n", name, files, sizeString(bytes))
+					fmt.Fprintf(tw, "%s\t%7d\t%10s\n", name, files, app.HumanBytes(bytes))
 				}
 				fmt.Fprintf(tw, "KIND\t%7s\t%10s\n", "FILES", "SIZE")
 				for _, k := range u.Kinds {
@@ -161,9 +161,9 @@ func writeRemoval(s *Streams, rm *cache.Removal) error {
 	}
 	var parts []string
 	for _, k := range rm.Kinds {
-		parts = append(parts, fmt.Sprintf("%s %d (%s)", k.Kind, k.Files, sizeString(k.Bytes)))
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", k.Kind, k.Files, app.HumanBytes(k.Bytes)))
 	}
-	_, err := fmt.Fprintf(s.Out, "Removed %d files, %s, from %s: %s\n", rm.Files, sizeString(rm.Bytes), rm.Root, strings.Join(parts, ", "))
+	_, err := fmt.Fprintf(s.Out, "Removed %d files, %s, from %s: %s\n", rm.Files, app.HumanBytes(rm.Bytes), rm.Root, strings.Join(parts, ", "))
 	return err
 }
 
@@ -177,16 +177,4 @@ func parseAge(s string) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, fmt.Errorf("--older-than %q: want a duration such as 30d, 12h or 90m", s)
-}
-
-func sizeString(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -11,12 +11,10 @@ import (
 	"github.com/lambdapack/lambdapack/internal/tags"
 )
 
-// TestRealIndex locks a typical web + crypto + numeric set against the real
-// package index (configured the way the product finds it, with nothing set
-// here) for an Amazon Linux 2 runtime on x86_64 and an Amazon Linux 2023
-// runtime on arm64, and checks every chosen wheel: the target accepts its
-// tags and none needs a glibc above the runtime's.
-func TestRealIndex(t *testing.T) {
+// realIndex is a client of the real package index, configured the way the
+// product finds it (nothing set here), with a fresh cache.
+func realIndex(t *testing.T) *index.Client {
+	t.Helper()
 	cfg, err := index.DiscoverConfig(index.Overrides{})
 	if err != nil {
 		t.Fatalf("finding the package index: %v", err)
@@ -25,7 +23,16 @@ func TestRealIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := NewCachedSource(IndexSource{Client: client})
+	return client
+}
+
+// TestRealIndex locks a typical web + crypto + numeric set against the real
+// package index (configured the way the product finds it, with nothing set
+// here) for an Amazon Linux 2 runtime on x86_64 and an Amazon Linux 2023
+// runtime on arm64, and checks every chosen wheel: the target accepts its
+// tags and none needs a glibc above the runtime's.
+func TestRealIndex(t *testing.T) {
+	src := NewCachedSource(IndexSource{Client: realIndex(t)})
 	for _, c := range []struct{ runtime, arch string }{{"python3.11", "x86_64"}, {"python3.12", "arm64"}} {
 		t.Run(c.runtime+"-"+c.arch, func(t *testing.T) {
 			tg := mustTarget(t, c.runtime, c.arch)
@@ -85,18 +92,10 @@ func TestRealIndex(t *testing.T) {
 // distributions only; the default policy takes the pre-release with a wheel
 // (and says so) rather than failing or falling back to dbt-core 1.11.
 func TestRealIndexPrereleaseDependency(t *testing.T) {
-	cfg, err := index.DiscoverConfig(index.Overrides{})
-	if err != nil {
-		t.Fatalf("finding the package index: %v", err)
-	}
-	client, err := index.NewClient(cfg, index.WithCacheDir(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	tg := mustTarget(t, "python3.12", "x86_64")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	res, err := Resolve(ctx, IndexSource{Client: client}, tg, reqs(t, "dbt-core==1.12.0"), Options{})
+	res, err := Resolve(ctx, IndexSource{Client: realIndex(t)}, tg, reqs(t, "dbt-core==1.12.0"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

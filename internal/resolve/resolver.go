@@ -772,11 +772,7 @@ func (r *resolver) unusableText(id pkgID, set bitset) string {
 func (r *resolver) result(sol map[pkgID]int) *Result {
 	res := &Result{Target: r.tgt}
 	byName := map[string]*Package{}
-	var ids []pkgID
-	for id := range sol {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	ids := sortedIDs(sol)
 	deps := map[string]map[string]bool{}
 	for _, id := range ids {
 		nd := r.nodes[id]

@@ -66,6 +66,31 @@ func Sniff(head []byte) Format {
 	return NotBinary
 }
 
+// NativeHeadLen is how many leading bytes of a file Native needs to
+// decide: the ELF and Mach-O magic numbers, and a PE header's signature.
+const NativeHeadLen = nativeHeadLn
+
+// Native tells native code from a file's first bytes (up to NativeHeadLen;
+// the whole file when shorter): ELF, Mach-O (thin or fat) or PE, else
+// NotBinary, whatever the file's name or its wheel's tags say. An artifact
+// is pure (fits every architecture) only when no file is native: a
+// py3-none-any wheel holding an ELF file is not pure. A PE file is
+// confirmed by its "PE" signature when head reaches it; an MZ header
+// pointing beyond head counts as native.
+func Native(head []byte) Format {
+	f := Sniff(head)
+	if f == PE && len(head) >= 0x40 {
+		off := int(binary.LittleEndian.Uint32(head[0x3c:]))
+		if off+4 <= len(head) && !peSigned(head) {
+			return NotBinary
+		}
+	}
+	return f
+}
+
+// IsNative reports whether Native finds native code in head.
+func IsNative(head []byte) bool { return Native(head) != NotBinary }
+
 // ELFInfo is what the checks need to know about one ELF file.
 type ELFInfo struct {
 	Class   elf.Class

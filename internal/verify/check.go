@@ -159,6 +159,9 @@ type checker struct {
 	// (Python ABI, wheel tags, glibc and libraries) leave them to a check
 	// for their own runtime.
 	otherSites map[string]bool
+	// missing are the libraries binaries need that nothing provides,
+	// judged once every binary is read (reportMissing).
+	missing []missingLib
 }
 
 // Check verifies an artifact for a target: architecture, glibc and
@@ -240,6 +243,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		rep.Binaries++
 		c.checkBinary(c.entries[i], b)
 	}
+	c.reportMissing(bins)
 	for i, e := range c.entries {
 		if c.otherSite(e.Path) == "" {
 			c.checkSuffix(e, bins[i])
@@ -891,13 +895,7 @@ func (c *checker) checkLibraries(e Entry, info *ELFInfo) {
 		if c.runtimeProvides(lib) || c.findLibrary(e, info, lib) != "" {
 			continue
 		}
-		where := "the layer's lib/ (/opt/lib)"
-		if c.kind == KindFunction {
-			where = "the function's lib/ (/var/task/lib)"
-		}
-		c.add(Error, RuleMissingLibrary, e.Path,
-			fmt.Sprintf("needs %s, which the runtime does not provide (it is not among %s's allowed libraries) and the artifact does not ship where the loader looks (its RPATH/RUNPATH, /var/task, /var/task/lib, /opt/lib)", lib, c.policy.Name),
-			fmt.Sprintf("install the package's manylinux wheel, which bundles its libraries (auditwheel repair), or ship %s in %s; if another layer ships it, pass that layer with --with", lib, where))
+		c.missing = append(c.missing, missingLib{e: e, info: info, lib: lib})
 	}
 }
 

@@ -38,6 +38,11 @@
 //     Options.With whose files are known (ExtraFrom). A shared library
 //     (lib*.so*, or one in a *.libs or lib/ folder) also finds its
 //     siblings, as the libraries auditwheel grafts into pkg.libs do.
+//     A missing library is an error when the binary loads as the packages
+//     are imported, and a warning naming the optional modules that need it
+//     otherwise: importgraph.go builds the import graph from the packages'
+//     Python code (import-time imports only; guarded ones are optional),
+//     and a library nothing links to counts as loaded (ctypes, dlopen).
 //   - python-abi: extension module names fit the target:
 //     .cpython-3XY-<machine>-linux-gnu.so must name the target's Python and
 //     machine (not a free-threaded "t" build); .abi3.so and bare .so are

@@ -21,7 +21,9 @@ type Entry struct {
 	// Path is slash-separated and relative to the artifact's root
 	// ("python/numpy/__init__.py"). Directories are not entries.
 	Path string
-	// Size is the file's uncompressed size in bytes.
+	// Size is the file's uncompressed size in bytes. It is also the
+	// budget its content is read within: more bytes, or fewer at the end,
+	// fail the read.
 	Size int64
 	// Link, when set, makes the entry a symbolic link to Link (relative to
 	// the entry's folder); it has no content of its own.

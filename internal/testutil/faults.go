@@ -178,7 +178,10 @@ func (ix *Index) serveFault(w http.ResponseWriter, r *http.Request, f *faultStat
 		}
 		_, _ = w.Write(body)
 	case f.Truncate, f.StallBody:
-		at := min(f.At, int64(len(body)))
+		if f.At >= int64(len(body)) {
+			panic(fmt.Sprintf("testutil: fault at byte %d of %s, but its body has only %d bytes", f.At, r.URL.Path, len(body)))
+		}
+		at := f.At
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(body[:at])

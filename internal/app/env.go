@@ -94,7 +94,8 @@ func (env *Env) index(extra index.Settings) (*index.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := index.NewClient(cfg, index.WithCacheDir(pages), index.WithOffline(env.opts.Offline))
+	cl, err := index.NewClient(cfg, index.WithCacheDir(pages), index.WithOffline(env.opts.Offline),
+		index.WithReporter(index.RetryPrinter(env.log().Printf))) // a waiting run says why
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ const (
 	DefaultAttemptTimeout = 2 * time.Minute
 	// DefaultTotalTimeout bounds one such request, all attempts and waits
 	// included: a dead index fails within it, whatever the retry count.
-	DefaultTotalTimeout = 3 * time.Minute
+	DefaultTotalTimeout = 2 * time.Minute
 	// DefaultDownloadTimeout bounds one attempt at downloading a file. An
 	// attempt cut short resumes with a range request where the server
 	// allows it (and restarts from zero where it does not), so this only

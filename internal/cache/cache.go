@@ -432,13 +432,8 @@ func (c *Cache) openHTTP(ctx context.Context, rawURL string) (io.ReadCloser, err
 // error without net/http's URL wrapper (the URL may carry credentials;
 // messages name it redacted themselves).
 func attemptErr(actx context.Context, wd *netlimit.Watchdog, err error) error {
-	if werr := wd.Err(err); werr != err {
-		return werr
-	}
-	if actx.Err() != nil {
-		if cause := context.Cause(actx); errors.Is(cause, netlimit.ErrDeadline) {
-			return cause
-		}
+	if cause := wd.Cause(actx, err); cause != err {
+		return cause
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

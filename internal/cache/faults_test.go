@@ -24,17 +24,7 @@ import (
 // naming the file and URL, and the cache holds a whole, checked blob or
 // nothing at all.
 
-func testLimits() netlimit.Limits {
-	return netlimit.Limits{
-		ReadTimeout:     300 * time.Millisecond,
-		MinRate:         1 << 10,
-		AttemptTimeout:  3 * time.Second,
-		TotalTimeout:    6 * time.Second,
-		DownloadTimeout: 3 * time.Second,
-		MaxPageSize:     1 << 20,
-		MaxRetryAfter:   3 * time.Second,
-	}
-}
+func testLimits() netlimit.Limits { return testutil.NetLimits() }
 
 // payloadWheel is a wheel of about 300 KB, big enough to be cut mid-body.
 func payloadWheel() testutil.Wheel {

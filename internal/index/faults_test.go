@@ -23,19 +23,7 @@ import (
 // configured limits (short here, so the tests are quick), retries are
 // reported, and nothing bad reaches the page cache.
 
-// testLimits are short limits for tests: a stall is caught within a
-// second, and a request gives up within a few.
-func testLimits() netlimit.Limits {
-	return netlimit.Limits{
-		ReadTimeout:     300 * time.Millisecond,
-		MinRate:         1 << 10,
-		AttemptTimeout:  3 * time.Second,
-		TotalTimeout:    6 * time.Second,
-		DownloadTimeout: 3 * time.Second,
-		MaxPageSize:     1 << 20,
-		MaxRetryAfter:   3 * time.Second,
-	}
-}
+func testLimits() netlimit.Limits { return testutil.NetLimits() }
 
 // recorder collects a client's events.
 type recorder struct {

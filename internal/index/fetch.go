@@ -380,13 +380,8 @@ func readBounded(r io.Reader, limit, size int64) ([]byte, error) {
 // attemptErr names why an attempt failed: a stall the watchdog caught, a
 // deadline (the attempt's or the request's), else the cleaned error.
 func (c *Client) attemptErr(actx context.Context, wd *netlimit.Watchdog, err error) error {
-	if werr := wd.Err(err); werr != err {
-		return werr
-	}
-	if actx.Err() != nil {
-		if cause := context.Cause(actx); errors.Is(cause, netlimit.ErrDeadline) {
-			return cause
-		}
+	if cause := wd.Cause(actx, err); cause != err {
+		return cause
 	}
 	return c.cleanErr(err)
 }

@@ -135,6 +135,21 @@ func (w *Watchdog) Err(err error) error {
 	return err
 }
 
+// Cause names why an attempt failed with err: the stall the watchdog
+// caught, else the *DeadlineError that ended actx (the attempt's context,
+// or a parent's), else err itself.
+func (w *Watchdog) Cause(actx context.Context, err error) error {
+	if werr := w.Err(err); werr != err {
+		return werr
+	}
+	if err != nil && actx.Err() != nil {
+		if cause := context.Cause(actx); errors.Is(cause, ErrDeadline) {
+			return cause
+		}
+	}
+	return err
+}
+
 // Stop ends the watch and releases its timer and context.
 func (w *Watchdog) Stop() {
 	w.mu.Lock()

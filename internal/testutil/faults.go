@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
 
 // Fault is a way for an Index response to go wrong, for tests of what a
@@ -220,3 +222,19 @@ var gzipMiBOnce = sync.OnceValue(func() []byte {
 // gzipMiB is one gzip member that inflates to 1 MiB of spaces; a bomb is
 // many of them back to back (gzip readers read concatenated members).
 func gzipMiB() []byte { return gzipMiBOnce() }
+
+// NetLimits are network limits for tests against a faulty Index: a stall
+// is caught within a second, a request gives up within a few, a page may
+// be 1 MiB. Tests stay quick and still tell a limit that works from one
+// that is missing.
+func NetLimits() netlimit.Limits {
+	return netlimit.Limits{
+		ReadTimeout:     300 * time.Millisecond,
+		MinRate:         1 << 10,
+		AttemptTimeout:  3 * time.Second,
+		TotalTimeout:    6 * time.Second,
+		DownloadTimeout: 3 * time.Second,
+		MaxPageSize:     1 << 20,
+		MaxRetryAfter:   3 * time.Second,
+	}
+}

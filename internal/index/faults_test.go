@@ -335,6 +335,13 @@ func TestFaultFileLinks(t *testing.T) {
 			}
 		}
 	}
+	// A remote find-links page neither.
+	fl := testutil.StartIndex(t, testutil.IndexOptions{Format: testutil.FormatHTML})
+	fl.AddWheel(testutil.Wheel{Name: "demo", Version: "1.0"}, testutil.LinkedAs("file://"+secret))
+	c0 := fastClient(t, Config{NoIndex: true, FindLinks: []string{fl.URL + "demo/"}})
+	if _, err := c0.Project(context.Background(), "demo"); !errors.Is(err, ErrLocalLink) {
+		t.Fatalf("remote find-links page: %v", err)
+	}
 	// A File that says it came from a remote index is not opened locally,
 	// whatever built it.
 	c := fastClient(t, Config{NoIndex: true})
@@ -460,7 +467,14 @@ func TestFaultDownloadResumesOrRestarts(t *testing.T) {
 			}
 			rs := rec.retries()
 			if len(rs) != 1 || rs[0].File != w.Filename() || (rs[0].Offset == 100_000) == tc.noRanges {
-				t.Errorf("retries %+v", rs)
+				t.Fatalf("retries %+v", rs)
+			}
+			want := "resuming " + w.Filename() + " from " + ix.FileURL(w.Filename()) + " at byte 100000 in 10ms (attempt 2 of 3): "
+			if tc.noRanges {
+				want = "retrying " + w.Filename() + " from " + ix.FileURL(w.Filename()) + " in 10ms (attempt 2 of 3): "
+			}
+			if m := rs[0].Message(); !strings.HasPrefix(m, want) {
+				t.Errorf("retry line %q, want it to start %q", m, want)
 			}
 		})
 	}

@@ -90,6 +90,7 @@ type download struct {
 	resum bool  // the server accepts ranges
 	tries int
 	wait  time.Duration // before the next attempt, when the server said
+	done  bool          // the whole body was delivered
 }
 
 // start issues the GET, from offset with a range request when resuming,
@@ -185,6 +186,9 @@ func (d *download) attempt(offset int64) error {
 
 func (d *download) Read(p []byte) (int, error) {
 	for {
+		if d.done {
+			return 0, io.EOF
+		}
 		if d.body == nil {
 			return 0, io.ErrClosedPipe
 		}
@@ -205,6 +209,7 @@ func (d *download) Read(p []byte) (int, error) {
 		if err == io.EOF {
 			if d.skip == 0 && (d.total < 0 || d.read >= d.total) {
 				d.finish()
+				d.body, d.done = nil, true
 				return n, io.EOF
 			}
 			err = io.ErrUnexpectedEOF

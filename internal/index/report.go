@@ -38,7 +38,7 @@ func (e Event) Message() string {
 	case EventRetry:
 		s := "retrying " + what
 		if e.File != "" && e.Offset > 0 {
-			s += fmt.Sprintf(" from byte %d", e.Offset)
+			s = fmt.Sprintf("resuming %s at byte %d", what, e.Offset)
 		}
 		if e.Wait > 0 {
 			s += fmt.Sprintf(" in %v", e.Wait.Round(time.Millisecond))

@@ -227,7 +227,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			name := l.Name + "-" + string(a)
 			jobs = append(jobs, job{name: name, opts: ArtifactOptions{
 				Kind: KindLayer, Name: name, Targets: ts, Layout: layout,
-				Deps:            Inputs{RequirementFiles: nonEmpty(abs(l.Deps.Requirements)), Lock: abs(l.Deps.Lock), Requirements: l.Deps.Inline},
+				Deps:            Inputs{RequirementFiles: nonEmpty(abs(l.Deps.Requirements)), Lock: abs(l.Deps.Lock), Requirements: l.Deps.Inline, Prerelease: cfg.Prerelease},
 				Output:          filepath.Join(out, name+".zip"),
 				ExcludePackages: l.Options.ExcludePackages, Slim: l.Options.Slim, StripPatterns: l.Options.StripPatterns, Compile: l.Options.Compile,
 				NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
@@ -244,7 +244,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
 			Kind: KindFunction, Name: f.Name, Handler: f.Handler, Targets: []target.Target{t},
-			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
+			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline, Prerelease: cfg.Prerelease},
 			Src:      abs(f.Source),
 			Excludes: f.Excludes, SkipPaths: []string{out},
 			Output:          filepath.Join(out, f.Name+".zip"),

@@ -228,7 +228,15 @@ func (p *Pinner) Resolve(ctx context.Context, t target.Target, reqs *reqfile.Set
 		cons = append(cons, c.Requirement)
 	}
 	ro := resolve.Options{Constraints: cons, NoBinary: reqs.Options.NoBinary, OnlyBinary: reqs.Options.OnlyBinary, Preferences: prefs}
-	if reqs.Options.Pre {
+	switch {
+	case reqs.Options.Prerelease != "":
+		if ro.Prerelease, err = resolve.ParsePrereleaseMode(reqs.Options.Prerelease); err != nil {
+			return nil, fmt.Errorf("--prerelease: %w", err)
+		}
+		if reqs.Options.Pre && ro.Prerelease != resolve.PrereleaseAllow {
+			return nil, fmt.Errorf("--pre and --prerelease %s disagree: --pre means --prerelease allow; give only one of them", ro.Prerelease)
+		}
+	case reqs.Options.Pre:
 		ro.Prerelease = resolve.PrereleaseAllow
 	}
 	start := time.Now()

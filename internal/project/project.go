@@ -130,6 +130,10 @@ type Config struct {
 	Functions []Function
 	Layers    []Layer
 	Notes     []Note
+	// Prerelease is the pre-release policy of every artifact, as uv's
+	// --prerelease spells it ([tool.lambdapack] prerelease); "" is the
+	// default, if-necessary-or-explicit.
+	Prerelease string
 }
 
 // Function returns the function named name.

@@ -73,6 +73,7 @@ func (f *fetcher) loadProject(name string, e *projEntry) {
 	switch {
 	case err == nil:
 		e.p = f.pol.analyze(name, files)
+		e.p.addElsewhere(f.pol, elsewhere(f.ctx, f.src, name))
 	case errors.Is(err, index.ErrNotFound):
 		e.p = &project{name: name, notFound: true}
 	default:

@@ -38,7 +38,8 @@ type release struct {
 	wheels  []index.File
 	names   []tags.WheelFilename
 	sdists  int
-	best    int // index into wheels of the chosen wheel, -1 if none
+	other   []tags.Tag // tags of wheels the index left out (elsewhere.go)
+	best    int        // index into wheels of the chosen wheel, -1 if none
 	tag     tags.Tag
 	status  reason
 	detail  string // for reasonNoWheel / reasonRequiresPython / reasonYanked
@@ -187,6 +188,10 @@ func (pol *policy) judge(p *project, r *release) {
 		r.names = append(r.names, w)
 	}
 	r.raw = nil
+	if len(r.wheels) == 0 && len(r.other) > 0 {
+		r.status, r.detail = reasonNoWheel, pol.wheelDetail(nil, r.other)
+		return
+	}
 	if len(r.wheels) == 0 {
 		r.status = reasonSdistOnly
 		return
@@ -218,7 +223,7 @@ func (pol *policy) judge(p *project, r *release) {
 			r.status, r.detail = reasonRequiresPython, spec
 			return
 		}
-		r.status, r.detail = reasonNoWheel, pol.wheelDetail(r.names)
+		r.status, r.detail = reasonNoWheel, pol.wheelDetail(r.names, r.other)
 		return
 	}
 	var okPy []int
@@ -285,13 +290,13 @@ func betterBuild(a, b tags.WheelFilename) bool {
 
 // wheelDetail says why none of a version's wheels fits the target, naming
 // what does exist: a glibc above the runtime's, other architectures, other
-// Pythons.
-func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
+// Pythons. other holds the tags of the wheels the index left out.
+func (pol *policy) wheelDetail(names []tags.WheelFilename, other []tags.Tag) string {
 	needGlibc, glibcTag := pol.glibcNeed(names)
 	plats := map[string]bool{}
 	pys := map[string]bool{}
 	machineSeen := false
-	for _, w := range names {
+	for _, w := range append(names, tags.WheelFilename{Tags: other}) {
 		for _, t := range w.Tags {
 			if m, ok := tags.ParseManylinux(t.Platform); ok && m.Arch == pol.machine {
 				machineSeen = true

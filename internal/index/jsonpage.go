@@ -375,12 +375,43 @@ func (p *jsonPageParser) str(b []byte) string {
 	return s
 }
 
-func (p *jsonPageParser) toFile(rf *rawFile) (File, error) {
-	u, err := p.resolve(rf)
-	if err != nil {
-		return File{}, err
+// plainURL returns an absolute http(s) URL, its fragment cut, when it is
+// made of characters that parsing and printing it would leave as they are
+// (no userinfo, escapes or query): the common case, at a fraction of the
+// cost of net/url.
+func plainURL(raw []byte) (string, bool) {
+	if i := bytes.IndexByte(raw, '#'); i >= 0 {
+		raw = raw[:i]
 	}
-	f := File{Filename: string(rf.filename), URL: stripUserinfo(u.String()), Size: -1}
+	rest, ok := bytes.CutPrefix(raw, []byte("https://"))
+	if !ok {
+		if rest, ok = bytes.CutPrefix(raw, []byte("http://")); !ok {
+			return "", false
+		}
+	}
+	host, _, _ := bytes.Cut(rest, []byte("/"))
+	if len(host) == 0 || bytes.Contains(rest, []byte("/.")) {
+		return "", false // dot segments are resolved by net/url
+	}
+	for _, c := range rest {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '+' || c == '=') {
+			return "", false
+		}
+	}
+	return string(raw), true
+}
+
+func (p *jsonPageParser) toFile(rf *rawFile) (File, error) {
+	link, ok := plainURL(rf.url)
+	if !ok {
+		u, err := p.resolve(rf)
+		if err != nil {
+			return File{}, err
+		}
+		link = stripUserinfo(u.String())
+	}
+	f := File{Filename: string(rf.filename), URL: link, Size: -1}
 	if len(rf.hashes) > 0 {
 		f.Hashes = make(map[string]string, len(rf.hashes))
 		for _, h := range rf.hashes {

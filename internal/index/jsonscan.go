@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -133,12 +132,18 @@ func (s *jsonScanner) more(close byte, first bool) (bool, error) {
 	return true, nil
 }
 
-// key reads an object member's name and its colon; the bytes are valid
-// until the next string is read.
+// key reads an object member's name and its colon, lower-cased (ASCII)
+// because encoding/json matches names without regard to case; the bytes
+// are valid until the next string is read.
 func (s *jsonScanner) key() ([]byte, error) {
 	k, err := s.stringBytes()
 	if err != nil {
 		return nil, err
+	}
+	for i, c := range k {
+		if c >= 'A' && c <= 'Z' {
+			k[i] = c + 'a' - 'A'
+		}
 	}
 	if err := s.expect(':'); err != nil {
 		return nil, err
@@ -155,24 +160,49 @@ func (s *jsonScanner) stringBytes() ([]byte, error) {
 	s.str = s.str[:0]
 	for {
 		win := s.buf[s.pos:s.end]
-		i := bytes.IndexAny(win, "\"\\")
-		if i < 0 {
-			s.str = append(s.str, win...)
-			s.pos = s.end
+		i := 0
+		for i < len(win) && win[i] != '"' && win[i] != '\\' && win[i] >= 0x20 {
+			i++
+		}
+		s.str = append(s.str, win[:i]...)
+		s.pos += i
+		if i == len(win) {
 			if !s.fill() {
 				return nil, s.unexpectedEnd()
 			}
 			continue
 		}
-		s.str = append(s.str, win[:i]...)
-		s.pos += i + 1
-		if win[i] == '"' {
+		c := win[i]
+		s.pos++
+		switch {
+		case c == '"':
+			if !utf8.Valid(s.str) {
+				s.str = validUTF8(s.str)
+			}
 			return s.str, nil
+		case c < 0x20:
+			return nil, s.syntax("control character %#x in a string", c)
 		}
 		if err := s.escape(); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// validUTF8 replaces each byte of b that is not part of valid UTF-8 with
+// U+FFFD, as encoding/json does.
+func validUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
 }
 
 // need makes at least n unread bytes available.
@@ -276,7 +306,7 @@ func (s *jsonScanner) literal() (string, error) {
 	return want, nil
 }
 
-// number reads a number's text.
+// number reads a number's text, which must follow JSON's grammar.
 func (s *jsonScanner) number() (string, error) {
 	if _, err := s.peek(); err != nil {
 		return "", err
@@ -286,10 +316,7 @@ func (s *jsonScanner) number() (string, error) {
 		for s.pos < s.end {
 			c := s.buf[s.pos]
 			if !(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
-				if len(out) == 0 {
-					return "", s.syntax("unexpected %q", c)
-				}
-				return string(out), nil
+				return s.checkNumber(out)
 			}
 			out = append(out, c)
 			s.pos++
@@ -298,12 +325,47 @@ func (s *jsonScanner) number() (string, error) {
 			if s.rerr != nil {
 				return "", s.rerr
 			}
-			if len(out) == 0 {
-				return "", s.unexpectedEnd()
-			}
-			return string(out), nil
+			return s.checkNumber(out)
 		}
 	}
+}
+
+// checkNumber checks -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (s *jsonScanner) checkNumber(b []byte) (string, error) {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	start := i
+	if n := digits(); n == 0 || (n > 1 && b[start] == '0') {
+		return "", s.syntax("bad number %q", b)
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return "", s.syntax("bad number %q", b)
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return "", s.syntax("bad number %q", b)
+		}
+	}
+	if i != len(b) {
+		return "", s.syntax("bad number %q", b)
+	}
+	return string(b), nil
 }
 
 // skip reads and discards one value of any kind.

@@ -104,7 +104,7 @@ func encodePage(d *pageData) []byte {
 		if !f.UploadTime.IsZero() {
 			flags |= flagUpload
 		}
-		if f.Size >= 0 {
+		if f.Size != -1 {
 			flags |= flagSize
 		}
 		body.uvarint(flags)
@@ -120,7 +120,7 @@ func encodePage(d *pageData) []byte {
 			body.uvarint(uint64(f.UploadTime.Nanosecond()))
 		}
 		if flags&flagSize != 0 {
-			body.uvarint(uint64(f.Size))
+			body.varint(f.Size)
 		}
 		if flags&flagYanked != 0 {
 			body.ref(f.YankedReason)
@@ -275,7 +275,7 @@ func decodePage(b []byte) (*pageData, error) {
 		}
 		f.Size = -1
 		if flags&flagSize != 0 {
-			f.Size = int64(r.uvarint())
+			f.Size = r.varint()
 		}
 		if flags&flagYanked != 0 {
 			f.Yanked, f.YankedReason = true, r.ref()

@@ -36,9 +36,9 @@ type refJSONPage struct {
 	Meta *struct {
 		APIVersion string `json:"api-version"`
 	} `json:"meta"`
-	Name     string      `json:"name"`
+	Name     string         `json:"name"`
 	Files    *[]refJSONFile `json:"files"`
-	Versions []string    `json:"versions"`
+	Versions []string       `json:"versions"`
 }
 
 // parseJSONPage parses a PEP 691 project page; base is the page's URL.
@@ -292,4 +292,3 @@ func FuzzDecodePage(f *testing.F) {
 		_, _ = decodePage(b)
 	})
 }
-

@@ -18,6 +18,8 @@ type pageData struct {
 	Files     []File
 	Versions  []string
 	Elsewhere []Elsewhere
+	// stored: the page cache holds this page (not encoded).
+	stored bool
 }
 
 // rawFile is one file object of a JSON page as read, before it is judged;
@@ -411,7 +413,12 @@ func (p *jsonPageParser) toFile(rf *rawFile) (File, error) {
 		}
 		link = stripUserinfo(u.String())
 	}
-	f := File{Filename: string(rf.filename), URL: link, Size: -1}
+	f := File{Size: -1}
+	m := rf.meta
+	if !m.set {
+		m = rf.distInfoMeta
+	}
+	f.URL, f.MetadataURL, f.Filename = shareStrings(link, m.has, rf.filename)
 	if len(rf.hashes) > 0 {
 		f.Hashes = make(map[string]string, len(rf.hashes))
 		for _, h := range rf.hashes {
@@ -434,12 +441,7 @@ func (p *jsonPageParser) toFile(rf *rawFile) (File, error) {
 	if rf.yanked {
 		f.Yanked, f.YankedReason = true, p.str(rf.yankReason)
 	}
-	m := rf.meta
-	if !m.set {
-		m = rf.distInfoMeta
-	}
 	if m.has {
-		f.MetadataURL = f.URL + ".metadata"
 		if len(m.hashes) > 0 {
 			f.MetadataHashes = make(map[string]string, len(m.hashes))
 			for _, h := range m.hashes {
@@ -448,6 +450,22 @@ func (p *jsonPageParser) toFile(rf *rawFile) (File, error) {
 		}
 	}
 	return f, nil
+}
+
+// shareStrings returns a file's URL, its metadata URL (when it has one:
+// the URL and ".metadata") and its file name, in one allocation where they
+// overlap: a big project lists thousands of files, and the run holds them
+// all while it resolves.
+func shareStrings(url string, metadata bool, filename []byte) (u, metaURL, name string) {
+	u = url
+	if metadata {
+		metaURL = url + ".metadata"
+		u = metaURL[:len(url)]
+	}
+	if len(u) > len(filename) && u[len(u)-len(filename)-1] == '/' && u[len(u)-len(filename):] == string(filename) {
+		return u, metaURL, u[len(u)-len(filename):]
+	}
+	return u, metaURL, string(filename)
 }
 
 // hashes reads an object of strings, appending to dst (its buffers

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -226,5 +227,73 @@ func TestPageWithSecretNotStored(t *testing.T) {
 	}
 	if pages, _ := filepath.Glob(filepath.Join(dir, "pages-v3", "*", "*")); len(pages) != 0 {
 		t.Errorf("a page holding the password was cached: %v", pages)
+	}
+}
+
+// The transport, and with it the certificate pool, is made on the first
+// request: a client served from the cache never loads them, and a CA
+// bundle that cannot be read fails the first request at once, naming it.
+func TestTransportIsLazy(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "lazy", Version: "1.0"})
+	t.Setenv("PIP_CERT", filepath.Join(t.TempDir(), "missing.pem"))
+	t.Setenv("SSL_CERT_FILE", "")
+	t.Setenv("REQUESTS_CA_BUNDLE", "")
+	c, err := NewClient(Config{IndexURL: ix.URL}, WithRetries(3, time.Millisecond))
+	if err != nil {
+		t.Fatalf("NewClient read the CA bundle: %v", err)
+	}
+	_, err = c.Project(context.Background(), "lazy")
+	if err == nil || !strings.Contains(err.Error(), "reading the CA bundle") || !strings.Contains(err.Error(), "PIP_CERT") {
+		t.Fatalf("err = %v, want the CA bundle named", err)
+	}
+	if strings.Contains(err.Error(), "attempts") || ix.Hits("/simple/lazy/") != 0 {
+		t.Errorf("a transport that cannot be made was retried: %v", err)
+	}
+}
+
+// The memo of projects lets go of a page the disk cache holds (a long
+// project build keeps no page it is done with) and reads it again from
+// the disk, without asking the index; a page the disk cache does not hold
+// (Cache-Control: no-store) is kept.
+func TestProjectMemoLetsGo(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "kept", Version: "1.0"})
+	c := fastClient(t, Config{IndexURL: ix.URL}, WithCacheDir(t.TempDir()))
+	first, err := c.Project(context.Background(), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	c.mu.Lock()
+	collected := c.projects["kept"].value() == nil
+	c.mu.Unlock()
+	if !collected {
+		t.Error("the memo still holds a page the disk cache has")
+	}
+	second, err := c.Project(context.Background(), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ix.Hits("/simple/kept/"); n != 1 {
+		t.Errorf("the index was asked %d times, want once", n)
+	}
+	if !gocmp.Equal(first, second) {
+		t.Errorf("read again: %+v, first %+v", second, first)
+	}
+
+	// Without a disk cache the memo holds the answer.
+	nc := fastClient(t, Config{IndexURL: ix.URL})
+	if _, err := nc.Project(context.Background(), "kept"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if _, err := nc.Project(context.Background(), "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if n := ix.Hits("/simple/kept/"); n != 2 {
+		t.Errorf("the index was asked %d times in all, want twice", n)
 	}
 }

@@ -78,6 +78,7 @@ const (
 	flagUpload
 	flagSize
 	flagURLInFolder // URL is a table folder + the file name
+	flagMetaOther   // the metadata URL is not URL + ".metadata"; it follows the URL
 )
 
 // encodePage writes d in the cache's form.
@@ -100,6 +101,9 @@ func encodePage(d *pageData) []byte {
 		}
 		if f.MetadataURL != "" {
 			flags |= flagMetadata
+			if f.MetadataURL != f.URL+".metadata" {
+				flags |= flagMetaOther
+			}
 		}
 		if !f.UploadTime.IsZero() {
 			flags |= flagUpload
@@ -112,6 +116,9 @@ func encodePage(d *pageData) []byte {
 			body.ref(dir)
 		} else {
 			body.bytes(f.URL)
+		}
+		if flags&flagMetaOther != 0 {
+			body.bytes(f.MetadataURL)
 		}
 		body.hashes(f.Hashes)
 		body.ref(f.RequiresPython)
@@ -126,7 +133,6 @@ func encodePage(d *pageData) []byte {
 			body.ref(f.YankedReason)
 		}
 		if flags&flagMetadata != 0 {
-			body.bytes(strings.TrimPrefix(f.MetadataURL, f.URL))
 			body.hashes(f.MetadataHashes)
 		}
 	}
@@ -256,12 +262,28 @@ func decodePage(b []byte) (*pageData, error) {
 	}
 	for i := 0; i < nf && r.err == nil; i++ {
 		f := &d.Files[i]
-		f.Filename = r.bytes()
+		name := r.raw(r.uvarint())
 		flags := r.uvarint()
+		meta := flags&flagMetadata != 0 && flags&flagMetaOther == 0
 		if flags&flagURLInFolder != 0 {
-			f.URL = r.ref() + "/" + f.Filename
+			// URL, file name and metadata URL in one allocation.
+			dir := r.ref()
+			b := make([]byte, 0, len(dir)+1+len(name)+len(".metadata"))
+			b = append(append(append(b, dir...), '/'), name...)
+			n := len(b)
+			if meta {
+				b = append(b, ".metadata"...)
+			}
+			all := string(b)
+			f.URL, f.Filename = all[:n], all[len(dir)+1:n]
+			if meta {
+				f.MetadataURL = all
+			}
 		} else {
-			f.URL = r.bytes()
+			f.URL, f.MetadataURL, f.Filename = shareStrings(r.bytes(), meta, name)
+		}
+		if flags&flagMetaOther != 0 {
+			f.MetadataURL = r.bytes()
 		}
 		f.Hashes = r.hashes()
 		f.RequiresPython = r.ref()
@@ -281,7 +303,6 @@ func decodePage(b []byte) (*pageData, error) {
 			f.Yanked, f.YankedReason = true, r.ref()
 		}
 		if flags&flagMetadata != 0 {
-			f.MetadataURL = f.URL + r.bytes()
 			f.MetadataHashes = r.hashes()
 		}
 	}

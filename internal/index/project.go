@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/netlimit"
@@ -23,66 +24,117 @@ import (
 // Project lists the files of a project: from the first index (in the order
 // IndexURL, ExtraIndexURLs) that has it, plus every find-links location.
 // When none has it the error is a *NotFoundError (errors.Is ErrNotFound).
-// Results are memoised for the client's lifetime.
+// Results are memoised for the client's lifetime: a project is looked up
+// once, and while the answer can be read again from the disk cache, the
+// memo holds it weakly, so that a long run (a project build) does not keep
+// every page it ever read in memory; a page let go is read again from the
+// disk cache as it was, without asking the index.
 func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 	if !names.Valid(name) {
 		return nil, fmt.Errorf("looking up project %q: not a valid project name (PEP 508 names are letters, digits, '-', '_' and '.')", name)
 	}
 	canon := names.Canonical(name)
-	c.mu.Lock()
-	call, ok := c.projects[canon]
-	if !ok {
-		call = &projectCall{done: make(chan struct{})}
-		c.projects[canon] = call
-		c.mu.Unlock()
-		call.p, call.err = c.lookup(ctx, canon)
-		if call.err != nil {
-			c.mu.Lock()
-			delete(c.projects, canon) // errors are not memoised
+	for {
+		c.mu.Lock()
+		call, ok := c.projects[canon]
+		if !ok {
+			call = &projectCall{done: make(chan struct{})}
+			c.projects[canon] = call
 			c.mu.Unlock()
+			p, reread, err := c.lookup(ctx, canon, false)
+			c.settle(canon, call, p, reread, err)
+			if err != nil {
+				return nil, err
+			}
+			return p.clone(), nil
 		}
-		close(call.done)
-	} else {
 		c.mu.Unlock()
 		select {
 		case <-call.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		if call.err != nil {
+			return nil, call.err
+		}
+		if p := call.value(); p != nil {
+			return p.clone(), nil
+		}
+		// Collected: read it again from the disk cache, once.
+		c.mu.Lock()
+		if c.projects[canon] == call {
+			again := &projectCall{done: make(chan struct{})}
+			c.projects[canon] = again
+			c.mu.Unlock()
+			p, reread, err := c.lookup(ctx, canon, true)
+			c.settle(canon, again, p, reread, err)
+			if err != nil {
+				return nil, err
+			}
+			return p.clone(), nil
+		}
+		c.mu.Unlock()
 	}
-	if call.err != nil {
-		return nil, call.err
-	}
-	// Hand out a copy so callers may sort or filter freely.
-	p := *call.p
-	p.Files = append([]File(nil), call.p.Files...)
-	return &p, nil
 }
 
-func (c *Client) lookup(ctx context.Context, canon string) (*Project, error) {
+// settle records a lookup's answer: errors are not memoised; an answer the
+// disk cache can give again is held weakly, any other strongly.
+func (c *Client) settle(canon string, call *projectCall, p *Project, reread bool, err error) {
+	call.err = err
+	switch {
+	case err != nil:
+		c.mu.Lock()
+		delete(c.projects, canon)
+		c.mu.Unlock()
+	case reread:
+		call.weak = weak.Make(p)
+	default:
+		call.p = p
+	}
+	close(call.done)
+}
+
+func (call *projectCall) value() *Project {
+	if call.p != nil {
+		return call.p
+	}
+	return call.weak.Value()
+}
+
+// clone hands out a copy, so callers may sort or filter freely.
+func (p *Project) clone() *Project {
+	q := *p
+	q.Files = append([]File(nil), p.Files...)
+	return &q
+}
+
+// lookup finds a project; reread says whether the disk cache holds the
+// page it came from, so that it can be read again as it was. fromDisk reads
+// the cached page whatever its age.
+func (c *Client) lookup(ctx context.Context, canon string, fromDisk bool) (*Project, bool, error) {
 	p := &Project{Name: canon}
-	found := false
+	found, reread := false, false
 	for _, ix := range c.cfg.Indexes() {
-		d, err := c.projectPage(ctx, ix, canon)
+		d, err := c.projectPage(ctx, ix, canon, fromDisk)
 		if errors.Is(err, errPageNotFound) {
 			c.log.Debug("project not on index", "project", canon, "index", Redact(ix))
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		p.Index = Redact(ix)
 		for i := range d.Files {
 			d.Files[i].Index = p.Index
 		}
-		p.Files, p.Versions, p.Elsewhere, found = d.Files, d.Versions, d.Elsewhere, true
+		p.Files, p.Versions, p.Elsewhere, found, reread = d.Files, d.Versions, d.Elsewhere, true, d.stored
 		c.log.Debug("project found", "project", canon, "index", p.Index, "files", len(d.Files))
 		break // the first index that has a project is the only one used for it
 	}
 	for _, fl := range c.cfg.FindLinks {
 		files, err := c.findLinks(ctx, fl)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, f := range files {
 			if fileProject(f.Filename, canon) {
@@ -94,9 +146,9 @@ func (c *Client) lookup(ctx context.Context, canon string) (*Project, error) {
 	if !found {
 		e := &NotFoundError{Name: canon, FindLinks: redactAll(c.cfg.FindLinks)}
 		e.Indexes = redactAll(c.cfg.Indexes())
-		return nil, e
+		return nil, false, e
 	}
-	return p, nil
+	return p, reread, nil
 }
 
 func redactAll(us []string) []string {
@@ -110,9 +162,9 @@ func redactAll(us []string) []string {
 var errPageNotFound = errors.New("page not found")
 
 // projectPage fetches and parses one index's page for a project.
-func (c *Client) projectPage(ctx context.Context, indexURL, canon string) (*pageData, error) {
+func (c *Client) projectPage(ctx context.Context, indexURL, canon string, fromDisk bool) (*pageData, error) {
 	pageURL := ensureSlash(indexURL) + canon + "/"
-	d, notFound, err := c.cachedGet(ctx, pageURL, acceptPages, "the index page", Event{Project: canon}, parseProjectPage)
+	d, notFound, err := c.cachedGet(ctx, pageURL, acceptPages, "the index page", Event{Project: canon}, fromDisk, parseProjectPage)
 	if err != nil {
 		return nil, &Error{Op: "fetching the project page", Index: Redact(indexURL), Package: canon, URL: Redact(pageURL), Err: err}
 	}
@@ -192,8 +244,10 @@ func (b *pageBody) Read(p []byte) (int, error) {
 // stored; nothing that fails to parse (or is past the page size limit) is.
 // notFound is true for 404 and 410. Credentials never reach the disk:
 // entries are keyed and labelled by the URL without its userinfo, and an
-// entry that would hold a known secret is not stored.
-func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev Event, parse pageParser) (d *pageData, notFound bool, err error) {
+// entry that would hold a known secret is not stored. fromDisk takes a
+// cached entry whatever its age (a page read again within one run). The
+// answer's stored field says whether the disk cache holds it.
+func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev Event, fromDisk bool, parse pageParser) (d *pageData, notFound bool, err error) {
 	ev.Kind, ev.URL = EventPage, Redact(rawURL)
 	defer func() {
 		if err == nil {
@@ -211,12 +265,13 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 			e, stale = nil, nil
 		}
 	}
-	if e != nil && (c.offline || e.fresh(now)) {
+	if e != nil && (c.offline || fromDisk || e.fresh(now)) {
 		ev.Cached = true
 		if e.Status == http.StatusNotFound {
 			return nil, true, nil
 		}
 		c.log.Debug("index page from cache", "url", Redact(rawURL))
+		stale.stored = true
 		return stale, false, nil
 	}
 	if e != nil && e.Status == http.StatusNotFound {
@@ -292,6 +347,8 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 			c.cache.dropPage(k)
 		} else if err := c.cache.storePage(k, e, form); err != nil {
 			c.log.Warn("not caching index page", "err", err)
+		} else {
+			stale.stored = true
 		}
 		return stale, false, nil
 	case http.StatusOK:
@@ -312,6 +369,8 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 			StoredAt: now, MaxAge: maxAge, NoCache: noCache}
 		if err := c.cache.storePage(k, ne, form); err != nil {
 			c.log.Warn("not caching index page", "err", err)
+		} else {
+			fresh.stored = true
 		}
 		return fresh, false, nil
 	case http.StatusNotFound, http.StatusGone:
@@ -413,7 +472,7 @@ func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) 
 			}
 			return d, nil
 		}
-		d, notFound, err := c.cachedGet(ctx, loc, "text/html", "the find-links page", Event{}, parse)
+		d, notFound, err := c.cachedGet(ctx, loc, "text/html", "the find-links page", Event{}, false, parse)
 		if err == nil && notFound {
 			err = &statusError{Status: http.StatusNotFound}
 		}

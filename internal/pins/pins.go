@@ -134,13 +134,14 @@ func (p *Pinner) Index(extra index.Settings) (*index.Client, error) {
 	if p.client != nil {
 		return p.client, nil
 	}
-	cfg, err := index.DiscoverConfig(index.Overrides{
-		Flags: p.opts.Index, Requirements: extra, Project: p.opts.Project, ProjectSource: p.opts.ProjectSource,
-	})
+	pages, err := p.opts.Cache.Dir("index")
 	if err != nil {
 		return nil, err
 	}
-	pages, err := p.opts.Cache.Dir("index")
+	cfg, err := index.DiscoverConfig(index.Overrides{
+		Flags: p.opts.Index, Requirements: extra, Project: p.opts.Project, ProjectSource: p.opts.ProjectSource,
+		CacheDir: pages,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -15,35 +15,40 @@ import (
 // a hint can still say "wheels exist for macOS, Windows", and a version
 // published only for other platforms is still known, and explained.
 
-// elsewhereSource is implemented by sources whose Files leave out wheels no
-// Lambda target can install.
-type elsewhereSource interface {
-	Elsewhere(ctx context.Context, name string) []index.Elsewhere
+// projectSource is implemented by sources that list a project's files with
+// the summary of what they left out (the index client's pages).
+type projectSource interface {
+	Project(ctx context.Context, name string) ([]index.File, []index.Elsewhere, error)
 }
 
-// Elsewhere implements elsewhereSource.
-func (s IndexSource) Elsewhere(ctx context.Context, name string) []index.Elsewhere {
-	p, err := s.Client.Project(ctx, name) // memoised by the client
+// Project implements projectSource.
+func (s IndexSource) Project(ctx context.Context, name string) ([]index.File, []index.Elsewhere, error) {
+	p, err := s.Client.Project(ctx, name)
 	if err != nil {
-		return nil
+		return nil, nil, err
 	}
-	return p.Elsewhere
+	return p.Files, p.Elsewhere, nil
 }
 
-// Elsewhere implements elsewhereSource when the wrapped source does.
-func (c *cachedSource) Elsewhere(ctx context.Context, name string) []index.Elsewhere {
-	if es, ok := c.src.(elsewhereSource); ok {
-		return es.Elsewhere(ctx, name)
+// Project implements projectSource. The index client memoises projects
+// itself (and lets go of pages it can read again from its disk cache), so
+// they are not memoised here too.
+func (c *cachedSource) Project(ctx context.Context, name string) ([]index.File, []index.Elsewhere, error) {
+	if ps, ok := c.src.(projectSource); ok {
+		return ps.Project(ctx, name)
 	}
-	return nil
+	files, err := c.Files(ctx, name)
+	return files, nil, err
 }
 
-// elsewhere asks src for its summary of a project, if it keeps one.
-func elsewhere(ctx context.Context, src Source, name string) []index.Elsewhere {
-	if es, ok := src.(elsewhereSource); ok {
-		return es.Elsewhere(ctx, name)
+// listProject lists a project's files and, when src keeps one, the summary
+// of the wheels it left out.
+func listProject(ctx context.Context, src Source, name string) ([]index.File, []index.Elsewhere, error) {
+	if ps, ok := src.(projectSource); ok {
+		return ps.Project(ctx, name)
 	}
-	return nil
+	files, err := src.Files(ctx, name)
+	return files, nil, err
 }
 
 // addElsewhere gives each release the tags of the wheels left out of its

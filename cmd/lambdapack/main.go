@@ -22,6 +22,9 @@ func run() int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(192 << 20)
 	}
+	if os.Getenv("GOGC") == "" {
+		paceGC()
+	}
 	// LAMBDAPACK_CPUPROFILE=file writes a CPU profile of the run (for
 	// benchmarks: go tool pprof file).
 	if p := os.Getenv("LAMBDAPACK_CPUPROFILE"); p != "" {

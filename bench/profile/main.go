@@ -34,7 +34,11 @@ func main() {
 	tr := flag.String("trace", "", "write a runtime trace to this file")
 	n := flag.Int("n", 1, "run the command this many times")
 	heap := flag.String("heapprofile", "", "write the in-use heap profile at the heap's peak to this file")
+	rate := flag.Int("memprofilerate", 0, "sample one allocation per this many bytes (runtime.MemProfileRate; default 512 KiB)")
 	flag.Parse()
+	if *rate > 0 {
+		runtime.MemProfileRate = *rate
+	}
 	if *heap != "" {
 		stop := watchHeap(*heap)
 		defer stop()

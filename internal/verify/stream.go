@@ -8,7 +8,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"slices"
 )
 
 // Reading budget. An entry is always read as a stream, never inflated
@@ -167,8 +166,13 @@ func (s *stream) read(n int64) ([]byte, error) {
 	var b []byte
 	direct := start == int64(len(s.head)) && n <= headKeep-start
 	if direct {
-		// Within the head: read into it, not into a copy of it.
-		s.head = slices.Grow(s.head, int(n))
+		// Within the head: read into it, not into a copy of it. The head
+		// grows by doubling, never past headKeep.
+		if int64(cap(s.head)) < start+n {
+			nh := make([]byte, start, max(start+n, min(2*int64(cap(s.head)), headKeep)))
+			copy(nh, s.head)
+			s.head = nh
+		}
 		b = s.head[start : start+n]
 	} else {
 		b = make([]byte, n)

@@ -61,8 +61,8 @@ func TestWhatTheHandlerSees(t *testing.T) {
 		"bin/tool*": "#!/bin/sh\necho tool\n",
 	})
 	layer2 := filesTree(map[string]string{
-		"python/fromopt.py": `WHERE = "layer2"`, // a later layer wins
-		"python/fromsite.py": `WHERE = "opt"`,   // site-packages comes first
+		"python/fromopt.py":  `WHERE = "layer2"`, // a later layer wins
+		"python/fromsite.py": `WHERE = "opt"`,    // site-packages comes first
 	})
 	fn := open(t, r, invoke.Spec{
 		Name: "reporter", Handler: "app.handler", Runtime: "python3.12", Arch: "x86_64",

@@ -87,6 +87,11 @@ func (p *process) MaxRSS() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.exited {
+		// The kernel's account of the process's peak, read when it was
+		// reaped.
+		if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil && rusageBytes(ru) > p.maxRSS {
+			p.maxRSS = rusageBytes(ru)
+		}
 		return p.maxRSS
 	}
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "status"))

@@ -1,6 +1,7 @@
 package runtimeapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -197,7 +198,7 @@ func (i *instance) invoke(inv Invocation) (*Result, error) {
 			res.InitDuration = time.Since(i.started)
 			res.Payload, res.ErrorType, res.Status = p.body, p.errorType, StatusError
 			i.out.sync(time.Second)
-			i.initReport(res, "error")
+			i.initReport(c, res, "error")
 			i.report(c, res, true)
 			return res, nil
 		case <-i.exited:
@@ -207,7 +208,7 @@ func (i *instance) invoke(inv Invocation) (*Result, error) {
 			res.Payload, res.ErrorType, res.Status = lambdaError(ErrorTypeExit, inv.RequestID, msg), ErrorTypeExit, StatusError
 			i.out.sync(time.Second)
 			i.logLines(c, fmt.Sprintf("RequestId: %s Error: %s\n%s\n", inv.RequestID, msg, ErrorTypeExit))
-			i.initReport(res, "error")
+			i.initReport(c, res, "error")
 			i.report(c, res, true)
 			return res, nil
 		case <-t.C:
@@ -218,7 +219,7 @@ func (i *instance) invoke(inv Invocation) (*Result, error) {
 			res.Payload, res.ErrorType, res.Status = lambdaError(ErrorTypeTimeout, inv.RequestID, msg), ErrorTypeTimeout, StatusTimeout
 			i.out.sync(time.Second)
 			i.logLines(c, fmt.Sprintf("%s %s %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.RequestID, msg))
-			i.initReport(res, "timeout")
+			i.initReport(c, res, "timeout")
 			i.report(c, res, true)
 			return res, nil
 		}
@@ -300,10 +301,12 @@ func (i *instance) exitedDuring(c *call, res *Result) *Result {
 	return res
 }
 
-// initReport writes Lambda's INIT_REPORT line for a failed init.
-func (i *instance) initReport(res *Result, status string) {
-	i.setLogCall(nil)
-	i.logLines(nil, fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: init\tStatus: %s\tError Type: %s\n", ms(res.InitDuration), status, res.ErrorType))
+// initReport writes Lambda's INIT_REPORT line for a failed init, and the
+// START of the invocation that gets the error.
+func (i *instance) initReport(c *call, res *Result, status string) {
+	i.setLogCall(c)
+	i.logLines(nil, fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: init\tStatus: %s\tError Type: %s\nSTART RequestId: %s Version: %s\n",
+		ms(res.InitDuration), status, res.ErrorType, res.RequestID, i.f.cfg.Version))
 }
 
 // report writes END and REPORT and closes the invocation's log. platform
@@ -341,8 +344,13 @@ func (i *instance) setLogCall(c *call) {
 	i.logMu.Unlock()
 }
 
-// emitOutput passes on the process's output.
+// emitOutput passes on the process's output. A carriage return that ends
+// no line (the Python runtime client joins the lines of an error with it)
+// starts a new one, as Lambda's log shows it.
 func (i *instance) emitOutput(p []byte) {
+	if bytes.IndexByte(p, '\r') >= 0 {
+		p = bytes.ReplaceAll(bytes.ReplaceAll(p, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
+	}
 	i.logMu.Lock()
 	defer i.logMu.Unlock()
 	i.write(i.logCall, p)

@@ -1,0 +1,395 @@
+package invoke
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/runtimeapi"
+	"github.com/lambdapack/lambdapack/internal/tree"
+)
+
+// ProjectOptions say which project to run and how.
+type ProjectOptions struct {
+	// Dir, Config, Stage and Out are as `lambdapack build` has them.
+	Dir, Config, Stage, Out string
+	// Only runs these functions (all of the project's when empty).
+	Only []string
+	// EnvFile adds variables to every function (dotenv), or per function
+	// (SAM's --env-vars JSON).
+	EnvFile string
+	// Timeout, when set, replaces every function's configured timeout;
+	// Concurrency bounds each function's processes (default 1).
+	Timeout     time.Duration
+	MemoryMB    int
+	Concurrency int
+	// Build is passed to the incremental build (verification flags, jobs).
+	NoVerify, Force bool
+	// Notes hears what lambdapack does (builds, rebuilds, restarts).
+	Notes io.Writer
+}
+
+// Project is a project's functions, built and ready to invoke.
+type Project struct {
+	Config *project.Config
+	Run    map[string]*RunConfig
+
+	r *Runner
+	o ProjectOptions
+
+	mu  sync.Mutex
+	fns map[string]*Function
+}
+
+// OpenProject builds what is stale (the incremental `lambdapack build`) and
+// opens every function to run (or those in Only) with its layers.
+func OpenProject(ctx context.Context, r *Runner, o ProjectOptions) (*Project, error) {
+	if o.Notes == nil {
+		o.Notes = io.Discard
+	}
+	cfg, err := project.Load(firstNonEmpty(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage})
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Functions) == 0 {
+		return nil, fmt.Errorf("%s defines no Python function to run", cfg.File)
+	}
+	for _, n := range o.Only {
+		if _, ok := cfg.Function(n); !ok {
+			return nil, fmt.Errorf("%s has no function %s (it has %s)", filepath.Base(cfg.File), n, strings.Join(functionNames(cfg), ", "))
+		}
+	}
+	run, err := ReadRunConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Project{Config: cfg, Run: run, r: r, o: o, fns: map[string]*Function{}}
+	rep, err := p.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range cfg.Functions {
+		if !p.wanted(f.Name) {
+			continue
+		}
+		spec, closeTrees, err := p.spec(f, rep)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		fn, err := r.Open(ctx, spec)
+		closeTrees()
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.fns[f.Name] = fn
+	}
+	return p, nil
+}
+
+func functionNames(cfg *project.Config) []string {
+	var out []string
+	for _, f := range cfg.Functions {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func (p *Project) wanted(name string) bool {
+	return len(p.o.Only) == 0 || slices.Contains(p.o.Only, name)
+}
+
+// build runs the incremental build of the wanted functions and their layers.
+func (p *Project) build(ctx context.Context) (*app.Report, error) {
+	var only []string
+	for _, f := range p.Config.Functions {
+		if !p.wanted(f.Name) {
+			continue
+		}
+		only = append(only, f.Name)
+		for _, l := range f.Layers {
+			if !slices.Contains(only, l) {
+				only = append(only, l)
+			}
+		}
+	}
+	start := time.Now()
+	env := p.r.o.Env
+	env.CacheDir = p.r.cacheRoot
+	env.Log = nil
+	rep, _, err := app.Build(ctx, app.BuildOptions{
+		Dir: p.Config.Dir, Config: p.Config.File, Stage: p.o.Stage, Out: p.o.Out, Only: only,
+		NoVerify: p.o.NoVerify, Force: p.o.Force, Env: env,
+	})
+	if err != nil {
+		return nil, err
+	}
+	built := 0
+	for _, a := range rep.Artifacts {
+		if a.Unchanged == nil || !*a.Unchanged {
+			built++
+		}
+	}
+	if built > 0 {
+		fmt.Fprintf(p.o.Notes, "Built %d of %d artifacts in %s\n", built, len(rep.Artifacts), time.Since(start).Round(time.Millisecond))
+	}
+	return rep, nil
+}
+
+// spec makes the Spec of a function from the build's zips.
+func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error) {
+	var trees []*tree.Tree
+	closeAll := func() {
+		for _, t := range trees {
+			t.Close()
+		}
+	}
+	zipOf := func(name string) (string, bool) {
+		for _, a := range rep.Artifacts {
+			if a.Name == name {
+				return a.Path, true
+			}
+		}
+		return "", false
+	}
+	fz, ok := zipOf(f.Name)
+	if !ok {
+		return Spec{}, closeAll, fmt.Errorf("the build made no zip for %s", f.Name)
+	}
+	code, err := ZipTree(fz)
+	if err != nil {
+		return Spec{}, closeAll, err
+	}
+	trees = append(trees, code)
+	var layers []*tree.Tree
+	for _, ln := range f.Layers {
+		l, _ := p.Config.Layer(ln)
+		arch := f.Arch
+		if l != nil && !slices.Contains(l.Archs, arch) && len(l.Archs) > 0 {
+			arch = l.Archs[0]
+		}
+		lz, ok := zipOf(ln + "-" + string(arch))
+		if !ok {
+			closeAll()
+			return Spec{}, func() {}, fmt.Errorf("the build made no zip for layer %s (%s) of %s", ln, arch, f.Name)
+		}
+		lt, err := ZipTree(lz)
+		if err != nil {
+			closeAll()
+			return Spec{}, func() {}, err
+		}
+		trees = append(trees, lt)
+		layers = append(layers, lt)
+	}
+	for _, ext := range f.ExternalLayers {
+		fmt.Fprintf(p.o.Notes, "%s: layer %s is not part of the project and is left out of the local run\n", f.Name, ext)
+	}
+	env, err := p.functionEnv(f)
+	if err != nil {
+		closeAll()
+		return Spec{}, func() {}, err
+	}
+	rc := p.Run[f.Name]
+	for _, n := range rc.Notes {
+		fmt.Fprintf(p.o.Notes, "%s: %s\n", f.Name, n)
+	}
+	timeout, memory := rc.Timeout, rc.MemoryMB
+	if p.o.Timeout > 0 {
+		timeout = p.o.Timeout
+	}
+	if p.o.MemoryMB > 0 {
+		memory = p.o.MemoryMB
+	}
+	return Spec{
+		Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
+		Code: code, Layers: layers, Env: env, Timeout: timeout, MemoryMB: memory, Concurrency: p.o.Concurrency,
+	}, closeAll, nil
+}
+
+// functionEnv is a function's environment: its config's variables, then
+// --env-file's.
+func (p *Project) functionEnv(f project.Function) (map[string]string, error) {
+	env := map[string]string{}
+	for k, v := range p.Run[f.Name].Env {
+		env[k] = v
+	}
+	if err := CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(p.Config.File), f.Name), false); err != nil {
+		return nil, err
+	}
+	if p.o.EnvFile != "" {
+		extra, err := ReadEnvFile(p.o.EnvFile, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := CheckVariables(extra, "--env-file "+p.o.EnvFile, true); err != nil {
+			return nil, err
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+	}
+	return env, nil
+}
+
+// Function returns the opened function called name.
+func (p *Project) Function(name string) (*Function, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, ok := p.fns[name]
+	return f, ok
+}
+
+// Names lists the opened functions, sorted.
+func (p *Project) Names() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for n := range p.fns {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Routes lists the HTTP routes of the opened functions; URLs the functions
+// with a function URL.
+func (p *Project) Routes() (routes []Route, urls []string) {
+	for _, n := range p.Names() {
+		rc := p.Run[n]
+		routes = append(routes, rc.Routes...)
+		if rc.URL {
+			urls = append(urls, n)
+		}
+	}
+	return routes, urls
+}
+
+// Invoke runs one invocation of a function.
+func (p *Project) Invoke(ctx context.Context, name string, payload []byte) (*runtimeapi.Result, error) {
+	f, ok := p.Function(name)
+	if !ok {
+		return nil, fmt.Errorf("no function %s", name)
+	}
+	return f.Invoke(ctx, runtimeapi.Invocation{Payload: payload})
+}
+
+// Rebuild builds what changed and lays it out; functions whose code or
+// layers changed restart on their next invocation. It returns their names.
+func (p *Project) Rebuild(ctx context.Context) ([]string, error) {
+	rep, err := p.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, f := range p.Config.Functions {
+		fn, ok := p.Function(f.Name)
+		if !ok {
+			continue
+		}
+		spec, closeTrees, err := p.spec(f, rep)
+		if err != nil {
+			return changed, err
+		}
+		did, err := fn.Update(ctx, spec.Code, spec.Layers)
+		closeTrees()
+		if err != nil {
+			return changed, err
+		}
+		if did {
+			changed = append(changed, f.Name)
+		}
+	}
+	return changed, nil
+}
+
+// Close stops every function's processes.
+func (p *Project) Close() {
+	p.mu.Lock()
+	fns := p.fns
+	p.fns = map[string]*Function{}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, f := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); f.Close() }()
+	}
+	wg.Wait()
+}
+
+// Watch polls the project's files every interval until ctx ends, and
+// rebuilds when one changed (an edit, a new file, a removed one), calling
+// done with what restarted.
+func (p *Project) Watch(ctx context.Context, interval time.Duration, done func(changed []string, took time.Duration, err error)) {
+	out := p.o.Out
+	if out == "" {
+		out = filepath.Join(p.Config.Dir, "dist")
+	}
+	out, _ = filepath.Abs(out)
+	last, _ := snapshot(p.Config.Dir, out)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now, err := snapshot(p.Config.Dir, out)
+		if err != nil || now == last {
+			continue
+		}
+		last = now
+		start := time.Now()
+		changed, err := p.Rebuild(ctx)
+		done(changed, time.Since(start), err)
+	}
+}
+
+// maxWatched bounds the files a watch looks at.
+const maxWatched = 50_000
+
+// snapshot summarises the project's files (path, size, modification time)
+// as one string, skipping the output folder, hidden folders, node_modules and
+// Python caches.
+func snapshot(dir, out string) (string, error) {
+	b := sha256.New()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != dir && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "__pycache__" || path == out) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".pyc") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		n++
+		if n > maxWatched {
+			return errors.New("too many files to watch")
+		}
+		fmt.Fprintf(b, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
+	return hex.EncodeToString(b.Sum(nil)), err
+}

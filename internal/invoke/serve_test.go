@@ -137,7 +137,7 @@ print(json.dumps(out))
 			Stage  string
 		}
 		Log, Error, Missing string
-		Boom               []string
+		Boom                []string
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("boto3 printed %s: %v", b, err)

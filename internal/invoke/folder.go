@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,16 +39,45 @@ type FolderSink struct {
 // function never sees it.
 func keyFile(dir string) string { return dir + ".key" }
 
+// intact reports whether dir holds the tree key names, whole: its key file
+// says key and as many files as dir holds (a cache prune, or a user, may have
+// removed some; the folder is then written again).
+func intact(dir, key string) bool {
+	b, err := os.ReadFile(keyFile(dir))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 || f[0] != key {
+		return false
+	}
+	want, err := strconv.Atoi(f[1])
+	if err != nil {
+		return false
+	}
+	n := 0
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == "__pycache__" {
+				return filepath.SkipDir // Python's own, not the tree's
+			}
+			return nil
+		}
+		n++
+		return nil
+	})
+	return err == nil && n == want
+}
+
 // Write writes t to s.Dir.
 func (s *FolderSink) Write(ctx context.Context, t *tree.Tree) (*tree.Written, error) {
 	w := &tree.Written{Path: s.Dir, UnzippedSize: t.Size(), SHA256: s.Key}
-	if s.Key != "" {
-		if b, err := os.ReadFile(keyFile(s.Dir)); err == nil && strings.TrimSpace(string(b)) == s.Key {
-			if st, err := os.Stat(s.Dir); err == nil && st.IsDir() {
-				w.Summary = fmt.Sprintf("%s unchanged (%d files)", s.Dir, len(t.Files))
-				return w, nil
-			}
-		}
+	if s.Key != "" && intact(s.Dir, s.Key) {
+		w.Summary = fmt.Sprintf("%s unchanged (%d files)", s.Dir, len(t.Files))
+		return w, nil
 	}
 	parent := filepath.Dir(s.Dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -105,7 +135,7 @@ func (s *FolderSink) Write(ctx context.Context, t *tree.Tree) (*tree.Written, er
 	}
 	ok = true
 	if s.Key != "" {
-		if err := writeFileAtomic(keyFile(s.Dir), []byte(s.Key+"\n")); err != nil {
+		if err := writeFileAtomic(keyFile(s.Dir), []byte(fmt.Sprintf("%s %d\n", s.Key, len(t.Files)))); err != nil {
 			return nil, err
 		}
 	}

@@ -142,3 +142,27 @@ func TestZipTreeAndMerge(t *testing.T) {
 		t.Errorf("merged %v", got)
 	}
 }
+
+// TestFolderRewrittenWhenPruned: a folder that lost a file (a cache prune)
+// is written again rather than reused.
+func TestFolderRewrittenWhenPruned(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "task")
+	tr := filesTree(map[string]string{"a.py": "a", "pkg/b.py": "b"})
+	sink := &invoke.FolderSink{Dir: dir, Key: invoke.TreeKey(tr)}
+	if _, err := sink.Write(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "pkg", "__pycache__"), 0o755)
+	os.WriteFile(filepath.Join(dir, "pkg", "__pycache__", "b.cpython-312.pyc"), []byte("x"), 0o644)
+	if w, err := sink.Write(ctx, tr); err != nil || !strings.Contains(w.Summary, "unchanged") {
+		t.Errorf("Python's caches made the folder look changed: %v %v", w, err)
+	}
+	os.Remove(filepath.Join(dir, "pkg", "b.py"))
+	if w, err := sink.Write(ctx, tr); err != nil || strings.Contains(w.Summary, "unchanged") {
+		t.Errorf("a folder missing a file was reused: %v %v", w, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "pkg", "b.py")); err != nil || string(b) != "b" {
+		t.Errorf("pkg/b.py after the rewrite: %q %v", b, err)
+	}
+}

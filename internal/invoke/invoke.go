@@ -82,7 +82,8 @@ type Options struct {
 // once per target, for every function it opens.
 type Runner struct {
 	o         Options
-	cacheRoot string
+	cacheRoot string // the cache (for the build that installs runtime clients)
+	dir       string // invoke's folder in the cache
 
 	mu       sync.Mutex
 	interps  map[target.Target]*Interpreter
@@ -93,16 +94,13 @@ type Runner struct {
 // NewRunner prepares a Runner; nothing is installed before a function is
 // opened.
 func NewRunner(o Options) (*Runner, error) {
-	root := o.Env.CacheDir
-	if root == "" {
-		d, err := cache.DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		root = d
+	c, err := cache.Open(o.Env.CacheDir)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("creating the cache folder %s: %w", root, err)
+	dir, err := c.Dir("invoke")
+	if err != nil {
+		return nil, err
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -113,7 +111,7 @@ func NewRunner(o Options) (*Runner, error) {
 	if o.Region == "" {
 		o.Region = firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
 	}
-	return &Runner{o: o, cacheRoot: root, interps: map[target.Target]*Interpreter{}, runtimes: map[target.Target]string{}}, nil
+	return &Runner{o: o, cacheRoot: c.Root(), dir: dir, interps: map[target.Target]*Interpreter{}, runtimes: map[target.Target]string{}}, nil
 }
 
 // Close releases the cache.
@@ -147,7 +145,7 @@ func (r *Runner) appEnv() (*app.Env, error) {
 	return env, nil
 }
 
-func (r *Runner) storeDir() string { return filepath.Join(r.cacheRoot, "invoke", "files") }
+func (r *Runner) storeDir() string { return filepath.Join(r.dir, "files") }
 
 // prepare finds the interpreter and the runtime client of t, once.
 func (r *Runner) prepare(ctx context.Context, t target.Target) (*Interpreter, string, error) {
@@ -259,11 +257,11 @@ func (r *Runner) Open(ctx context.Context, spec Spec) (*Function, error) {
 	work := r.o.WorkDir
 	if work == "" {
 		sum := sha256.Sum256([]byte(r.o.Scope))
-		work = filepath.Join(r.cacheRoot, "invoke", "work", hex.EncodeToString(sum[:])[:12])
+		work = filepath.Join(r.dir, "work", hex.EncodeToString(sum[:])[:12])
 	}
 	dir := filepath.Join(work, spec.Name)
 	f.l = layout{task: filepath.Join(dir, "task"), opt: filepath.Join(dir, "opt"), runtime: rt}
-	f.python, err = in.venv(filepath.Join(r.cacheRoot, "invoke", "python"))
+	f.python, err = in.venv(filepath.Join(r.dir, "python"))
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +306,7 @@ func (f *Function) write(ctx context.Context, code *tree.Tree, layers []*tree.Tr
 		t   *tree.Tree
 	}{{f.l.task, code}, {f.l.opt, Merge(layers...)}} {
 		key := TreeKey(s.t)
-		if b, err := os.ReadFile(keyFile(s.dir)); err == nil && strings.TrimSpace(string(b)) == key {
+		if intact(s.dir, key) {
 			continue
 		}
 		sink := &FolderSink{Dir: s.dir, Store: store, Key: key}

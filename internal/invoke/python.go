@@ -348,7 +348,11 @@ func (in *Interpreter) venv(dir string) (string, error) {
 	root := filepath.Join(dir, minor+"-"+in.Machine+"-"+hex.EncodeToString(sum[:6]))
 	exe := filepath.Join(root, "bin", "python"+minor)
 	if _, err := os.Stat(filepath.Join(root, "pyvenv.cfg")); err == nil {
-		return exe, nil
+		if _, err := os.Stat(exe); err == nil {
+			return exe, nil
+		}
+		// Half gone (a cache prune): make it again.
+		os.RemoveAll(root)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating %s: %w", dir, err)

@@ -29,9 +29,9 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 	}
 	sum := sha256.Sum256([]byte(strings.Join(append([]string{t.Runtime, string(t.Arch)}, pkgs...), "\x00")))
 	key := hex.EncodeToString(sum[:])[:16]
-	dir := filepath.Join(r.cacheRoot, "invoke", "runtime", fmt.Sprintf("%s-%s-%s", t.Runtime, t.Arch, key[:12]))
+	dir := filepath.Join(r.dir, "runtime", fmt.Sprintf("%s-%s-%s", t.Runtime, t.Arch, key[:12]))
 	if !r.o.RefreshRuntime {
-		if b, err := os.ReadFile(keyFile(dir)); err == nil && strings.TrimSpace(string(b)) == key {
+		if intact(dir, key) {
 			return dir, nil
 		}
 	}
@@ -40,7 +40,7 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(r.cacheRoot, ".invoke-runtime-")
+	tmp, err := os.MkdirTemp(r.dir, ".runtime-")
 	if err != nil {
 		return "", err
 	}

@@ -181,3 +181,52 @@ Resources:
 		t.Errorf("serve on a port in use: exit %d", code)
 	}
 }
+
+// TestInvokeExample runs the examples' function with its layer (numpy,
+// pydantic, requests) as the README shows it, on x86_64 and, under qemu
+// with Debian's arm64 CPython 3.11, on arm64.
+func TestInvokeExample(t *testing.T) {
+	cache := cliSharedCache(t)
+	repo := testutil.RepoRoot(t)
+	example := filepath.Join(repo, "examples", "hello")
+	root := testutil.ARM64Python(t)[2]
+	for _, c := range []struct{ runtime, arch string }{{"python3.12", "x86_64"}, {"python3.11", "arm64"}} {
+		t.Run(c.arch, func(t *testing.T) {
+			dir := t.TempDir()
+			code := filepath.Join(dir, "code")
+			testutil.WriteFiles(t, code, map[string]string{"handler.py": readFile(t, filepath.Join(example, "handler.py"))})
+			fn, layer := filepath.Join(dir, "fn.zip"), filepath.Join(dir, "layer.zip")
+			if rc, _, _ := cliMain(t, "function", "--src", code, "--runtime", c.runtime, "--arch", c.arch, "-o", fn, "--cache-dir", cache); rc != 0 {
+				t.Fatal("building the function")
+			}
+			if rc, _, _ := cliMain(t, "layer", "-r", filepath.Join(example, "requirements.txt"), "--runtime", c.runtime, "--arch", c.arch, "-o", layer, "--cache-dir", cache); rc != 0 {
+				t.Fatal("building the layer")
+			}
+			args := []string{"invoke", "--zip", fn, "--layer", layer, "--handler", "handler.handler", "--event", "-", "--timeout", "120", "--cache-dir", cache}
+			if c.arch == "arm64" {
+				args = append(args, "--rootfs", root)
+			}
+			rc, out, errOut := invokeMain(t, `{"name": "lambda", "values": [1, 2, 3]}`, args...)
+			var res struct {
+				StatusCode int
+				Body       string
+			}
+			if rc != 0 || json.Unmarshal([]byte(out), &res) != nil || res.StatusCode != 200 ||
+				!strings.Contains(res.Body, `"greeting": "hello, lambda"`) || !strings.Contains(res.Body, `"mean": 2.0`) {
+				t.Errorf("exit %d, stdout %s", rc, out)
+			}
+			if !strings.Contains(errOut, "REPORT RequestId: ") || (c.arch == "arm64") != strings.Contains(errOut, "under qemu-aarch64") {
+				t.Errorf("stderr:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

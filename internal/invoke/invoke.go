@@ -293,6 +293,13 @@ func (f *Function) TaskRoot() string { return f.l.task }
 // OptDir is the folder the function's layers are extracted into.
 func (f *Function) OptDir() string { return f.l.opt }
 
+// Python is the interpreter the function's processes run: the package-less
+// environment's python (a link to Interpreter().Path).
+func (f *Function) Python() string { return f.python }
+
+// RuntimeDir is the folder of the runtime's packages (LAMBDA_RUNTIME_DIR).
+func (f *Function) RuntimeDir() string { return f.l.runtime }
+
 // Interpreter is the CPython the function runs on.
 func (f *Function) Interpreter() *Interpreter { return f.interp }
 

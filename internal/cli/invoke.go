@@ -38,7 +38,7 @@ type runFlags struct {
 
 func (f *runFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&f.opts.Find.Python, "python", "", "the CPython to run on (default: found on PATH, in pyenv or uv, of the runtime's exact version)")
-	fl.StringVar(&f.opts.Find.RootFS, "rootfs", "", "a root folder of the function's architecture (run under qemu-user) holding its CPython")
+	fl.StringVar(&f.opts.Find.RootFS, "rootfs", "", "for a function of another architecture than this machine's: a root folder of its architecture holding its CPython (run under qemu-user)")
 	fl.StringVar(&f.timeout, "timeout", "", "the function's timeout, in seconds or as 1m30s (default: the config's, else 3)")
 	fl.StringVar(&f.envFile, "env-file", "", "variables for the function: KEY=VALUE lines, or SAM's --env-vars JSON")
 	fl.StringVar(&f.opts.Region, "region", "", "AWS_REGION of the function (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)")

@@ -332,6 +332,12 @@ func (i *instance) report(c *call, res *Result, platform bool) {
 		}
 	}
 	i.logLines(nil, fmt.Sprintf("END RequestId: %s\n%s\n", res.RequestID, line))
+	if res.MaxMemoryUsedMB > res.MemorySizeMB {
+		// Memory is not enforced here (an emulator's own memory would
+		// count): say what Lambda would do.
+		i.logLines(nil, fmt.Sprintf("lambdapack: %s used %d MB, more than its %d MB: Lambda would stop it (Runtime.OutOfMemory); raise MemorySize\n",
+			i.f.cfg.Name, res.MaxMemoryUsedMB, res.MemorySizeMB))
+	}
 	i.logMu.Lock()
 	res.LogTail = c.tail
 	i.logCall = nil

@@ -340,3 +340,14 @@ func TestInvokeAPI(t *testing.T) {
 		t.Errorf("Event: %d", resp.StatusCode)
 	}
 }
+
+func TestOverMemorySaysSo(t *testing.T) {
+	fn, log := newFunction(t, "app.ok", runtimeapi.Config{MemoryMB: 1})
+	res := invoke(t, fn, `{}`)
+	if res.Failed() || res.MaxMemoryUsedMB <= 1 {
+		t.Fatalf("%s %s, %d MB", res.ErrorType, res.Payload, res.MaxMemoryUsedMB)
+	}
+	if want := fmt.Sprintf("lambdapack: fn used %d MB, more than its 1 MB: Lambda would stop it (Runtime.OutOfMemory)", res.MaxMemoryUsedMB); !strings.Contains(log.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, log.String())
+	}
+}

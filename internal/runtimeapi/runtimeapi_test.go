@@ -51,6 +51,10 @@ def chatty(event, context):
         sys.stdout.write(line)
     return "done"
 
+def spew(event, context):
+    sys.stdout.write("z" * (10 * 1024 * 1024))
+    return "spewed"
+
 def nap(event, context):
     time.sleep(0.3)
     return os.getpid()
@@ -349,5 +353,22 @@ func TestOverMemorySaysSo(t *testing.T) {
 	}
 	if want := fmt.Sprintf("lambdapack: fn used %d MB, more than its 1 MB: Lambda would stop it (Runtime.OutOfMemory)", res.MaxMemoryUsedMB); !strings.Contains(log.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, log.String())
+	}
+}
+
+// TestLongLine: 10 MB without a newline reaches the log whole, in bounded
+// pieces, and END starts a line of its own.
+func TestLongLine(t *testing.T) {
+	fn, log := newFunction(t, "app.spew", runtimeapi.Config{Timeout: 20 * time.Second})
+	res := invoke(t, fn, `{}`)
+	if res.Failed() {
+		t.Fatalf("%s %s", res.ErrorType, res.Payload)
+	}
+	logs := log.String()
+	if n := strings.Count(logs, "z") - strings.Count(logs, "Size"); n != 10*1024*1024 {
+		t.Errorf("%d of 10485760 bytes logged", n)
+	}
+	if !strings.Contains(logs, "zzz\nEND RequestId: "+res.RequestID) {
+		t.Errorf("END does not start its own line")
 	}
 }

@@ -154,8 +154,14 @@ func (s *FolderSink) place(f *tree.File, dst string, epoch time.Time) (bool, err
 		return false, writeFile(f, dst, mode, epoch, nil)
 	}
 	if f.Digest != "" {
-		if err := os.Link(filepath.Join(s.Store, storeName(f.Digest, mode)), dst); err == nil {
-			return true, nil
+		// A stored file is linked only while it is as it was written: a
+		// function that wrote into its task root (Lambda's is read-only)
+		// changed the stored bytes too, and its modification time says so.
+		stored := filepath.Join(s.Store, storeName(f.Digest, mode))
+		if st, err := os.Stat(stored); err == nil && st.Size() == f.Size && st.ModTime().Equal(epoch) {
+			if err := os.Link(stored, dst); err == nil {
+				return true, nil
+			}
 		}
 	}
 	// Not stored yet: write it into the store (learning its digest), then

@@ -55,6 +55,20 @@ func TestFolderSink(t *testing.T) {
 	check("bin/run", "#!/bin/sh\n", 0o755)
 	check("pkg/__init__.py", "", 0o644)
 
+	// A function that wrote into a linked file changed the stored copy: the
+	// next tree with that file gets a fresh one.
+	os.WriteFile(filepath.Join(dir, "app.py"), []byte("print(9)\n"), 0o644)
+	again := filesTree(map[string]string{"app.py": "print(1)\n"})
+	again.Files[0].Digest = digest("print(1)\n")
+	other := filepath.Join(root, "other")
+	if _, err := (&invoke.FolderSink{Dir: other, Store: store}).Write(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(other, "app.py")); string(b) != "print(1)\n" {
+		t.Errorf("a changed stored file was linked: %q", b)
+	}
+	os.WriteFile(filepath.Join(dir, "app.py"), []byte("print(1)\n"), 0o644)
+
 	// The same tree again: nothing written.
 	w, err = sink.Write(ctx, one)
 	if err != nil || !strings.Contains(w.Summary, "unchanged") {

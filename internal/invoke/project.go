@@ -62,6 +62,9 @@ func OpenProject(ctx context.Context, r *Runner, o ProjectOptions) (*Project, er
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range cfg.Notes {
+		fmt.Fprintf(o.Notes, "note: %s\n", n)
+	}
 	if len(cfg.Functions) == 0 {
 		return nil, fmt.Errorf("%s defines no Python function to run", cfg.File)
 	}

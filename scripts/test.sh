@@ -19,6 +19,9 @@ echo "== vet"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 go vet ./...
+# staticcheck's default checks, pinned; deliberate exceptions carry a
+# //lint:ignore with the reason.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 echo "== test"
 go test -count=1 -timeout 60m ./...

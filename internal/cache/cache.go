@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
 
 // Layout is the version of the on-disk layout; a change that old readers
@@ -386,17 +388,11 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 	}
 	defer rc.Close()
 	removeStale(dir)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	tmp, err := atomicfile.Create(filepath.Join(dir, "download"), atomicfile.Sync())
 	if err != nil {
 		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	h := sha256.New()
 	limit := int64(maxUnknownSize)
 	if r.Size > 0 {
@@ -423,26 +419,15 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 	if r.SHA256 != "" && got != r.SHA256 {
 		return Blob{}, fmt.Errorf("downloading %s: %w: expected %s, got %s; the file changed or was tampered with", what, ErrHashMismatch, r.SHA256, got)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
 	final := c.BlobPath(got)
 	if r.SHA256 == "" {
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return Blob{}, fmt.Errorf("storing %s: %w", what, err)
 		}
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := tmp.CommitAs(final, 0o644); err != nil {
 		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
 	}
-	ok = true
-	syncDir(filepath.Dir(final))
 	return Blob{Name: r.Name, Path: final, SHA256: got, Size: n}, nil
 }
 
@@ -485,13 +470,6 @@ func (r readerCtx) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Dir returns (creating it) a folder of the cache for other artifacts, e.g.
@@ -505,33 +483,6 @@ func (c *Cache) Dir(name string) (string, error) {
 		return "", fmt.Errorf("creating cache folder %s: %w", d, err)
 	}
 	return d, nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder, synced and renamed, so readers see the old file or the new one.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // Memo is a set of keys kept in the cache (e.g. "this wheel passed its
@@ -561,5 +512,5 @@ func (m *Memo) Put(key string) error {
 	if !keyRE.MatchString(key) {
 		return fmt.Errorf("memo key %q is not a plain name", key)
 	}
-	return WriteFileAtomic(filepath.Join(m.dir, key), nil, 0o644)
+	return atomicfile.WriteFile(filepath.Join(m.dir, key), nil, 0o644, atomicfile.Sync())
 }

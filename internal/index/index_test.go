@@ -175,8 +175,7 @@ func TestMetadataRangeIgnoredFallsBackToDownload(t *testing.T) {
 func TestMetadataHashMismatch(t *testing.T) {
 	w := testutil.Wheel{Name: "m", Version: "1"}
 	bad := []byte("Metadata-Version: 2.1\nName: m\nVersion: 666\n")
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/simple/m/":
 			rw.Header().Set("Content-Type", "text/html")

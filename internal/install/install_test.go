@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/testutil"
+	"github.com/lambdapack/lambdapack/internal/zipsink"
 )
 
 func build(t *testing.T, wheels []Wheel, opts Options) *Plan {
@@ -442,7 +443,7 @@ func TestMemoSkipsRecheck(t *testing.T) {
 	if m.puts != 1 {
 		t.Error("the second build checked the wheel again")
 	}
-	a, b := first.ArchiveEntries(), second.ArchiveEntries()
+	a, b := first.Files(), second.Files()
 	if len(a) != len(b) {
 		t.Fatal("plans differ")
 	}
@@ -470,7 +471,7 @@ func TestInstalledLayerRunsWithPython(t *testing.T) {
 	dir := t.TempDir()
 	p := build(t, []Wheel{richSpec().write(t, dir)}, Options{Layout: LayerLayout()})
 	out := filepath.Join(dir, "layer.zip")
-	if _, err := archive.Write(context.Background(), out, p.ArchiveEntries(), archive.Options{Root: "python/"}); err != nil {
+	if _, err := archive.Write(context.Background(), out, zipsink.Entries(p.Files()), archive.Options{Root: "python/"}); err != nil {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, "opt")

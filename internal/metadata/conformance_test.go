@@ -18,10 +18,7 @@ import (
 // rows check one field lazily; here they run through the same per-field code
 // Parse uses, looking only at that field's verdict.
 
-type (
-	confFile = testutil.ConformanceFile
-	confTest = testutil.ConformanceTest
-)
+type confTest = testutil.ConformanceTest
 
 var metadataSkips = map[string]string{
 	"TestRawMetadata::test_non_repeating_fields_only_once":                          "parse_email's raw-dict API (and its parameters are unresolved)",

@@ -18,10 +18,7 @@ import (
 // handled below or skipped by name, with a reason, in conformanceSkips; an
 // unclassified test fails the run so new upstream rows cannot slip by.
 
-type (
-	confFile = testutil.ConformanceFile
-	confTest = testutil.ConformanceTest
-)
+type confFile = testutil.ConformanceFile
 
 // A rowFunc checks one parametrized row; a bodyFunc checks a test without
 // parameters, given its literal body vectors. Both return a description of

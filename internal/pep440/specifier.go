@@ -697,6 +697,7 @@ func equalLower(a, b string) bool {
 	if ascii {
 		return strings.EqualFold(a, b)
 	}
+	//lint:ignore SA6005 Python's str.lower() equality, which strings.EqualFold is not outside ASCII (it folds 'ſ' to 's')
 	return strings.ToLower(a) == strings.ToLower(b)
 }
 

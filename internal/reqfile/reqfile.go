@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,25 +52,16 @@ type Options struct {
 func (o Options) AllowedFormats(name string) (binary, source bool) {
 	n := names.Canonical(name)
 	switch {
-	case contains(o.OnlyBinary, n):
+	case slices.Contains(o.OnlyBinary, n):
 		return true, false
-	case contains(o.NoBinary, n):
+	case slices.Contains(o.NoBinary, n):
 		return false, true
-	case contains(o.OnlyBinary, ":all:"):
+	case slices.Contains(o.OnlyBinary, ":all:"):
 		return true, false
-	case contains(o.NoBinary, ":all:"):
+	case slices.Contains(o.NoBinary, ":all:"):
 		return false, true
 	}
 	return true, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Set is the result of reading requirements.
@@ -117,7 +109,7 @@ func (s *Set) Merge(o *Set) {
 
 func appendNew(list []string, more ...string) []string {
 	for _, m := range more {
-		if !contains(list, m) {
+		if !slices.Contains(list, m) {
 			list = append(list, m)
 		}
 	}

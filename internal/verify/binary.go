@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -185,22 +184,6 @@ func glibcVersion(v string) (int, int, bool) {
 		return 0, 0, false
 	}
 	return m, n, true
-}
-
-// sortedVersions returns every needed version, sorted and deduplicated.
-func (e *ELFInfo) sortedVersions() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, vers := range e.Versions {
-		for _, v := range vers {
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // machineName is how findings name an ELF machine.

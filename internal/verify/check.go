@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/tags"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -33,16 +34,16 @@ const (
 	DirectUploadLimit int64 = 52_428_800
 )
 
-// Kind is what an artifact is for.
-type Kind string
+// Kind is what an artifact is for: the artifact record's kind.
+type Kind = record.Kind
 
 const (
 	// KindAuto infers the kind (see Check).
 	KindAuto Kind = ""
 	// KindLayer: extracted to /opt; packages under python/.
-	KindLayer Kind = "layer"
+	KindLayer = record.KindLayer
 	// KindFunction: extracted to /var/task; packages at the top level.
-	KindFunction Kind = "function"
+	KindFunction = record.KindFunction
 )
 
 // ParseKind reads "layer", "function" or "" (infer).
@@ -118,8 +119,6 @@ type dist struct {
 	name, version string
 	dir           string // the .dist-info folder's path
 	root          string // the folder holding it (a site-packages root)
-	files         int
-	size          int64
 }
 
 func (d *dist) label() string {

@@ -43,12 +43,17 @@ func keyFile(dir string) string { return dir + ".key" }
 // says key and as many files as dir holds (a cache prune, or a user, may have
 // removed some; the folder is then written again).
 func intact(dir, key string) bool {
+	return intactIf(dir, func(k string) bool { return k == key })
+}
+
+// intactIf is intact for a key that ok accepts.
+func intactIf(dir string, ok func(key string) bool) bool {
 	b, err := os.ReadFile(keyFile(dir))
 	if err != nil {
 		return false
 	}
 	f := strings.Fields(string(b))
-	if len(f) != 2 || f[0] != key {
+	if len(f) != 2 || !ok(f[0]) {
 		return false
 	}
 	want, err := strconv.Atoi(f[1])

@@ -164,7 +164,7 @@ func buildZip(t *testing.T, o app.ArtifactOptions) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if o.Output == "" {
-		o.Output = filepath.Join(t.TempDir(), o.Kind+".zip")
+		o.Output = filepath.Join(t.TempDir(), string(o.Kind)+".zip")
 	}
 	if _, err := app.BuildArtifact(ctx, env, o); err != nil {
 		t.Fatalf("building %s: %v", o.Kind, err)

@@ -57,7 +57,9 @@ def leave(event, context):
 // process group, leaves nothing behind once the function stops; one that
 // forks and exits gets Lambda's exit error and its child dies.
 func TestForkAndExit(t *testing.T) {
-	r, _ := testRunner(t, invoke.Options{})
+	// RefreshRuntime: the runtime client is planned from the index again
+	// here (the other tests reuse the cached folder).
+	r, _ := testRunner(t, invoke.Options{RefreshRuntime: true})
 	code := filesTree(map[string]string{"app.py": forker})
 	detach := open(t, r, invoke.Spec{Name: "detach", Handler: "app.detach", Runtime: "python3.12", Code: code})
 	res := call(t, detach, `{}`)

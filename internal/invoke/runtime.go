@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,7 +20,8 @@ var DefaultRuntimePackages = []string{"awslambdaric", "boto3"}
 // runtimeDir returns the folder holding the runtime's packages for t,
 // installing them from the index on first use. The folder is kept in the
 // cache, keyed by target and package list, and not resolved again: `lambdapack
-// invoke --refresh-runtime` installs the newest again.
+// invoke --refresh-runtime` plans them again and writes the folder anew when
+// newer versions came.
 func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error) {
 	pkgs := r.o.RuntimePackages
 	if pkgs == nil {
@@ -31,7 +31,7 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 	key := hex.EncodeToString(sum[:])[:16]
 	dir := filepath.Join(r.dir, "runtime", fmt.Sprintf("%s-%s-%s", t.Runtime, t.Arch, key[:12]))
 	if !r.o.RefreshRuntime {
-		if intact(dir, key) {
+		if intactIf(dir, func(k string) bool { return strings.HasPrefix(k, key+"-") }) {
 			return dir, nil
 		}
 	}
@@ -40,39 +40,28 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(r.dir, ".runtime-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	tr, err := installPackages(ctx, env, t, pkgs, tmp)
+	tr, err := installPackages(ctx, env, t, pkgs)
 	if err != nil {
 		return "", fmt.Errorf("installing the runtime client for %s (%s): %w", t, strings.Join(pkgs, ", "), err)
 	}
 	defer tr.Close()
-	sink := &FolderSink{Dir: dir, Store: r.storeDir(), Key: key}
+	// The folder's key names the package list and the versions planned:
+	// a refresh that finds newer ones writes them.
+	sink := &FolderSink{Dir: dir, Store: r.storeDir(), Key: key + "-" + TreeKey(tr)}
 	if _, err := sink.Write(ctx, tr); err != nil {
 		return "", fmt.Errorf("writing the runtime client for %s: %w", t, err)
 	}
 	return dir, nil
 }
 
-// installPackages returns the installed files of pkgs for t (their
-// site-packages, bin/ apart). It builds them as a layer with the pipeline
-// into tmp and reads the zip back.
-//
-// TODO(issue 13): plan the tree directly once the pipeline exports it, and
-// skip the zip.
-func installPackages(ctx context.Context, env *app.Env, t target.Target, pkgs []string, tmp string) (*tree.Tree, error) {
-	zipPath := filepath.Join(tmp, "runtime.zip")
-	_, err := app.BuildArtifact(ctx, env, app.ArtifactOptions{
-		Kind: app.KindLayer, Deps: app.Inputs{Requirements: pkgs},
-		Targets: []target.Target{t}, Output: zipPath, NoVerify: true,
+// installPackages plans pkgs for t with the pipeline, as a layer would hold
+// them, and returns their python/ folder's files (site-packages): wheel
+// members with their RECORD digests, so the folder sink links what the
+// store already has.
+func installPackages(ctx context.Context, env *app.Env, t target.Target, pkgs []string) (*tree.Tree, error) {
+	tr, err := app.PlanTree(ctx, env, app.ArtifactOptions{
+		Kind: app.KindLayer, Deps: app.Inputs{Requirements: pkgs}, Targets: []target.Target{t},
 	})
-	if err != nil {
-		return nil, err
-	}
-	tr, err := ZipTree(zipPath)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,8 @@
 package runtimeapi_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	lpinvoke "github.com/lambdapack/lambdapack/internal/invoke"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
@@ -31,9 +30,9 @@ var (
 	ricErr  error
 )
 
-// awslambdaric installs awslambdaric for python3.12/x86_64 with lambdapack
-// itself (a layer built from the index into a temporary folder) and returns
-// the folder to put on PYTHONPATH.
+// awslambdaric installs awslambdaric for python3.12/x86_64 with lambdapack's
+// pipeline (PlanTree) and invoke's folder sink, and returns the folder to put
+// on PYTHONPATH.
 func awslambdaric(t *testing.T) string {
 	t.Helper()
 	ricOnce.Do(func() {
@@ -51,16 +50,17 @@ func awslambdaric(t *testing.T) string {
 		defer env.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		zipPath := filepath.Join(dir, "ric.zip")
-		_, ricErr = app.BuildArtifact(ctx, env, app.ArtifactOptions{
+		tr, err := app.PlanTree(ctx, env, app.ArtifactOptions{
 			Kind: app.KindLayer, Deps: app.Inputs{Requirements: []string{"awslambdaric"}},
-			Runtime: "python" + testMinor, Arch: "x86_64", Output: zipPath, NoVerify: true,
+			Runtime: "python" + testMinor, Arch: "x86_64",
 		})
-		if ricErr != nil {
+		if err != nil {
+			ricErr = err
 			return
 		}
+		defer tr.Close()
 		ricDir = filepath.Join(dir, "python")
-		ricErr = unzip(zipPath, dir)
+		_, ricErr = (&lpinvoke.FolderSink{Dir: ricDir}).Write(ctx, lpinvoke.Sub(tr, "python/"))
 	})
 	if ricErr != nil {
 		t.Fatalf("installing awslambdaric: %v", ricErr)
@@ -76,37 +76,6 @@ func TestMain(m *testing.M) {
 		f()
 	}
 	os.Exit(code)
-}
-
-// unzip extracts a zip lambdapack wrote (names already checked by its writer).
-func unzip(zipPath, dir string) error {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if f.FileInfo().IsDir() {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // proc is a runtime process in its own process group.

@@ -252,6 +252,9 @@ func openZip(ctx context.Context, r *invoke.Runner, zipPath string, layerPaths [
 	}
 	defer code.Close()
 	rec := code.Record
+	if rec.Kind == record.KindLayer {
+		return nil, fmt.Errorf("%s is a layer zip: give the function's zip with --zip and this one with --layer", zipPath)
+	}
 	if rt == "" {
 		rt = rec.Runtime
 	}
@@ -274,6 +277,9 @@ func openZip(ctx context.Context, r *invoke.Runner, zipPath string, layerPaths [
 			return nil, err
 		}
 		defer lt.Close()
+		if lt.Record.Kind == record.KindFunction {
+			return nil, fmt.Errorf("--layer %s is a function zip: a layer's files go under python/ (build one with lambdapack layer)", lp)
+		}
 		if lr := lt.Record; lr.Architecture != "" && arch != "" && lr.Architecture != arch && !containsArch(lr, arch) {
 			fmt.Fprintf(os.Stderr, "warning: %s was built for %s, the function runs on %s\n", lp, lr.Architecture, arch)
 		}

@@ -113,6 +113,7 @@ func TestInvokeZip(t *testing.T) {
 		{"{oops", []string{"--handler", "app.handler", "--event", "-"}, "the event on stdin is not JSON: line 1"},
 		{"", []string{"--handler", "app.handler", "--timeout", "2000"}, "Lambda's timeout is 1 to 900 seconds"},
 		{"", []string{"--handler", "app.handler", "--env-file", filepath.Join(dir, "missing.env")}, "reading --env-file"},
+		{"", []string{"--handler", "app.handler", "--layer", fn}, "is a function zip"},
 	} {
 		code, out, errOut := invokeMain(t, c.stdin, append(base, c.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errOut, c.want) {

@@ -134,7 +134,7 @@ func TestZipTreeAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	if tr.Record.Runtime != "python3.12" || tr.Record.Architecture != "x86_64" {
+	if tr.Record.Kind != "function" || tr.Record.Runtime != "python3.12" || tr.Record.Architecture != "x86_64" {
 		t.Errorf("record %+v", tr.Record)
 	}
 	var paths []string

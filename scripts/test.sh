@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what the tests need first
-# (Go modules, qemu and Debian's arm64 CPython for the arm64 tests), then runs
+# (Go modules; qemu-user-static and Debian's arm64 CPython for the arm64
+# tests, through apt, so it needs root or sudo; the pinned pypa/packaging the
+# differential tests compare with, in a venv under the test cache), then runs
 # vet, every Go test, each fuzz target briefly, and the benchmark harness in
 # quick mode.
 set -euo pipefail
@@ -10,6 +12,8 @@ echo "== setup"
 go mod download
 LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
 export LAMBDAPACK_TEST_ARM64_ROOT
+LAMBDAPACK_TEST_PACKAGING_PYTHON="$(scripts/setup-packaging.sh)"
+export LAMBDAPACK_TEST_PACKAGING_PYTHON
 # The serve tests' clients: the aws CLI and curl.
 LAMBDAPACK_TEST_AWS="$(scripts/setup-awscli.sh)"
 export LAMBDAPACK_TEST_AWS

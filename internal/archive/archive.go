@@ -174,11 +174,21 @@ func msDosTime(t time.Time) (date, tm uint16) {
 	return
 }
 
+// Limits on a path inside an artifact (tree's).
+const (
+	MaxComponent = tree.MaxComponent
+	MaxPath      = tree.MaxPath
+)
+
 // ValidPath reports why p cannot be a path inside an artifact, or nil: it
 // must be relative, slash-separated and clean, without "..", backslashes,
-// drive letters or NUL bytes. It is tree.ValidPath, the one rule every sink
-// and planner applies.
+// drive letters or NUL bytes, and within ValidLength's limits. It is
+// tree.ValidPath, the one rule every sink and planner applies.
 func ValidPath(p string) error { return tree.ValidPath(p) }
+
+// ValidLength reports a path with a component longer than MaxComponent
+// bytes or a total over MaxPath (tree.ValidLength).
+func ValidLength(p string) error { return tree.ValidLength(p) }
 
 type kind int
 

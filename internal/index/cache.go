@@ -42,7 +42,10 @@ func (e *cacheEntry) fresh(now time.Time) bool {
 }
 
 func newPageCache(dir string) (*pageCache, error) {
-	for _, sub := range []string{"simple-v1", "metadata-v1", "parsed-v1"} {
+	// simple-v1 keyed and labelled pages by their URL with its
+	// credentials: remove what an older version left there.
+	_ = os.RemoveAll(filepath.Join(dir, "simple-v1"))
+	for _, sub := range []string{"simple-v2", "metadata-v1", "parsed-v1"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating the index cache folder %s: %w (pick another with --cache-dir)", dir, err)
 		}
@@ -59,7 +62,7 @@ func key(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "simple-v1", k[:2], k) }
+func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "simple-v2", k[:2], k) }
 func (pc *pageCache) metaPath(k string) string { return filepath.Join(pc.dir, "metadata-v1", k[:2], k) }
 func (pc *pageCache) parsedPath(k string) string {
 	return filepath.Join(pc.dir, "parsed-v1", k[:2], k)

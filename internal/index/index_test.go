@@ -302,7 +302,7 @@ func TestBadPages(t *testing.T) {
 			if !strings.Contains(err.Error(), `"x"`) || !strings.Contains(err.Error(), u) {
 				t.Fatalf("error should name index and package: %v", err)
 			}
-			if m, _ := filepath.Glob(filepath.Join(dir, "simple-v1", "*", "*")); len(m) != 0 {
+			if m, _ := filepath.Glob(filepath.Join(dir, "simple-v2", "*", "*")); len(m) != 0 {
 				t.Fatalf("a bad page was cached: %v", m)
 			}
 		})

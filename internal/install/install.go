@@ -527,7 +527,7 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 	distInfos := map[string]bool{}
 	for _, f := range zr.File {
 		if err := tree.ValidPath(f.Name); err != nil {
-			return res, fmt.Errorf("member %q: %v", f.Name, err)
+			return res, fmt.Errorf("member %v", err) // the error quotes the name, cut short
 		}
 		mode := f.ExternalAttrs >> 16
 		if mode&0o170000 == 0o120000 {

@@ -268,6 +268,7 @@ func TestHostileWheelsAreRefused(t *testing.T) {
 		"dist-info-name":    {func() spec { s := good(); s.distInfo = "innocent-1.0.dist-info"; return s }(), "not for evil"},
 		"bad-filename":      {func() spec { s := good(); s.filename = "evil.whl"; return s }(), "not a wheel file name"},
 		"wheel-version-two": {with(file("evil-1.0.dist-info/WHEEL", "Wheel-Version: 2.0\n")), "not supported"},
+		"long-component":    {with(file("evil/"+strings.Repeat("n", 60000)+".py", "x")), "a file name is at most 255 bytes"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -285,7 +286,10 @@ func TestHostileWheelsAreRefused(t *testing.T) {
 				t.Error("a plan came back with the error")
 			}
 			if !strings.Contains(err.Error(), tc.s.fileName()) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not name the wheel or say %q", err, tc.want)
+				t.Errorf("error %.500q does not name the wheel or say %q", err, tc.want)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error is %d bytes long: a hostile name is repeated whole", len(err.Error()))
 			}
 			t.Log(err)
 		})

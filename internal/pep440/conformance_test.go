@@ -13,7 +13,7 @@ import (
 )
 
 // The conformance test runs pypa/packaging's own test vectors (extracted to
-// /work/shared/conformance/packaging/test_{version,specifiers}.json, see the
+// testdata/packaging/test_{version,specifiers}.json, see the
 // README there) against this package. Every test of those files is either
 // handled below or skipped by name, with a reason, in conformanceSkips; an
 // unclassified test fails the run so new upstream rows cannot slip by.

@@ -144,10 +144,14 @@ func (p *Pinner) Index(extra index.Settings) (*index.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	copts := []index.Option{index.WithCacheDir(pages), index.WithOffline(p.opts.Offline), index.WithLogger(p.log)}
-	if p.opts.Events != nil {
-		copts = append(copts, index.WithReporter(p.opts.Events))
+	// Retries are always said (a waiting run says why); progress displays
+	// hear every event.
+	rep := index.RetryPrinter(func(format string, args ...any) { p.log.Info(fmt.Sprintf(format, args...)) })
+	if ev := p.opts.Events; ev != nil {
+		retries := rep
+		rep = index.ReporterFunc(func(e index.Event) { ev.Report(e); retries.Report(e) })
 	}
+	copts := []index.Option{index.WithCacheDir(pages), index.WithOffline(p.opts.Offline), index.WithLogger(p.log), index.WithReporter(rep)}
 	cl, err := index.NewClient(cfg, copts...)
 	if err != nil {
 		return nil, err

@@ -117,7 +117,7 @@ func (s *FolderSink) Write(ctx context.Context, t *tree.Tree) (*tree.Written, er
 			return nil, ctx.Err()
 		}
 		f := &t.Files[i]
-		if err := archive.ValidPath(f.Path); err != nil {
+		if err := tree.ValidPath(f.Path); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", s.Dir, err)
 		}
 		dst := filepath.Join(tmp, filepath.FromSlash(f.Path))

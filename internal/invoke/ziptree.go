@@ -9,7 +9,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
@@ -45,7 +44,7 @@ func ZipTree(zipPath string) (*tree.Tree, error) {
 		if f.FileInfo().IsDir() || name == "" {
 			continue
 		}
-		if err := archive.ValidPath(name); err != nil {
+		if err := tree.ValidPath(name); err != nil {
 			return fail(fmt.Errorf("%s holds a member that cannot be extracted: %w", zipPath, err))
 		}
 		if seen[name] {

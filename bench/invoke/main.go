@@ -120,11 +120,12 @@ func run(o options) error {
 	r.add("# Local invoke benchmarks (%s)\n", time.Now().UTC().Format("2006-01-02"))
 	r.add("Machine: %s, %d CPUs (shared with other work), %s. Handler: `%s`.\n", host, cpus(), goVersion(), strings.TrimSpace(strings.SplitN(noop, "\n", 2)[0]))
 
-	runner, err := invoke.NewRunner(invoke.Options{Env: app.EnvOptions{CacheDir: o.cache}, WorkDir: filepath.Join(work, "fns"), Notes: os.Stderr})
+	packages, closeEnv := app.RuntimePackages(app.EnvOptions{CacheDir: o.cache})
+	defer closeEnv()
+	runner, err := invoke.NewRunner(invoke.Options{CacheDir: o.cache, Packages: packages, WorkDir: filepath.Join(work, "fns"), Notes: os.Stderr})
 	if err != nil {
 		return err
 	}
-	defer runner.Close()
 
 	// 1. Warm overhead.
 	r.add("## Warm invoke, no-op handler (%d invocations each, after one warm-up)\n", o.n)
@@ -407,7 +408,7 @@ layers = ["deps"]
 			return err
 		}
 	}
-	p, err := invoke.OpenProject(ctx, runner, invoke.ProjectOptions{Dir: dir, Notes: io.Discard})
+	p, err := app.OpenProjectRun(ctx, runner, app.ProjectRunOptions{Dir: dir, Notes: io.Discard, Env: app.EnvOptions{CacheDir: o.cache}})
 	if err != nil {
 		return err
 	}
@@ -419,7 +420,7 @@ layers = ["deps"]
 		return err
 	}
 	go func() {
-		_ = invoke.Serve(sctx, p, ln, invoke.ServeOptions{Watch: true, WatchInterval: 100 * time.Millisecond, Log: io.Discard})
+		_ = invoke.Serve(sctx, p, ln, invoke.ServeOptions{Watch: func(ctx context.Context) { p.Watch(ctx, 100*time.Millisecond, io.Discard) }, Log: io.Discard})
 	}()
 	url := "http://" + ln.Addr().String() + "/2015-03-31/functions/api/invocations"
 	event := []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/hello","rawQueryString":"","headers":{"host":"x"},"requestContext":{"http":{"method":"GET","path":"/hello","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"bench"},"requestId":"x","routeKey":"$default","stage":"$default","time":"","timeEpoch":0,"accountId":"1","apiId":"x","domainName":"x","domainPrefix":"x"},"isBase64Encoded":false}`)

@@ -33,7 +33,7 @@ type runFlags struct {
 	env     app.EnvOptions
 	timeout string
 	envFile string
-	project invoke.ProjectOptions
+	project app.ProjectRunOptions
 }
 
 func (f *runFlags) add(fl *pflag.FlagSet) {
@@ -76,11 +76,20 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func (f *runFlags) runner(s *Streams) (*invoke.Runner, error) {
+// runner makes the Runner; close releases what installing the runtime
+// client opened.
+func (f *runFlags) runner(s *Streams) (r *invoke.Runner, close func() error, err error) {
 	o := f.opts
-	o.Env = f.env
+	o.CacheDir = f.env.CacheDir
 	o.Log, o.Notes = s.Err, s.Err
-	return invoke.NewRunner(o)
+	var closeEnv func() error
+	o.Packages, closeEnv = app.RuntimePackages(f.env)
+	r, err = invoke.NewRunner(o)
+	if err != nil {
+		closeEnv()
+		return nil, nil, err
+	}
+	return r, closeEnv, nil
 }
 
 // signalContext ends on Ctrl-C or SIGTERM.
@@ -185,11 +194,11 @@ REPORT lines, to stderr. A function error prints Lambda's error document
 				if err != nil {
 					return err
 				}
-				r, err := rf.runner(s)
+				r, closeRunner, err := rf.runner(s)
 				if err != nil {
 					return err
 				}
-				defer r.Close()
+				defer closeRunner()
 
 				var fn *invoke.Function
 				if zipPath != "" {
@@ -201,7 +210,7 @@ REPORT lines, to stderr. A function error prints Lambda's error document
 					if len(layers) > 0 || handler != "" || rt != "" || arch != "" {
 						return fmt.Errorf("--layer, --handler, --runtime and --arch go with --zip; a project's function takes them from its config")
 					}
-					var p *invoke.Project
+					var p *app.ProjectRun
 					rf.project.MemoryMB = memory
 					p, fn, err = openProjectFunction(ctx, r, rf, args, timeout, s.Err)
 					if p != nil {
@@ -314,9 +323,9 @@ func containsArch(r record.Record, arch string) bool {
 
 // openProjectFunction builds what is stale and opens one function of the
 // project.
-func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, args []string, timeout time.Duration, notes io.Writer) (*invoke.Project, *invoke.Function, error) {
+func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, args []string, timeout time.Duration, notes io.Writer) (*app.ProjectRun, *invoke.Function, error) {
 	po := rf.project
-	po.EnvFile, po.Timeout, po.Notes = rf.envFile, timeout, notes
+	po.EnvFile, po.Timeout, po.Notes, po.Env = rf.envFile, timeout, notes, rf.env
 	if len(args) == 1 {
 		po.Only = []string{args[0]}
 	} else {
@@ -329,7 +338,7 @@ func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, arg
 		}
 		po.Only = names
 	}
-	p, err := invoke.OpenProject(ctx, r, po)
+	p, err := app.OpenProjectRun(ctx, r, po)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -338,7 +347,7 @@ func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, arg
 }
 
 // projectFunctionNames lists the Python functions of the project.
-func projectFunctionNames(po invoke.ProjectOptions) ([]string, error) {
+func projectFunctionNames(po app.ProjectRunOptions) ([]string, error) {
 	dir := po.Dir
 	if dir == "" {
 		dir = "."

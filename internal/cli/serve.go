@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/invoke"
 )
 
@@ -58,19 +60,23 @@ and restarts only the functions whose code or layers changed.`,
 					return err
 				}
 				defer ln.Close()
-				r, err := rf.runner(s)
+				r, closeRunner, err := rf.runner(s)
 				if err != nil {
 					return err
 				}
-				defer r.Close()
+				defer closeRunner()
 				po := rf.project
-				po.EnvFile, po.Timeout, po.Concurrency, po.Only, po.Notes = rf.envFile, timeout, concurrency, only, s.Err
-				p, err := invoke.OpenProject(ctx, r, po)
+				po.EnvFile, po.Timeout, po.Concurrency, po.Only, po.Notes, po.Env = rf.envFile, timeout, concurrency, only, s.Err, rf.env
+				p, err := app.OpenProjectRun(ctx, r, po)
 				if err != nil {
 					return err
 				}
 				defer p.Close()
-				return invoke.Serve(ctx, p, ln, invoke.ServeOptions{Watch: watch, Log: s.Err})
+				so := invoke.ServeOptions{Region: r.Region(), Log: s.Err}
+				if watch {
+					so.Watch = func(ctx context.Context) { p.Watch(ctx, 0, s.Err) }
+				}
+				return invoke.Serve(ctx, p, ln, so)
 			},
 		}
 		fl := cmd.Flags()

@@ -3,9 +3,14 @@
 // same planned files a zip would hold (a tree.Sink), finds a CPython of the
 // runtime's exact minor version (or runs an arm64 one under qemu-user with
 // an arm64 root folder), sets Lambda's environment and sys.path order,
-// starts the official runtime client (awslambdaric, installed from the
-// index for the function's target like any package, and cached), and serves
-// it events through internal/runtimeapi.
+// starts the official runtime client (awslambdaric, installed for the
+// function's target like any package by a PackageSource, and cached), and
+// serves it events through internal/runtimeapi.
+//
+// The package knows nothing of the pipeline or the verbs: app plugs them in
+// (app.RuntimePackages plans the runtime client with PlanTree;
+// app.OpenProjectRun builds a project incrementally and opens its
+// functions; Serve serves whatever implements Served).
 //
 // Folders, per function, under a work folder:
 //

@@ -41,8 +41,13 @@ func filesTree(files map[string]string) *tree.Tree {
 func testRunner(t *testing.T, o invoke.Options) (*invoke.Runner, *syncBuffer) {
 	t.Helper()
 	log := &syncBuffer{}
-	if o.Env.CacheDir == "" {
-		o.Env.CacheDir = testutil.SharedCache(t)
+	if o.CacheDir == "" {
+		o.CacheDir = testutil.SharedCache(t)
+	}
+	if o.Packages == nil {
+		var closeEnv func() error
+		o.Packages, closeEnv = app.RuntimePackages(app.EnvOptions{CacheDir: o.CacheDir})
+		t.Cleanup(func() { closeEnv() })
 	}
 	if o.WorkDir == "" {
 		o.WorkDir = t.TempDir()
@@ -62,7 +67,6 @@ func testRunner(t *testing.T, o invoke.Options) (*invoke.Runner, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Close() })
 	return r, log
 }
 

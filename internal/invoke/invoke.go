@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -54,9 +53,12 @@ func (s *Spec) memoryMB() int {
 type Options struct {
 	// Find says where the interpreter comes from (--python, --rootfs).
 	Find FindOptions
-	// Env opens the cache and the index the runtime client is installed
-	// from; its CacheDir is where invoke keeps its folders too.
-	Env app.EnvOptions
+	// CacheDir is the cache invoke keeps its folders in ("" means
+	// LAMBDAPACK_CACHE_DIR or the user cache folder).
+	CacheDir string
+	// Packages installs the runtime's packages (awslambdaric, boto3) for a
+	// target, from the index.
+	Packages PackageSource
 	// WorkDir holds the functions' task and opt folders; "" means a folder
 	// of the cache named after Scope.
 	WorkDir string
@@ -81,20 +83,18 @@ type Options struct {
 // Runner runs functions: it finds interpreters and installs runtime clients
 // once per target, for every function it opens.
 type Runner struct {
-	o         Options
-	cacheRoot string // the cache (for the build that installs runtime clients)
-	dir       string // invoke's folder in the cache
+	o   Options
+	dir string // invoke's folder in the cache
 
 	mu       sync.Mutex
 	interps  map[target.Target]*Interpreter
 	runtimes map[target.Target]string
-	env      *app.Env
 }
 
 // NewRunner prepares a Runner; nothing is installed before a function is
 // opened.
 func NewRunner(o Options) (*Runner, error) {
-	c, err := cache.Open(o.Env.CacheDir)
+	c, err := cache.Open(o.CacheDir)
 	if err != nil {
 		return nil, err
 	}
@@ -111,38 +111,14 @@ func NewRunner(o Options) (*Runner, error) {
 	if o.Region == "" {
 		o.Region = firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
 	}
-	return &Runner{o: o, cacheRoot: c.Root(), dir: dir, interps: map[target.Target]*Interpreter{}, runtimes: map[target.Target]string{}}, nil
+	return &Runner{o: o, dir: dir, interps: map[target.Target]*Interpreter{}, runtimes: map[target.Target]string{}}, nil
 }
 
-// Close releases the cache.
-func (r *Runner) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.env != nil {
-		err := r.env.Close()
-		r.env = nil
-		return err
-	}
-	return nil
-}
+// Region is the AWS_REGION the functions get.
+func (r *Runner) Region() string { return r.o.Region }
 
 func (r *Runner) notef(format string, args ...any) {
 	fmt.Fprintf(r.o.Notes, format+"\n", args...)
-}
-
-// appEnv opens the build environment on first use.
-func (r *Runner) appEnv() (*app.Env, error) {
-	if r.env != nil {
-		return r.env, nil
-	}
-	eo := r.o.Env
-	eo.CacheDir = r.cacheRoot
-	env, err := app.OpenEnv(eo)
-	if err != nil {
-		return nil, err
-	}
-	r.env = env
-	return env, nil
 }
 
 func (r *Runner) storeDir() string { return filepath.Join(r.dir, "files") }

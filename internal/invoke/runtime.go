@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
+
+// PackageSource installs packages for a target and returns their files as
+// a site-packages folder holds them (app.RuntimePackages plans them with the
+// pipeline). The tree is closed by the caller.
+type PackageSource func(ctx context.Context, t target.Target, pkgs []string) (*tree.Tree, error)
 
 // DefaultRuntimePackages are what Lambda's Python runtimes hold beside the
 // standard library: the runtime client and the AWS SDK.
@@ -35,12 +39,11 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 			return dir, nil
 		}
 	}
-	r.notef("Installing the runtime's packages for %s (%s) from the index", t, strings.Join(pkgs, ", "))
-	env, err := r.appEnv()
-	if err != nil {
-		return "", err
+	if r.o.Packages == nil {
+		return "", fmt.Errorf("no package source to install the runtime client for %s from (invoke.Options.Packages)", t)
 	}
-	tr, err := installPackages(ctx, env, t, pkgs)
+	r.notef("Installing the runtime's packages for %s (%s) from the index", t, strings.Join(pkgs, ", "))
+	tr, err := r.o.Packages(ctx, t, pkgs)
 	if err != nil {
 		return "", fmt.Errorf("installing the runtime client for %s (%s): %w", t, strings.Join(pkgs, ", "), err)
 	}
@@ -52,20 +55,4 @@ func (r *Runner) runtimeDir(ctx context.Context, t target.Target) (string, error
 		return "", fmt.Errorf("writing the runtime client for %s: %w", t, err)
 	}
 	return dir, nil
-}
-
-// installPackages plans pkgs for t with the pipeline, as a layer would hold
-// them, and returns their python/ folder's files (site-packages): wheel
-// members with their RECORD digests, so the folder sink links what the
-// store already has.
-func installPackages(ctx context.Context, env *app.Env, t target.Target, pkgs []string) (*tree.Tree, error) {
-	tr, err := app.PlanTree(ctx, env, app.ArtifactOptions{
-		Kind: app.KindLayer, Deps: app.Inputs{Requirements: pkgs}, Targets: []target.Target{t},
-	})
-	if err != nil {
-		return nil, err
-	}
-	sub := Sub(tr, "python/")
-	sub.OnClose(tr)
-	return sub, nil
 }

@@ -14,16 +14,22 @@ import (
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
+// Served is what Serve serves: a project's functions (app.ProjectRun).
+type Served interface {
+	Function(name string) (*Function, bool)
+	Names() []string
+	// Routes are the functions' HTTP routes; urls the functions with a
+	// function URL.
+	Routes() (routes []Route, urls []string)
+}
+
 // ServeOptions configure Serve.
 type ServeOptions struct {
-	// Addr is host:port to listen on ("127.0.0.1:9001"; port 0 picks one).
-	Addr string
-	// Watch rebuilds and restarts a function when the project's files
-	// change, polling every WatchInterval (default 250 ms).
-	Watch         bool
-	WatchInterval time.Duration
-	// Ready hears the address once the server listens.
-	Ready func(addr string)
+	// Region is the AWS region in the HTTP events.
+	Region string
+	// Watch, when set, runs beside the server until ctx ends (a watch of
+	// the project's files that rebuilds and restarts what changed).
+	Watch func(ctx context.Context)
 	Log   io.Writer
 }
 
@@ -44,12 +50,19 @@ func Listen(addr string) (net.Listener, error) {
 // Serve serves the project's functions until ctx ends: the Lambda Invoke API
 // at /2015-03-31/functions/{name}/invocations, and the functions' HTTP
 // routes (API Gateway and function URL events) everywhere else.
-func Serve(ctx context.Context, p *Project, ln net.Listener, o ServeOptions) error {
+func Serve(ctx context.Context, p Served, ln net.Listener, o ServeOptions) error {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
 	routes, urls := p.Routes()
-	gw := &Gateway{Routes: routes, URLs: urls, Invoke: p.Invoke, Region: p.r.o.Region, Log: o.Log}
+	invoke := func(ctx context.Context, name string, payload []byte) (*runtimeapi.Result, error) {
+		f, ok := p.Function(name)
+		if !ok {
+			return nil, fmt.Errorf("no function %s", name)
+		}
+		return f.Invoke(ctx, runtimeapi.Invocation{Payload: payload})
+	}
+	gw := &Gateway{Routes: routes, URLs: urls, Invoke: invoke, Region: o.Region, Log: o.Log}
 	api := &runtimeapi.InvokeAPI{
 		Lookup: func(name string) (*runtimeapi.Function, bool) {
 			f, ok := p.Function(name)
@@ -82,27 +95,11 @@ func Serve(ctx context.Context, p *Project, ln net.Listener, o ServeOptions) err
 	for _, u := range urls {
 		fmt.Fprintf(o.Log, "  function URL: http://%s.localhost:%s/ -> %s\n", strings.ToLower(u), port, u)
 	}
-	if o.Ready != nil {
-		o.Ready(addr)
-	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if o.Watch {
-		interval := o.WatchInterval
-		if interval <= 0 {
-			interval = 250 * time.Millisecond
-		}
-		go p.Watch(ctx, interval, func(changed []string, took time.Duration, err error) {
-			switch {
-			case err != nil:
-				fmt.Fprintf(o.Log, "Rebuild failed (the running functions keep their last good build): %v\n", err)
-			case len(changed) == 0:
-				fmt.Fprintf(o.Log, "Files changed; no function's code or layers did (%s)\n", took.Round(time.Millisecond))
-			default:
-				fmt.Fprintf(o.Log, "Rebuilt %s in %s; the next invocation starts it afresh\n", strings.Join(changed, ", "), took.Round(time.Millisecond))
-			}
-		})
+	if o.Watch != nil {
+		go o.Watch(ctx)
 	}
 	select {
 	case <-ctx.Done():

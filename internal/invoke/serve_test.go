@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/invoke"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
@@ -89,7 +90,7 @@ func TestServe(t *testing.T) {
 	r, _ := testRunner(t, invoke.Options{WorkDir: work})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := invoke.OpenProject(ctx, r, invoke.ProjectOptions{Dir: dir, Concurrency: 4, Notes: &testLog{t: t}})
+	p, err := app.OpenProjectRun(ctx, r, app.ProjectRunOptions{Dir: dir, Concurrency: 4, Notes: &testLog{t: t}, Env: app.EnvOptions{CacheDir: testutil.SharedCache(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,10 @@ func TestServe(t *testing.T) {
 	}
 	served := make(chan error, 1)
 	go func() {
-		served <- invoke.Serve(ctx, p, ln, invoke.ServeOptions{Watch: true, WatchInterval: 100 * time.Millisecond, Log: &testLog{t: t}})
+		served <- invoke.Serve(ctx, p, ln, invoke.ServeOptions{
+			Watch: func(ctx context.Context) { p.Watch(ctx, 100*time.Millisecond, &testLog{t: t}) },
+			Log:   &testLog{t: t},
+		})
 	}()
 	base := "http://" + ln.Addr().String()
 

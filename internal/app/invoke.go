@@ -1,6 +1,7 @@
-package invoke
+package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,14 +15,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/invoke"
 	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
+	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
-// ProjectOptions say which project to run and how.
-type ProjectOptions struct {
+// Running functions locally (lambdapack invoke and serve): the project's
+// incremental build makes the zips, internal/invoke runs them. The pipeline
+// also installs the runtime client (RuntimePackages).
+
+// ProjectRunOptions say which project to run and how.
+type ProjectRunOptions struct {
 	// Dir, Config, Stage and Out are as `lambdapack build` has them.
 	Dir, Config, Stage, Out string
 	// Only runs these functions (all of the project's when empty).
@@ -34,31 +40,33 @@ type ProjectOptions struct {
 	Timeout     time.Duration
 	MemoryMB    int
 	Concurrency int
-	// Build is passed to the incremental build (verification flags, jobs).
+	// NoVerify and Force are passed to the incremental build, and Env
+	// (the cache, the index).
 	NoVerify, Force bool
+	Env             EnvOptions
 	// Notes hears what lambdapack does (builds, rebuilds, restarts).
 	Notes io.Writer
 }
 
-// Project is a project's functions, built and ready to invoke.
-type Project struct {
+// ProjectRun is a project's functions, built and ready to invoke.
+type ProjectRun struct {
 	Config *project.Config
-	Run    map[string]*RunConfig
+	Run    map[string]*invoke.RunConfig
 
-	r *Runner
-	o ProjectOptions
+	r *invoke.Runner
+	o ProjectRunOptions
 
 	mu  sync.Mutex
-	fns map[string]*Function
+	fns map[string]*invoke.Function
 }
 
-// OpenProject builds what is stale (the incremental `lambdapack build`) and
-// opens every function to run (or those in Only) with its layers.
-func OpenProject(ctx context.Context, r *Runner, o ProjectOptions) (*Project, error) {
+// OpenProjectRun builds what is stale (the incremental `lambdapack build`)
+// and opens every function to run (or those in Only) with its layers.
+func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) (*ProjectRun, error) {
 	if o.Notes == nil {
 		o.Notes = io.Discard
 	}
-	cfg, err := project.Load(firstNonEmpty(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage})
+	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage})
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +81,11 @@ func OpenProject(ctx context.Context, r *Runner, o ProjectOptions) (*Project, er
 			return nil, fmt.Errorf("%s has no function %s (it has %s)", filepath.Base(cfg.File), n, strings.Join(functionNames(cfg), ", "))
 		}
 	}
-	run, err := ReadRunConfig(cfg)
+	run, err := invoke.ReadRunConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	p := &Project{Config: cfg, Run: run, r: r, o: o, fns: map[string]*Function{}}
+	p := &ProjectRun{Config: cfg, Run: run, r: r, o: o, fns: map[string]*invoke.Function{}}
 	rep, err := p.build(ctx)
 	if err != nil {
 		return nil, err
@@ -110,12 +118,12 @@ func functionNames(cfg *project.Config) []string {
 	return out
 }
 
-func (p *Project) wanted(name string) bool {
+func (p *ProjectRun) wanted(name string) bool {
 	return len(p.o.Only) == 0 || slices.Contains(p.o.Only, name)
 }
 
 // build runs the incremental build of the wanted functions and their layers.
-func (p *Project) build(ctx context.Context) (*app.Report, error) {
+func (p *ProjectRun) build(ctx context.Context) (*Report, error) {
 	var only []string
 	for _, f := range p.Config.Functions {
 		if !p.wanted(f.Name) {
@@ -129,10 +137,9 @@ func (p *Project) build(ctx context.Context) (*app.Report, error) {
 		}
 	}
 	start := time.Now()
-	env := p.r.o.Env
-	env.CacheDir = p.r.cacheRoot
+	env := p.o.Env
 	env.Log = nil
-	rep, _, err := app.Build(ctx, app.BuildOptions{
+	rep, _, err := Build(ctx, BuildOptions{
 		Dir: p.Config.Dir, Config: p.Config.File, Stage: p.o.Stage, Out: p.o.Out, Only: only,
 		NoVerify: p.o.NoVerify, Force: p.o.Force, Env: env,
 	})
@@ -152,7 +159,7 @@ func (p *Project) build(ctx context.Context) (*app.Report, error) {
 }
 
 // spec makes the Spec of a function from the build's zips.
-func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error) {
+func (p *ProjectRun) spec(f project.Function, rep *Report) (invoke.Spec, func(), error) {
 	var trees []*tree.Tree
 	closeAll := func() {
 		for _, t := range trees {
@@ -169,11 +176,11 @@ func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error
 	}
 	fz, ok := zipOf(f.Name)
 	if !ok {
-		return Spec{}, closeAll, fmt.Errorf("the build made no zip for %s", f.Name)
+		return invoke.Spec{}, closeAll, fmt.Errorf("the build made no zip for %s", f.Name)
 	}
-	code, err := ZipTree(fz)
+	code, err := invoke.ZipTree(fz)
 	if err != nil {
-		return Spec{}, closeAll, err
+		return invoke.Spec{}, closeAll, err
 	}
 	trees = append(trees, code)
 	var layers []*tree.Tree
@@ -186,12 +193,12 @@ func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error
 		lz, ok := zipOf(ln + "-" + string(arch))
 		if !ok {
 			closeAll()
-			return Spec{}, func() {}, fmt.Errorf("the build made no zip for layer %s (%s) of %s", ln, arch, f.Name)
+			return invoke.Spec{}, func() {}, fmt.Errorf("the build made no zip for layer %s (%s) of %s", ln, arch, f.Name)
 		}
-		lt, err := ZipTree(lz)
+		lt, err := invoke.ZipTree(lz)
 		if err != nil {
 			closeAll()
-			return Spec{}, func() {}, err
+			return invoke.Spec{}, func() {}, err
 		}
 		trees = append(trees, lt)
 		layers = append(layers, lt)
@@ -202,7 +209,7 @@ func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error
 	env, err := p.functionEnv(f)
 	if err != nil {
 		closeAll()
-		return Spec{}, func() {}, err
+		return invoke.Spec{}, func() {}, err
 	}
 	rc := p.Run[f.Name]
 	for _, n := range rc.Notes {
@@ -215,7 +222,7 @@ func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error
 	if p.o.MemoryMB > 0 {
 		memory = p.o.MemoryMB
 	}
-	return Spec{
+	return invoke.Spec{
 		Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
 		Code: code, Layers: layers, Env: env, Timeout: timeout, MemoryMB: memory, Concurrency: p.o.Concurrency,
 	}, closeAll, nil
@@ -223,20 +230,20 @@ func (p *Project) spec(f project.Function, rep *app.Report) (Spec, func(), error
 
 // functionEnv is a function's environment: its config's variables, then
 // --env-file's.
-func (p *Project) functionEnv(f project.Function) (map[string]string, error) {
+func (p *ProjectRun) functionEnv(f project.Function) (map[string]string, error) {
 	env := map[string]string{}
 	for k, v := range p.Run[f.Name].Env {
 		env[k] = v
 	}
-	if err := CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(p.Config.File), f.Name), false); err != nil {
+	if err := invoke.CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(p.Config.File), f.Name), false); err != nil {
 		return nil, err
 	}
 	if p.o.EnvFile != "" {
-		extra, err := ReadEnvFile(p.o.EnvFile, f.Name)
+		extra, err := invoke.ReadEnvFile(p.o.EnvFile, f.Name)
 		if err != nil {
 			return nil, err
 		}
-		if err := CheckVariables(extra, "--env-file "+p.o.EnvFile, true); err != nil {
+		if err := invoke.CheckVariables(extra, "--env-file "+p.o.EnvFile, true); err != nil {
 			return nil, err
 		}
 		for k, v := range extra {
@@ -247,7 +254,7 @@ func (p *Project) functionEnv(f project.Function) (map[string]string, error) {
 }
 
 // Function returns the opened function called name.
-func (p *Project) Function(name string) (*Function, bool) {
+func (p *ProjectRun) Function(name string) (*invoke.Function, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f, ok := p.fns[name]
@@ -255,7 +262,7 @@ func (p *Project) Function(name string) (*Function, bool) {
 }
 
 // Names lists the opened functions, sorted.
-func (p *Project) Names() []string {
+func (p *ProjectRun) Names() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
@@ -268,7 +275,7 @@ func (p *Project) Names() []string {
 
 // Routes lists the HTTP routes of the opened functions; URLs the functions
 // with a function URL.
-func (p *Project) Routes() (routes []Route, urls []string) {
+func (p *ProjectRun) Routes() (routes []invoke.Route, urls []string) {
 	for _, n := range p.Names() {
 		rc := p.Run[n]
 		routes = append(routes, rc.Routes...)
@@ -280,7 +287,7 @@ func (p *Project) Routes() (routes []Route, urls []string) {
 }
 
 // Invoke runs one invocation of a function.
-func (p *Project) Invoke(ctx context.Context, name string, payload []byte) (*runtimeapi.Result, error) {
+func (p *ProjectRun) Invoke(ctx context.Context, name string, payload []byte) (*runtimeapi.Result, error) {
 	f, ok := p.Function(name)
 	if !ok {
 		return nil, fmt.Errorf("no function %s", name)
@@ -290,7 +297,7 @@ func (p *Project) Invoke(ctx context.Context, name string, payload []byte) (*run
 
 // Rebuild builds what changed and lays it out; functions whose code or
 // layers changed restart on their next invocation. It returns their names.
-func (p *Project) Rebuild(ctx context.Context) ([]string, error) {
+func (p *ProjectRun) Rebuild(ctx context.Context) ([]string, error) {
 	rep, err := p.build(ctx)
 	if err != nil {
 		return nil, err
@@ -318,10 +325,10 @@ func (p *Project) Rebuild(ctx context.Context) ([]string, error) {
 }
 
 // Close stops every function's processes.
-func (p *Project) Close() {
+func (p *ProjectRun) Close() {
 	p.mu.Lock()
 	fns := p.fns
-	p.fns = map[string]*Function{}
+	p.fns = map[string]*invoke.Function{}
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, f := range fns {
@@ -331,10 +338,23 @@ func (p *Project) Close() {
 	wg.Wait()
 }
 
-// Watch polls the project's files every interval until ctx ends, and
-// rebuilds when one changed (an edit, a new file, a removed one), calling
-// done with what restarted.
-func (p *Project) Watch(ctx context.Context, interval time.Duration, done func(changed []string, took time.Duration, err error)) {
+// Watch polls the project's files every interval (default 250 ms) until ctx
+// ends, and rebuilds when one changed (an edit, a new file, a removed one),
+// saying on log what restarted.
+func (p *ProjectRun) Watch(ctx context.Context, interval time.Duration, log io.Writer) {
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	done := func(changed []string, took time.Duration, err error) {
+		switch {
+		case err != nil:
+			fmt.Fprintf(log, "Rebuild failed (the running functions keep their last good build): %v\n", err)
+		case len(changed) == 0:
+			fmt.Fprintf(log, "Files changed; no function's code or layers did (%s)\n", took.Round(time.Millisecond))
+		default:
+			fmt.Fprintf(log, "Rebuilt %s in %s; the next invocation starts it afresh\n", strings.Join(changed, ", "), took.Round(time.Millisecond))
+		}
+	}
 	out := p.o.Out
 	if out == "" {
 		out = filepath.Join(p.Config.Dir, "dist")
@@ -395,4 +415,45 @@ func snapshot(dir, out string) (string, error) {
 		return nil
 	})
 	return hex.EncodeToString(b.Sum(nil)), err
+}
+
+// RuntimePackages is the invoke.PackageSource of the pipeline: it plans the
+// packages for the target as a layer would hold them (PlanTree, on an Env
+// opened with o on first use) and returns the files of its python/ folder,
+// wheel members with their RECORD digests. close releases the Env.
+func RuntimePackages(o EnvOptions) (source invoke.PackageSource, close func() error) {
+	var (
+		mu  sync.Mutex
+		env *Env
+	)
+	source = func(ctx context.Context, t target.Target, pkgs []string) (*tree.Tree, error) {
+		mu.Lock()
+		if env == nil {
+			e, err := OpenEnv(o)
+			if err != nil {
+				mu.Unlock()
+				return nil, err
+			}
+			env = e
+		}
+		mu.Unlock()
+		tr, err := PlanTree(ctx, env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: pkgs}, Targets: []target.Target{t}})
+		if err != nil {
+			return nil, err
+		}
+		sub := invoke.Sub(tr, "python/")
+		sub.OnClose(tr)
+		return sub, nil
+	}
+	close = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if env == nil {
+			return nil
+		}
+		err := env.Close()
+		env = nil
+		return err
+	}
+	return source, close
 }

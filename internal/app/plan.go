@@ -85,8 +85,8 @@ func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.
 		return nil, err
 	}
 	byKey := map[string]install.Wheel{}
-	for i, pin := range all {
-		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256}
+	for i, w := range pins.Wheels(all, blobs) {
+		byKey[all[i].File.Filename+" "+all[i].SHA256] = w
 	}
 	out := make([][]install.Wheel, len(parts))
 	for i, p := range parts {

@@ -16,6 +16,8 @@ import (
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/install"
+	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pep508"
@@ -29,6 +31,12 @@ type Pin struct {
 	Name, Version string
 	File          index.File
 	SHA256        string
+	// Metadata is the core metadata resolution read for the wheel, and
+	// MetadataFrom where it came from; nil when a lock gave the pin.
+	// Wheels hands both to the installer, which refuses a wheel whose own
+	// METADATA disagrees.
+	Metadata     *metadata.Metadata
+	MetadataFrom string
 }
 
 // Set is what to install on one target.
@@ -67,11 +75,36 @@ func Hash(pins []Pin) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// FromResolution returns the resolver's choice as pins, in its order.
+// FromResolution returns the resolver's choice as pins, in its order,
+// each with the metadata the resolver read for its wheel.
 func FromResolution(res *resolve.Result) []Pin {
 	out := make([]Pin, len(res.Packages))
 	for i, p := range res.Packages {
 		out[i] = Pin{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}
+		if p.Metadata != nil && p.File.IsWheel() {
+			out[i].Metadata, out[i].MetadataFrom = p.Metadata, metadataFrom(p.File)
+		}
+	}
+	return out
+}
+
+// metadataFrom names where the resolver's metadata for f came from.
+func metadataFrom(f index.File) string {
+	if f.MetadataURL != "" {
+		return "the index's metadata file " + index.Redact(f.MetadataURL)
+	}
+	return "the METADATA read from " + index.Redact(f.URL)
+}
+
+// Wheels turns fetched pins into the installer's wheels: each blob (in the
+// pins' order, as Fetch returns them) with the pin's file name and the
+// metadata resolution used, so every installation of resolved pins checks
+// the wheel's own METADATA against it.
+func Wheels(pins []Pin, blobs []cache.Blob) []install.Wheel {
+	out := make([]install.Wheel, len(pins))
+	for i, p := range pins {
+		out[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256,
+			Resolved: p.Metadata, ResolvedFrom: p.MetadataFrom}
 	}
 	return out
 }

@@ -133,6 +133,20 @@ func WithoutMetadataFile() FileOption {
 	return func(f *indexFile) { f.noMetadata = true }
 }
 
+// ServedMetadata makes the index serve text as the file's PEP 658 metadata
+// file (and list its hash on the page) instead of the wheel's own METADATA:
+// a metadata file that lies about the wheel it describes.
+func ServedMetadata(text string) FileOption {
+	return func(f *indexFile) { f.metadata = []byte(text) }
+}
+
+// ListedSize makes the JSON page list size n (PEP 700) for the file,
+// whatever its real length: an index that announces files too large to
+// download in a test.
+func ListedSize(n int64) FileOption {
+	return func(f *indexFile) { f.listedSize = n }
+}
+
 // LinkedAs makes the project page list the file at link (a file:// URL, an
 // absolute path, another host) instead of the index's own file URL.
 func LinkedAs(link string) FileOption {
@@ -157,6 +171,7 @@ type indexFile struct {
 	noMetadata     bool
 	uploadTime     time.Time
 	link           string // listed URL, when not the index's own
+	listedSize     int64  // the size the JSON page lists; 0 means len(body)
 }
 
 // Index is a PEP 691 / PEP 503 simple index served over httptest from files
@@ -483,7 +498,7 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 				"filename":    f.filename,
 				"url":         ix.listedURL(r, f, opts),
 				"hashes":      map[string]string{"sha256": f.sha256},
-				"size":        len(f.body),
+				"size":        f.size(),
 				"upload-time": f.uploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
 			}
 			if f.requiresPython != "" {
@@ -560,6 +575,14 @@ func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// size is the size a JSON page lists for the file.
+func (f *indexFile) size() int64 {
+	if f.listedSize > 0 {
+		return f.listedSize
+	}
+	return int64(len(f.body))
 }
 
 // listedURL is the URL a page gives for a file.

@@ -129,6 +129,11 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err != nil {
 		return nil, err
 	}
+	// Sizes: what the index already says cannot fit is refused before
+	// anything is downloaded.
+	if err := env.checkSizes(o, parts); err != nil {
+		return nil, err
+	}
 	// Fetch: every wheel into the cache, hashes checked.
 	wheels, err := env.fetchParts(ctx, parts)
 	if err != nil {

@@ -65,3 +65,76 @@ func TestLyingMetadataFileRefused(t *testing.T) {
 		t.Fatalf("an honest metadata file: %+v %v", rep, err)
 	}
 }
+
+// An artifact whose wheels the index lists as too large to fit is refused
+// before anything is downloaded, with a verification error (exit 1) that
+// names the largest; --force warns and goes on, --no-verify skips the
+// check, and --exclude-package, --slim and --strip-pattern are taken into
+// account.
+func TestSizeFromIndexRefusedBeforeDownload(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	torch := testutil.Wheel{Name: "torch", Version: "2.5.1", RequiresDist: []string{"nvidia-cudnn"}, Tags: []string{"cp312-cp312-manylinux_2_17_x86_64"}, Files: map[string][]byte{"torch/__init__.py": []byte("\n")}}
+	cudnn := testutil.Wheel{Name: "nvidia-cudnn", Version: "9.1", Tags: []string{"py3-none-manylinux_2_17_x86_64"}, Files: map[string][]byte{"nvidia/cudnn/__init__.py": []byte("\n")}}
+	ix.AddWheel(torch, testutil.ListedSize(200_000_000))
+	ix.AddWheel(cudnn, testutil.ListedSize(150_000_000))
+
+	var log strings.Builder
+	env, err := OpenEnv(EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: ix.URL}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	outDir := t.TempDir()
+	o := ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: []string{"torch"}}, Runtime: "python3.12", Output: filepath.Join(outDir, "layer.zip")}
+	_, err = BuildArtifact(context.Background(), env, o)
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a VerifyError", err)
+	}
+	for _, want := range []string{"error   size", "the wheels to install are 333.8 MiB as downloaded", "torch 2.5.1 190.7 MiB, nvidia-cudnn 9.1 143.1 MiB",
+		"refused before downloading anything", "--exclude-package", "--force"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	for _, w := range []testutil.Wheel{torch, cudnn} {
+		if n := ix.Hits(testutil.FilePath(w.Filename())); n != 0 {
+			t.Errorf("%s was requested %d times", w.Filename(), n)
+		}
+	}
+	emptyDir(t, outDir)
+
+	// The other options, at the step itself (the index's sizes are made
+	// up, so a download after it would fail on them).
+	targets, err := env.targets(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := env.pinParts(context.Background(), o, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*ArtifactOptions)
+		refuse bool
+	}{
+		{"as built", func(*ArtifactOptions) {}, true},
+		{"--force", func(o *ArtifactOptions) { o.Force = true }, false},
+		{"--no-verify", func(o *ArtifactOptions) { o.NoVerify = true }, false},
+		{"--slim", func(o *ArtifactOptions) { o.Slim = true }, false},
+		{"--strip-pattern", func(o *ArtifactOptions) { o.StripPatterns = []string{"**/*.so"} }, false},
+		{"--exclude-package nvidia-cudnn (200 MB left)", func(o *ArtifactOptions) { o.ExcludePackages = []string{"NVIDIA_cudnn"} }, false},
+	} {
+		co := o
+		c.change(&co)
+		log.Reset()
+		err := env.checkSizes(co, parts)
+		if refused := errors.As(err, &ve); refused != c.refuse || (!c.refuse && err != nil) {
+			t.Errorf("%s: err = %v, want refused %v", c.name, err, c.refuse)
+		}
+		if c.name == "--force" && !strings.Contains(log.String(), "going on because of --force") {
+			t.Errorf("--force: no warning in the log:\n%s", log.String())
+		}
+	}
+}

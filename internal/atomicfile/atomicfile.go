@@ -27,7 +27,7 @@ func WithSync(on bool) Option { return func(f *File) { f.sync = on } }
 
 // Create opens a temporary file beside path for writing.
 func Create(path string, opts ...Option) (*File, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	tmp, err := Scratch(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}

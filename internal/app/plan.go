@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -68,8 +69,9 @@ func (env *Env) pinParts(ctx context.Context, o ArtifactOptions, targets []targe
 }
 
 // fetchParts fetches every part's wheels at once (each file once) and
-// returns them per part, for install.
-func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.Wheel, error) {
+// returns them per part, for install. A size refusal (pins.StopOver) comes
+// back as the *VerifyError it is.
+func (env *Env) fetchParts(ctx context.Context, parts []*partPins, opts ...pins.FetchOption) ([][]install.Wheel, error) {
 	var all []pins.Pin
 	seen := map[string]bool{}
 	for _, p := range parts {
@@ -80,8 +82,11 @@ func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.
 			}
 		}
 	}
-	blobs, err := env.Pins.Fetch(ctx, all)
+	blobs, err := env.Pins.Fetch(ctx, all, opts...)
 	if err != nil {
+		if ve := (*VerifyError)(nil); errors.As(err, &ve) {
+			return nil, ve
+		}
 		return nil, err
 	}
 	byKey := map[string]install.Wheel{}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/human"
+	"github.com/lambdapack/lambdapack/internal/pins"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
@@ -19,6 +20,9 @@ import (
 // which counts the installed files exactly.
 const sizeSlack = 1.10
 
+// sizeBound is the most the wheels may add up to.
+const sizeBound = int64(sizeSlack * UnzippedLimit)
+
 // wheelSize is one wheel's share of an artifact's size lower bound.
 type wheelSize struct {
 	name string
@@ -28,16 +32,19 @@ type wheelSize struct {
 // checkSizes is the step between pins and fetch: it refuses an artifact
 // whose wheels, by the sizes the index lists (PEP 700), the lock records or
 // the cache already holds, cannot fit in Lambda's unzipped limit for a
-// function and its layers, before anything is downloaded. Wheels of
-// unknown size count for nothing. --no-verify skips it and --force turns it
-// into a warning, as with verification; --slim and --strip-pattern, which
-// remove files only the downloaded wheels show, skip it.
-func (env *Env) checkSizes(o ArtifactOptions, parts []*partPins) error {
+// function and its layers, before anything is downloaded. Wheels of unknown
+// size count for nothing here; the returned option makes the fetch count
+// them by the length their server announces (Content-Length) and stop as
+// soon as the sum is over. --no-verify skips the check and --force turns
+// it into a warning, as with verification; --slim and --strip-pattern,
+// which remove files only the downloaded wheels show, skip it.
+func (env *Env) checkSizes(o ArtifactOptions, parts []*partPins) ([]pins.FetchOption, error) {
 	if o.NoVerify || o.Slim || len(o.StripPatterns) > 0 {
-		return nil
+		return nil, nil
 	}
 	skip := excluder(o.ExcludePackages)
-	var total, unknown int64
+	var total int64
+	var unknown int
 	var sizes []wheelSize
 	for _, p := range parts {
 		for _, pin := range p.set.Pins {
@@ -58,27 +65,36 @@ func (env *Env) checkSizes(o ArtifactOptions, parts []*partPins) error {
 			sizes = append(sizes, wheelSize{pin.Name + " " + pin.Version, n})
 		}
 	}
-	if float64(total) <= sizeSlack*float64(UnzippedLimit) {
-		return nil
+	tooBig := func(total int64, how, when string) error {
+		slices.SortStableFunc(sizes, func(a, b wheelSize) int { return cmp.Compare(b.size, a.size) })
+		var big []string
+		for _, s := range sizes[:min(len(sizes), 5)] {
+			big = append(big, s.name+" "+human.Bytes(s.size))
+		}
+		listed := ""
+		if len(big) > 0 {
+			listed = " (" + strings.Join(big, ", ") + ")"
+		}
+		what := fmt.Sprintf("the wheels to install are %s as downloaded%s, and unzipped they hold at least as much: %.1f times Lambda's limit of 262,144,000 bytes for a function and all its layers",
+			human.Bytes(total), listed, float64(total)/UnzippedLimit)
+		if o.Force {
+			env.log.Warn(what + "; going on because of --force")
+			return nil
+		}
+		tg := parts[0].targets[0]
+		// The report reads like verify's: one size error, before any file.
+		report := fmt.Sprintf("%-7s %s: (the wheels, by %s)\n        %s; refused %s\n        fix: %s\n",
+			verify.Error, verify.RuleSize, how, what, when,
+			"drop what the runtime provides (--exclude-package boto3,botocore,s3transfer) or what you do not need, split the packages between functions, or ship a container image (10 GB limit)")
+		return &VerifyError{Output: o.Output, Target: tg, Report: report}
 	}
-	slices.SortStableFunc(sizes, func(a, b wheelSize) int { return cmp.Compare(b.size, a.size) })
-	var big []string
-	for _, s := range sizes[:min(len(sizes), 5)] {
-		big = append(big, s.name+" "+human.Bytes(s.size))
+	if total > sizeBound {
+		return nil, tooBig(total, "the sizes the index lists", "before downloading anything")
 	}
-	what := fmt.Sprintf("the wheels to install are %s as downloaded (%s), and unzipped they hold at least as much: %.1f times Lambda's limit of 262,144,000 bytes for a function and all its layers",
-		human.Bytes(total), strings.Join(big, ", "), float64(total)/UnzippedLimit)
-	if unknown > 0 {
-		what += fmt.Sprintf(" (not counting %s whose size the index does not give)", human.Count(int(unknown), "wheel"))
+	if unknown == 0 || o.Force {
+		return nil, nil
 	}
-	if o.Force {
-		env.log.Warn(what + "; going on because of --force")
-		return nil
-	}
-	tg := parts[0].targets[0]
-	// The report reads like verify's: one size error, before any file.
-	report := fmt.Sprintf("%-7s %s: (the wheels, by the sizes the index lists)\n        %s; refused before downloading anything\n        fix: %s\n",
-		verify.Error, verify.RuleSize, what,
-		"drop what the runtime provides (--exclude-package boto3,botocore,s3transfer) or what you do not need, split the packages between functions, or ship a container image (10 GB limit)")
-	return &VerifyError{Output: o.Output, Target: tg, Report: report}
+	return []pins.FetchOption{pins.StopOver(total, sizeBound, skip, func(sum int64) error {
+		return tooBig(sum, "the sizes the index lists and the lengths its servers announce", "as the downloads started")
+	})}, nil
 }

@@ -129,12 +129,46 @@ func TestSizeFromIndexRefusedBeforeDownload(t *testing.T) {
 		co := o
 		c.change(&co)
 		log.Reset()
-		err := env.checkSizes(co, parts)
+		_, err := env.checkSizes(co, parts)
 		if refused := errors.As(err, &ve); refused != c.refuse || (!c.refuse && err != nil) {
 			t.Errorf("%s: err = %v, want refused %v", c.name, err, c.refuse)
 		}
 		if c.name == "--force" && !strings.Contains(log.String(), "going on because of --force") {
 			t.Errorf("--force: no warning in the log:\n%s", log.String())
 		}
+	}
+}
+
+// An index that lists no sizes (PEP 503 HTML): the fetch counts each
+// wheel by the length its server announces and stops as soon as the sum
+// cannot fit, before reading the bodies.
+func TestSizeFromContentLengthStopsTheFetch(t *testing.T) {
+	// Were the fetch to read the bodies, they would stall: fail soon.
+	t.Setenv("LAMBDAPACK_HTTP_TIMEOUT", "1s")
+	ix := testutil.StartIndex(t, testutil.IndexOptions{Format: testutil.FormatHTML})
+	torch := testutil.Wheel{Name: "torch", Version: "2.5.1", RequiresDist: []string{"nvidia-cudnn"}, Files: map[string][]byte{"torch/__init__.py": []byte("\n")}}
+	cudnn := testutil.Wheel{Name: "nvidia-cudnn", Version: "9.1", Files: map[string][]byte{"nvidia/cudnn/__init__.py": []byte("\n")}}
+	ix.AddWheel(torch, testutil.AnnouncedLength(200_000_000))
+	ix.AddWheel(cudnn, testutil.AnnouncedLength(150_000_000))
+	cacheDir := t.TempDir()
+	env, err := OpenEnv(EnvOptions{CacheDir: cacheDir, Index: index.Settings{IndexURL: ix.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	outDir := t.TempDir()
+	_, err = BuildArtifact(context.Background(), env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: []string{"torch"}}, Runtime: "python3.12", Output: filepath.Join(outDir, "layer.zip")})
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a VerifyError", err)
+	}
+	for _, want := range []string{"error   size: (the wheels, by the sizes the index lists and the lengths its servers announce)", "333.8 MiB", "refused as the downloads started"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	emptyDir(t, outDir)
+	if b, ok := env.Cache.Lookup(ix.SHA256(torch.Filename())); ok {
+		t.Errorf("torch is in the cache: %+v", b)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
@@ -366,9 +367,46 @@ func (p *Pinner) HashRemote(ctx context.Context, f index.File) (string, int64, e
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
+// FetchOption tunes Fetch.
+type FetchOption func(*fetchOptions)
+
+type fetchOptions struct {
+	budget *budget
+}
+
+// budget adds up announced download sizes against a limit.
+type budget struct {
+	total atomic.Int64
+	limit int64
+	skip  func(name string) bool
+	over  func(total int64) error
+}
+
+// StopOver makes Fetch stop as soon as the wheels' sizes prove too much:
+// known is what the sizes the index listed already add up to, each
+// download of a wheel whose size was not listed adds the length its server
+// announces (Content-Length) before its body is read, and when the sum
+// passes limit the download is closed and Fetch returns over(sum): nothing
+// more is downloaded. Pins skip says yes to (packages left out of the
+// artifact) do not count.
+func StopOver(known, limit int64, skip func(name string) bool, over func(total int64) error) FetchOption {
+	return func(o *fetchOptions) {
+		b := &budget{limit: limit, skip: skip, over: over}
+		b.total.Store(known)
+		o.budget = b
+	}
+}
+
+// sized is a download that knows its announced length (index's).
+type sized interface{ Size() int64 }
+
 // Fetch downloads (or finds in the cache) every pinned wheel, checking
 // each sha256, and returns the cache's blobs in the pins' order.
-func (p *Pinner) Fetch(ctx context.Context, pins []Pin) ([]cache.Blob, error) {
+func (p *Pinner) Fetch(ctx context.Context, pins []Pin, opts ...FetchOption) ([]cache.Blob, error) {
+	var fo fetchOptions
+	for _, o := range opts {
+		o(&fo)
+	}
 	// Downloads go through the index client (credentials, retries) when
 	// one can be had; a lock's URLs need no configured index.
 	var cl *index.Client
@@ -383,7 +421,23 @@ func (p *Pinner) Fetch(ctx context.Context, pins []Pin) ([]cache.Blob, error) {
 		f := pin.File
 		reqs[i] = cache.Request{Name: f.Filename, URL: f.URL, SHA256: pin.SHA256, Size: f.Size}
 		if cl != nil && isHTTP(f.URL) {
-			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) { return cl.Open(ctx, f) }
+			b := fo.budget
+			if b != nil && b.skip != nil && b.skip(pin.Name) {
+				b = nil
+			}
+			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) {
+				rc, err := cl.Open(ctx, f)
+				if err != nil || b == nil || f.Size > 0 {
+					return rc, err
+				}
+				if s, ok := rc.(sized); ok && s.Size() > 0 {
+					if total := b.total.Add(s.Size()); total > b.limit {
+						rc.Close()
+						return nil, b.over(total)
+					}
+				}
+				return rc, nil
+			}
 		}
 	}
 	start := time.Now()

@@ -147,6 +147,14 @@ func ListedSize(n int64) FileOption {
 	return func(f *indexFile) { f.listedSize = n }
 }
 
+// AnnouncedLength makes the file server announce n bytes (Content-Length)
+// for the file, send its real bytes and then hold the connection until the
+// client goes away (or a minute passes): a file too large for a test to
+// serve, as a client sees it before reading the body.
+func AnnouncedLength(n int64) FileOption {
+	return func(f *indexFile) { f.announced = n }
+}
+
 // LinkedAs makes the project page list the file at link (a file:// URL, an
 // absolute path, another host) instead of the index's own file URL.
 func LinkedAs(link string) FileOption {
@@ -172,6 +180,7 @@ type indexFile struct {
 	uploadTime     time.Time
 	link           string // listed URL, when not the index's own
 	listedSize     int64  // the size the JSON page lists; 0 means len(body)
+	announced      int64  // the Content-Length the file server announces; 0 means len(body)
 }
 
 // Index is a PEP 691 / PEP 503 simple index served over httptest from files
@@ -554,8 +563,9 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, opts IndexOptions) {
 	ix.mu.Lock()
 	var body []byte
+	var announced int64
 	if f, ok := ix.files[name]; ok {
-		body = f.body
+		body, announced = f.body, f.announced
 	} else if base, ok := strings.CutSuffix(name, ".metadata"); ok {
 		if f, ok := ix.files[base]; ok && f.metadata != nil && !opts.NoMetadata && !f.noMetadata {
 			body = f.metadata
@@ -567,6 +577,19 @@ func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	if announced > 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(announced, 10))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
+	}
 	if opts.NoRanges {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		if r.Method != http.MethodHead {

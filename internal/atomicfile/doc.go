@@ -9,8 +9,10 @@
 // ".tmp-lambdapack-<name>-<16 hex digits>". A run killed with SIGKILL
 // cannot remove its own, so a later run does: RemoveStale removes, in one
 // folder, the regular files of exactly that form unmodified for StaleAge
-// (an hour), and nothing else. The zip sink calls it on the folder of -o;
-// the cache's own sweep recognises the names by their ".tmp-" start. Every writer of a file lambdapack keeps (zips,
+// (an hour), and nothing else. Create runs it (Sweep) on each folder the
+// first time a process writes there, so the folder of -o, the cache's
+// folders and a build's state lose a killed run's leftovers the next time
+// anything is written beside them; the zip sink reports what went. Every writer of a file lambdapack keeps (zips,
 // locks, cache entries, index pages, build state) goes through it.
 //
 // One rule for syncing: Sync (fsync the file before the rename and its

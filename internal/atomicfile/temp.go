@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -90,4 +91,19 @@ func RemoveStale(dir string, age time.Duration) []string {
 		}
 	}
 	return removed
+}
+
+// swept holds the folders this process has swept.
+var swept sync.Map
+
+// Sweep runs RemoveStale on dir with StaleAge the first time this process
+// asks for dir, and returns what it removed; later calls do nothing. Create
+// calls it for the folder it writes into, so every folder lambdapack writes
+// files into loses the leftovers of killed runs the first time a later run
+// writes there.
+func Sweep(dir string) []string {
+	if _, done := swept.LoadOrStore(filepath.Clean(dir), struct{}{}); done {
+		return nil
+	}
+	return RemoveStale(dir, StaleAge)
 }

@@ -106,3 +106,33 @@ func TestRemoveStale(t *testing.T) {
 		t.Error("a missing folder removed something")
 	}
 }
+
+// The first write of a process into a folder sweeps it; a fresh temporary
+// file (another run's, still writing) stays.
+func TestCreateSweepsOncePerFolder(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	stale := filepath.Join(dir, TempPrefix+"page.json-0123456789abcdef")
+	fresh := filepath.Join(dir, TempPrefix+"page.json-fedcba9876543210")
+	for _, p := range []string{stale, fresh} {
+		os.WriteFile(p, []byte("{"), 0o600)
+	}
+	os.Chtimes(stale, old, old)
+	if err := WriteFile(filepath.Join(dir, "other.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("the fresh one went: %v", err)
+	}
+	// Once per folder: a second leftover is not looked for again.
+	os.Chtimes(fresh, old, old)
+	if err := WriteFile(filepath.Join(dir, "other.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := Sweep(dir); got != nil {
+		t.Errorf("a second sweep removed %v", got)
+	}
+}

@@ -97,7 +97,7 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (w *tree.Written, err er
 	}()
 	// A run killed while writing (SIGKILL, a power cut) left its temporary
 	// zip or spill files here: once stale, they go.
-	stale := atomicfile.RemoveStale(filepath.Dir(s.path), atomicfile.StaleAge)
+	stale := atomicfile.Sweep(filepath.Dir(s.path))
 	opts := s.opts
 	opts.Comment = comment
 	if len(t.Parts) > 0 {

@@ -90,8 +90,11 @@ func (env *Env) fetchParts(ctx context.Context, parts []*partPins, opts ...pins.
 		return nil, err
 	}
 	byKey := map[string]install.Wheel{}
-	for i, w := range pins.Wheels(all, blobs) {
-		byKey[all[i].File.Filename+" "+all[i].SHA256] = w
+	for i, pin := range all {
+		// The metadata resolution read goes with each wheel: install
+		// refuses one whose own METADATA disagrees.
+		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256,
+			Resolved: pin.Metadata, ResolvedFrom: pin.MetadataFrom}
 	}
 	out := make([][]install.Wheel, len(parts))
 	for i, p := range parts {

@@ -17,7 +17,6 @@ import (
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
-	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
@@ -33,9 +32,9 @@ type Pin struct {
 	File          index.File
 	SHA256        string
 	// Metadata is the core metadata resolution read for the wheel, and
-	// MetadataFrom where it came from; nil when a lock gave the pin.
-	// Wheels hands both to the installer, which refuses a wheel whose own
-	// METADATA disagrees.
+	// MetadataFrom where it came from; nil when a lock gave the pin. The
+	// installer gets both (install.Wheel.Resolved) and refuses a wheel
+	// whose own METADATA disagrees.
 	Metadata     *metadata.Metadata
 	MetadataFrom string
 }
@@ -95,19 +94,6 @@ func metadataFrom(f index.File) string {
 		return "the index's metadata file " + index.Redact(f.MetadataURL)
 	}
 	return "the METADATA read from " + index.Redact(f.URL)
-}
-
-// Wheels turns fetched pins into the installer's wheels: each blob (in the
-// pins' order, as Fetch returns them) with the pin's file name and the
-// metadata resolution used, so every installation of resolved pins checks
-// the wheel's own METADATA against it.
-func Wheels(pins []Pin, blobs []cache.Blob) []install.Wheel {
-	out := make([]install.Wheel, len(pins))
-	for i, p := range pins {
-		out[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256,
-			Resolved: p.Metadata, ResolvedFrom: p.MetadataFrom}
-	}
-	return out
 }
 
 // Options configure a Pinner.

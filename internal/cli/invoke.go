@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,11 +88,6 @@ func (f *runFlags) runner(s *Streams) (r *invoke.Runner, close func() error, err
 		return nil, nil, err
 	}
 	return r, closeEnv, nil
-}
-
-// signalContext ends on Ctrl-C or SIGTERM.
-func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
 // readEvent reads the event (a file, or - for stdin) and checks it is JSON.
@@ -184,8 +177,7 @@ REPORT lines, to stderr. A function error prints Lambda's error document
   lambdapack invoke --zip fn.zip --handler app.handler --runtime python3.11 --arch arm64 --rootfs ~/arm64-root`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				ctx, stop := signalContext(cmd.Context())
-				defer stop()
+				ctx := cmd.Context() // canceled by SIGINT and SIGTERM (Main)
 				timeout, err := parseTimeout(rf.timeout)
 				if err != nil {
 					return err

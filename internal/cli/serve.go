@@ -44,8 +44,7 @@ and restarts only the functions whose code or layers changed.`,
   aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name api --payload '{}' out.json`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				ctx, stop := signalContext(cmd.Context())
-				defer stop()
+				ctx := cmd.Context() // canceled by SIGINT and SIGTERM (Main): serve stops, exit 0
 				timeout, err := parseTimeout(rf.timeout)
 				if err != nil {
 					return err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,8 +204,11 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 	}
 	var jobs []job
 	for _, l := range cfg.Layers {
-		if !want(l.Name) {
+		if !want(l.Name) || l.Package.Skipped() {
 			continue
+		}
+		if l.Package.Kind != project.PackageNone {
+			return nil, fmt.Errorf("%s: layer %s: packaging a layer's own files (%s %s) needs the tree pipeline, which this build does not have yet", l.Pos, l.Name, l.Package.Kind, l.Package.Path)
 		}
 		for _, a := range l.Archs {
 			var ts []target.Target
@@ -230,24 +234,60 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		}
 	}
 	for _, f := range cfg.Functions {
-		if !want(f.Name) {
+		if !want(f.Name) || f.Package.Skipped() {
 			continue
+		}
+		if f.Package.Kind != project.PackageFolder || len(f.Extra) > 0 {
+			return nil, fmt.Errorf("%s: function %s: packaging a %s (or files a plugin adds) needs the tree pipeline, which this build does not have yet", f.Pos, f.Name, f.Package.Kind)
 		}
 		t, err := target.New(f.Runtime, string(f.Arch))
 		if err != nil {
 			return nil, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, err)
 		}
+		src := abs(f.Package.Path)
+		excluded, err := excludedFiles(src, f.Package.Files)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
 			Kind: KindFunction, Name: f.Name, Targets: []target.Target{t},
 			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
-			Src:      abs(f.Source),
-			Excludes: f.Excludes, SkipPaths: []string{out},
+			Src:       src,
+			SkipPaths: append([]string{out}, excluded...),
 			Output:          filepath.Join(out, f.Name+".zip"),
 			ExcludePackages: f.Options.ExcludePackages, Slim: f.Options.Slim, StripPatterns: f.Options.StripPatterns, Compile: f.Options.Compile,
 			NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
 		}})
 	}
 	return jobs, nil
+}
+
+// excludedFiles lists the files (absolute paths) of src that the project's
+// file selection leaves out, so that collectSource skips them.
+func excludedFiles(src string, m *project.Matcher) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if m.SkipDir(rel) {
+				out = append(out, p)
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !m.Match(rel) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func nonEmpty(s string) []string {
@@ -363,9 +403,9 @@ func checkBudgets(cfg *project.Config, jobs []job, reps []*ArtifactReport) error
 		total := fr.UnzippedSize
 		parts := []string{fmt.Sprintf("%s %s", f.Name, humanBytes(fr.UnzippedSize))}
 		for _, l := range f.Layers {
-			if lr := byName[l+"-"+string(f.Arch)]; lr != nil {
+			if lr := byName[l.Name+"-"+string(l.Arch)]; lr != nil {
 				total += lr.UnzippedSize
-				parts = append(parts, fmt.Sprintf("%s %s", l, humanBytes(lr.UnzippedSize)))
+				parts = append(parts, fmt.Sprintf("%s %s", l.Name, humanBytes(lr.UnzippedSize)))
 			}
 		}
 		if total > UnzippedLimit {

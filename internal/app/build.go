@@ -251,9 +251,9 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
 			Kind: KindFunction, Name: f.Name, Targets: []target.Target{t},
-			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
-			Src:       src,
-			SkipPaths: append([]string{out}, excluded...),
+			Deps:            Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
+			Src:             src,
+			SkipPaths:       append([]string{out}, excluded...),
 			Output:          filepath.Join(out, f.Name+".zip"),
 			ExcludePackages: f.Options.ExcludePackages, Slim: f.Options.Slim, StripPatterns: f.Options.StripPatterns, Compile: f.Options.Compile,
 			NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,

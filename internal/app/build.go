@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -20,7 +23,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/publish"
 	"github.com/lambdapack/lambdapack/internal/target"
+	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
 // BuildOptions configure `lambdapack build`.
@@ -60,25 +65,119 @@ type job struct {
 	inputs string // hash of everything the artifact depends on
 }
 
+// BuildReport is what `lambdapack build` found and made; --json prints it
+// as one document, also when the build stops (then Error says why and
+// where).
+type BuildReport struct {
+	Project   string           `json:"project,omitempty"` // the config file read
+	Kind      string           `json:"kind,omitempty"`    // sam, serverless, lambdapack.toml, pyproject.toml
+	Artifacts []*BuiltArtifact `json:"artifacts"`
+	// Skipped are the functions and layers not built, with the reason.
+	Skipped []SkippedReport `json:"skipped"`
+	// Notes are said once per project.
+	Notes []BuildNote `json:"notes"`
+	// SAMTemplate is the .aws-sam/build/template.yaml written for sam
+	// deploy; ServerlessPlugin the plugin written for the Serverless
+	// Framework.
+	SAMTemplate      string                 `json:"sam_template,omitempty"`
+	ServerlessPlugin string                 `json:"serverless_plugin,omitempty"`
+	Published        []*publish.LayerResult `json:"published,omitempty"`
+	Error            *BuildError            `json:"error,omitempty"`
+}
+
+// BuiltArtifact is one zip of the project.
+type BuiltArtifact struct {
+	*ArtifactReport
+	// SHA256Base64 is the zip's SHA-256 in base64: what Lambda reports as
+	// CodeSha256 and Terraform's source_code_hash (filebase64sha256) holds.
+	SHA256Base64 string `json:"sha256_base64"`
+	// Handler is a function's handler; Layers the artifacts of the layers
+	// it uses that this build made.
+	Handler string   `json:"handler,omitempty"`
+	Layers  []string `json:"layers,omitempty"`
+}
+
+// SkippedReport is a function or layer the build did not make.
+type SkippedReport struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+}
+
+// BuildNote is a note or warning, said once.
+type BuildNote struct {
+	Level   string `json:"level"` // note or warning
+	Message string `json:"message"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	// Artifacts are the artifacts whose builds said it ("" for the
+	// project's config).
+	Artifacts []string `json:"artifacts,omitempty"`
+}
+
+// BuildError is why a build stopped, and where in the config when a config
+// mistake is the cause.
+type BuildError struct {
+	Message string `json:"message"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// NewBuildError describes err for the report.
+func NewBuildError(err error) *BuildError {
+	e := &BuildError{Message: err.Error()}
+	if pos, ok := project.Location(err); ok {
+		e.File, e.Line = pos.File, pos.Line
+	}
+	return e
+}
+
 // Build builds every function and layer of a project (or those in Only),
 // in parallel on one shared cache, reusing artifacts whose inputs did not
-// change.
-func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error) {
+// change. The report is never nil: on failure its Error is set too.
+func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, error) {
+	rep := &BuildReport{Artifacts: []*BuiltArtifact{}, Skipped: []SkippedReport{}, Notes: []BuildNote{}}
+	var cfg *project.Config
+	fail := func(err error) (*BuildReport, *project.Config, error) {
+		rep.Error = NewBuildError(err)
+		return rep, cfg, err
+	}
 	dir := o.Dir
 	if dir == "" {
 		dir = "."
 	}
 	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage})
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
+	rep.Project, rep.Kind = cfg.File, cfg.Kind
 	logw := o.Env.Log
 	if logw == nil {
 		logw = io.Discard
 	}
+	// Lines the builds of several artifacts print alike (a deprecation, the
+	// same resolver note) are said once.
+	logw = &onceWriter{w: logw, seen: map[string]bool{}}
+	o.Env.Log = logw
 	fmt.Fprintf(logw, "Project %s (%s)\n", cfg.File, cfg.Kind)
 	for _, n := range cfg.Notes {
-		fmt.Fprintf(logw, "  note: %s\n", n)
+		fmt.Fprintf(logw, "  %s: %s\n", n.Level, n)
+		rep.Notes = append(rep.Notes, BuildNote{Level: n.Level.String(), Message: n.Msg, File: n.Pos.File, Line: n.Pos.Line})
+	}
+	want := wanted(o.Only)
+	for _, f := range cfg.Functions {
+		if f.Package.Skipped() && want(f.Name) {
+			rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: f.Package.Reason, File: f.Pos.File, Line: f.Pos.Line})
+			fmt.Fprintf(logw, "  skipped function %s: %s\n", f.Name, f.Package.Reason)
+		}
+	}
+	for _, l := range cfg.Layers {
+		if l.Package.Skipped() && want(l.Name) {
+			rep.Skipped = append(rep.Skipped, SkippedReport{Name: l.Name, Kind: KindLayer, Reason: l.Package.Reason, File: l.Pos.File, Line: l.Pos.Line})
+			fmt.Fprintf(logw, "  skipped layer %s: %s\n", l.Name, l.Package.Reason)
+		}
 	}
 	out := o.Out
 	if out == "" {
@@ -86,17 +185,17 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	}
 	out, err = filepath.Abs(out)
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	jobs, err := planJobs(cfg, o, out)
 	if err != nil {
-		return nil, cfg, err
+		return fail(err)
 	}
 	if len(jobs) == 0 {
-		return &Report{Artifacts: []*ArtifactReport{}}, cfg, nil
+		return rep, cfg, nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, cfg, fmt.Errorf("creating the output folder: %w", err)
+		return fail(fmt.Errorf("creating the output folder: %w", err))
 	}
 	state := readState(filepath.Join(out, stateFile))
 
@@ -106,7 +205,7 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	for i := range jobs {
 		h, err := jobInputs(cfg, &jobs[i])
 		if err != nil {
-			return nil, cfg, err
+			return fail(err)
 		}
 		jobs[i].inputs = h
 		if prev, ok := state.Artifacts[jobs[i].name]; ok && !o.Rebuild && prev.Inputs == h && prev.Report != nil && fileHasSHA(jobs[i].opts.Output, prev.Report.SHA256) {
@@ -120,10 +219,11 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		todo = append(todo, i)
 	}
 
+	var errs []error
 	if len(todo) > 0 {
 		env, err := OpenEnv(o.Env)
 		if err != nil {
-			return nil, cfg, err
+			return fail(err)
 		}
 		defer env.Close()
 		env.opts.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
@@ -135,11 +235,10 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(jobsN)
 		var mu sync.Mutex
-		var errs []error
 		for _, i := range todo {
 			i := i
 			g.Go(func() error {
-				rep, err := BuildArtifact(gctx, env, jobs[i].opts)
+				r, err := BuildArtifact(gctx, env, jobs[i].opts)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -147,36 +246,310 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 					return nil
 				}
 				f := false
-				rep.Unchanged = &f
-				reports[i] = rep
-				state.Artifacts[jobs[i].name] = stateEntry{Inputs: jobs[i].inputs, Report: rep}
+				r.Unchanged = &f
+				reports[i] = r
+				state.Artifacts[jobs[i].name] = stateEntry{Inputs: jobs[i].inputs, Report: r}
 				return nil
 			})
 		}
 		_ = g.Wait()
-		if err := writeState(filepath.Join(out, stateFile), state); err != nil {
-			return nil, cfg, err
-		}
-		if len(errs) > 0 {
-			// Report what was built beside what failed.
-			return &Report{Artifacts: compact(reports)}, cfg, errors.Join(errs...)
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
 		}
 	}
-	rep := &Report{Artifacts: reports}
-	if err := checkBudgets(cfg, jobs, reports); err != nil {
-		return rep, cfg, err
+	// What every function gets from the artifacts, checked as a whole: its
+	// handler is there, and its layers' files suit its own runtime and
+	// architecture.
+	if err := checkFunctions(ctx, cfg, o, jobs, reports, state); err != nil {
+		errs = append(errs, err)
+	}
+	if err := writeState(filepath.Join(out, stateFile), state); err != nil {
+		return fail(err)
+	}
+	byJob := map[string]*ArtifactReport{}
+	for i, j := range jobs {
+		if reports[i] != nil {
+			byJob[j.name] = reports[i]
+		}
+	}
+	noteIndex := map[string]int{}
+	for i, j := range jobs {
+		r := reports[i]
+		if r == nil {
+			continue
+		}
+		b := &BuiltArtifact{ArtifactReport: r, SHA256Base64: sha256Base64(r.SHA256)}
+		if f, ok := cfg.Function(j.name); ok && j.opts.Kind == KindFunction {
+			b.Handler = f.Handler
+			for _, u := range f.Layers {
+				if lr := byJob[u.Name+"-"+string(u.Arch)]; lr != nil {
+					b.Layers = append(b.Layers, lr.Name)
+				}
+			}
+		}
+		// An artifact's notes go to the project's list, once each.
+		for _, n := range r.Notes {
+			if quietNote(n, j.opts) {
+				continue
+			}
+			if k, ok := noteIndex[n]; ok {
+				rep.Notes[k].Artifacts = append(rep.Notes[k].Artifacts, j.name)
+				continue
+			}
+			noteIndex[n] = len(rep.Notes)
+			rep.Notes = append(rep.Notes, BuildNote{Level: "note", Message: n, Artifacts: []string{j.name}})
+		}
+		rep.Artifacts = append(rep.Artifacts, b)
+	}
+	if len(errs) == 0 {
+		if err := checkBudgets(cfg, jobs, reports); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fail(errors.Join(errs...))
+	}
+	if len(o.Only) == 0 {
+		if err := writeDeployFiles(cfg, jobs, reports, rep, logw); err != nil {
+			return fail(err)
+		}
 	}
 	return rep, cfg, nil
 }
 
-func compact(reps []*ArtifactReport) []*ArtifactReport {
-	out := []*ArtifactReport{}
-	for _, r := range reps {
-		if r != nil {
-			out = append(out, r)
+// onceWriter drops a line written before: the builds of a project's
+// artifacts share one log, and what they say alike is said once.
+type onceWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen map[string]bool
+	buf  []byte
+}
+
+func (o *onceWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf = append(o.buf, p...)
+	for {
+		i := bytes.IndexByte(o.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(o.buf[:i+1])
+		o.buf = o.buf[i+1:]
+		if o.seen[line] {
+			continue
+		}
+		o.seen[line] = true
+		if _, err := io.WriteString(o.w, line); err != nil {
+			return len(p), err
 		}
 	}
-	return out
+	return len(p), nil
+}
+
+// quietNote reports whether an artifact's note says nothing for a project
+// build: a package the config leaves out (noDeploy, exclude-packages) that
+// the artifact did not have anyway.
+func quietNote(n string, o ArtifactOptions) bool {
+	for _, x := range o.ExcludePackages {
+		if n == fmt.Sprintf("--exclude-package %s: no such package in the artifact", x) {
+			return true
+		}
+	}
+	return false
+}
+
+func sha256Base64(hexSum string) string {
+	b, err := hex.DecodeString(hexSum)
+	if err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func wanted(only []string) func(string) bool {
+	set := map[string]bool{}
+	for _, n := range only {
+		set[n] = true
+	}
+	return func(n string) bool { return len(set) == 0 || set[n] }
+}
+
+// checkFunctions runs the checks that need a function's zip and its layers'
+// zips together: the handler rule, and each layer's files verified for the
+// function's own runtime and architecture when the layer was built for
+// another (Lambda treats CompatibleRuntimes and CompatibleArchitectures as
+// metadata; the content decides). A function that fails is removed from
+// the output unless --force.
+func checkFunctions(ctx context.Context, cfg *project.Config, o BuildOptions, jobs []job, reports []*ArtifactReport, state *buildState) error {
+	if o.NoVerify {
+		return nil
+	}
+	byName := map[string]int{}
+	for i, j := range jobs {
+		byName[j.name] = i
+	}
+	kindLayer, err := verify.ParseKind("layer")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range cfg.Functions {
+		i, ok := byName[f.Name]
+		if !ok || reports[i] == nil || jobs[i].opts.Kind != KindFunction {
+			continue
+		}
+		fr := reports[i]
+		t, err := target.New(f.Runtime, string(f.Arch))
+		if err != nil {
+			return err
+		}
+		var findings []verify.Finding
+		fnFiles, err := zipFiles(fr.Path)
+		if err != nil {
+			return err
+		}
+		layerFiles := map[string][]artifactFile{}
+		for _, u := range f.Layers {
+			li, ok := byName[u.Name+"-"+string(u.Arch)]
+			if !ok || reports[li] == nil {
+				continue
+			}
+			lr := reports[li]
+			files, err := zipFiles(lr.Path)
+			if err != nil {
+				return err
+			}
+			layerFiles[u.Name] = files
+			if slices.ContainsFunc(jobs[li].opts.Targets, func(x target.Target) bool { return x == t }) {
+				continue // verified for this target when it was built
+			}
+			vr, err := verify.Check(ctx, verify.PathSource(lr.Path), t, verify.Options{Kind: kindLayer})
+			if err != nil {
+				return fmt.Errorf("verifying layer %s for function %s: %w", u.Name, f.Name, err)
+			}
+			for _, x := range vr.Findings {
+				if x.Severity == verify.Info {
+					continue
+				}
+				x.Message = fmt.Sprintf("layer %s (built for %s) used by %s on %s: %s", u.Name, lr.Architecture, f.Name, t, x.Message)
+				findings = append(findings, x)
+			}
+		}
+		if h := checkHandler(f.Handler, t.Python(), fnFiles, layerFiles, f.ExternalLayers); h != nil {
+			findings = append(findings, *h)
+		}
+		if len(findings) == 0 {
+			continue
+		}
+		fr.Findings = append(fr.Findings, findings...)
+		var failed []verify.Finding
+		for _, x := range findings {
+			if x.Severity == verify.Error || o.Strict && x.Severity == verify.Warning {
+				failed = append(failed, x)
+			}
+		}
+		if len(failed) == 0 || o.Force {
+			continue
+		}
+		var b strings.Builder
+		for _, x := range failed {
+			fmt.Fprintf(&b, "  %s [%s] %s: %s", x.Severity, x.Rule, x.File, x.Message)
+			if x.Fix != "" {
+				fmt.Fprintf(&b, " (%s)", x.Fix)
+			}
+			b.WriteString("\n")
+		}
+		// Nothing broken stays at the output.
+		if err := os.Remove(fr.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		delete(state.Artifacts, f.Name)
+		reports[i] = nil
+		errs = append(errs, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, &VerifyError{Output: fr.Path, Target: t, Report: b.String()}))
+	}
+	return errors.Join(errs...)
+}
+
+// writeDeployFiles writes what the project's deploy tool reads to take the
+// zips as they are: SAM's build template, the Serverless plugin.
+func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport, rep *BuildReport, logw io.Writer) error {
+	fnZips := map[string]string{}
+	layerZips := map[string]string{}
+	for i, j := range jobs {
+		if reports[i] == nil {
+			continue
+		}
+		if j.opts.Kind == KindFunction {
+			fnZips[j.name] = reports[i].Path
+		}
+	}
+	for _, l := range cfg.Layers {
+		if l.Package.Skipped() || len(l.Archs) == 0 {
+			continue
+		}
+		for i, j := range jobs {
+			if j.name == l.Name+"-"+string(l.Archs[0]) && reports[i] != nil {
+				layerZips[l.Name] = reports[i].Path
+			}
+		}
+	}
+	switch cfg.Kind {
+	case project.KindSAM:
+		data, err := os.ReadFile(cfg.File)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", cfg.File, err)
+		}
+		all := map[string]string{}
+		for k, v := range fnZips {
+			all[k] = v
+		}
+		for k, v := range layerZips {
+			all[k] = v
+		}
+		tpl, err := project.SAMBuildTemplate(cfg, data, all)
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(cfg.Dir, filepath.FromSlash(project.SAMBuildDir), "template.yaml")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("writing the SAM build template: %w", err)
+		}
+		if err := cache.WriteFileAtomic(p, tpl, 0o644); err != nil {
+			return fmt.Errorf("writing the SAM build template: %w", err)
+		}
+		rep.SAMTemplate = p
+		fmt.Fprintf(logw, "Wrote %s: sam deploy (and sam package) now take the zips as built\n", p)
+	case project.KindServerless:
+		a := project.ServerlessArtifacts{Functions: fnZips, Layers: map[string]string{}}
+		for name, p := range layerZips {
+			if name == "pythonRequirements" {
+				l, _ := cfg.Layer(name)
+				a.RequirementsLayer, a.RequirementsRuntimes, a.RequirementsArchitecture = p, l.Runtimes, string(l.Archs[0])
+				continue
+			}
+			a.Layers[name] = p
+		}
+		js, err := project.ServerlessPlugin(cfg, a)
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(cfg.Dir, filepath.FromSlash(project.ServerlessPluginPath))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("writing the Serverless plugin: %w", err)
+		}
+		if err := cache.WriteFileAtomic(p, js, 0o644); err != nil {
+			return fmt.Errorf("writing the Serverless plugin: %w", err)
+		}
+		rep.ServerlessPlugin = p
+		if !slices.Contains(cfg.Plugins, project.ServerlessPluginName) {
+			msg := "to deploy these zips with the Serverless Framework, add one line under plugins: in " + filepath.Base(cfg.File) + ": - " + project.ServerlessPluginName
+			rep.Notes = append(rep.Notes, BuildNote{Level: "note", Message: msg, File: cfg.File})
+			fmt.Fprintf(logw, "  note: %s\n", msg)
+		}
+	}
+	return nil
 }
 
 // planJobs turns the config into artifacts: one zip per function, one per
@@ -196,6 +569,13 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		return nil, fmt.Errorf("--only %s: no function or layer has that name (known: %s)", n, strings.Join(cfg.Names(), ", "))
 	}
 	want := func(n string) bool { return len(only) == 0 || only[n] }
+	output := func(name string) (string, error) {
+		p := filepath.Join(out, name+".zip")
+		if r, err := filepath.Rel(out, p); err != nil || r != filepath.Base(p) || strings.ContainsAny(name, `/\`) {
+			return "", fmt.Errorf("%q cannot name a file in %s: give the function or layer a name of letters, digits, - and _", name, out)
+		}
+		return p, nil
+	}
 	abs := func(p string) string {
 		if p == "" {
 			return ""
@@ -207,7 +587,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		if !want(l.Name) || l.Package.Skipped() {
 			continue
 		}
-		if l.Package.Kind != project.PackageNone {
+		if l.Package.Kind != project.PackageNone && !onlyRequirements(cfg, l.Package) {
 			return nil, fmt.Errorf("%s: layer %s: packaging a layer's own files (%s %s) needs the tree pipeline, which this build does not have yet", l.Pos, l.Name, l.Package.Kind, l.Package.Path)
 		}
 		for _, a := range l.Archs {
@@ -224,10 +604,14 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 				layout = "python"
 			}
 			name := l.Name + "-" + string(a)
+			zip, err := output(name)
+			if err != nil {
+				return nil, err
+			}
 			jobs = append(jobs, job{name: name, opts: ArtifactOptions{
 				Kind: KindLayer, Name: name, Targets: ts, Layout: layout,
 				Deps:            Inputs{RequirementFiles: nonEmpty(abs(l.Deps.Requirements)), Lock: abs(l.Deps.Lock), Requirements: l.Deps.Inline},
-				Output:          filepath.Join(out, name+".zip"),
+				Output:          zip,
 				ExcludePackages: l.Options.ExcludePackages, Slim: l.Options.Slim, StripPatterns: l.Options.StripPatterns, Compile: l.Options.Compile,
 				NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
 			}})
@@ -244,6 +628,10 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, err)
 		}
+		zip, err := output(f.Name)
+		if err != nil {
+			return nil, err
+		}
 		src := abs(f.Package.Path)
 		excluded, err := excludedFiles(src, f.Package.Files)
 		if err != nil {
@@ -254,12 +642,46 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			Deps:            Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
 			Src:             src,
 			SkipPaths:       append([]string{out}, excluded...),
-			Output:          filepath.Join(out, f.Name+".zip"),
+			Output:          zip,
 			ExcludePackages: f.Options.ExcludePackages, Slim: f.Options.Slim, StripPatterns: f.Options.StripPatterns, Compile: f.Options.Compile,
 			NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
 		}})
 	}
 	return jobs, nil
+}
+
+// onlyRequirements reports whether a layer's own folder holds nothing but
+// its requirements.txt, so that building its requirements is the whole
+// layer.
+func onlyRequirements(cfg *project.Config, p project.Package) bool {
+	if p.Kind != project.PackageFolder || p.Prefix != "python/" {
+		return false
+	}
+	src := filepath.Join(cfg.Dir, filepath.FromSlash(p.Path))
+	only := true
+	_ = filepath.WalkDir(src, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			only = false
+			return err
+		}
+		rel, _ := filepath.Rel(src, q)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if d.IsDir() {
+			if p.Files.SkipDir(rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if p.Files.Match(rel) && rel != "requirements.txt" {
+			only = false
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return only
 }
 
 // excludedFiles lists the files (absolute paths) of src that the project's
@@ -417,7 +839,7 @@ func checkBudgets(cfg *project.Config, jobs []job, reps []*ArtifactReport) error
 }
 
 // WriteBuildSummary prints one line per artifact.
-func WriteBuildSummary(w io.Writer, r *Report) error {
+func WriteBuildSummary(w io.Writer, r *BuildReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARTIFACT\tKIND\tTARGET\tZIPPED\tUNZIPPED\tSTATUS\tPATH")
 	for _, a := range r.Artifacts {
@@ -425,7 +847,7 @@ func WriteBuildSummary(w io.Writer, r *Report) error {
 		if a.Unchanged != nil && *a.Unchanged {
 			status = "unchanged"
 		}
-		tgt := runtimeLabel(a) + "/" + a.Architecture
+		tgt := runtimeLabel(a.ArtifactReport) + "/" + a.Architecture
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, humanBytes(a.Size), humanBytes(a.UnzippedSize), status, a.Path)
 	}
 	return tw.Flush()

@@ -321,6 +321,8 @@ type Config struct {
 	// Notes are said once per project: the same message from several
 	// functions is one note.
 	Notes []Note
+	// Plugins are the Serverless Framework plugins serverless.yml lists.
+	Plugins []string
 }
 
 // Function returns the function named name.

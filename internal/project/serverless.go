@@ -448,6 +448,7 @@ func (r *slsReader) plugins() []string {
 			unknown = append(unknown, s)
 		}
 	}
+	r.cfg.Plugins = names
 	if len(unknown) > 0 {
 		r.cfg.note(r.pos(n), LevelNote, "plugins %s are not run by lambdapack: a function or file they would add is not built (lambdapack builds what serverless.yml itself declares)", strings.Join(unknown, ", "))
 	}

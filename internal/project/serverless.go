@@ -294,7 +294,15 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 				r.fail(moduleNode, "fix the path (relative to the service folder)", "functions.%s.module %s is not a folder", name, module)
 				continue
 			}
-			m, err := r.matcher(clean, svcPkg, fnPkg, layerPaths, useDotenv)
+			ownPkg := fnPkg
+			if !r.flag(r.get(svcPkg, "individually"), "package.individually") && !r.flag(r.get(fnPkg, "individually"), "functions."+name+".package.individually") &&
+				(r.get(fnPkg, "patterns") != nil || r.get(fnPkg, "include") != nil || r.get(fnPkg, "exclude") != nil) {
+				// The framework packages such functions in the service's one
+				// zip, with the service's patterns only.
+				cfg.note(r.pos(k), LevelNote, "functions.%s.package patterns apply only with package.individually: true, so the Serverless Framework ignores them, and so does lambdapack", name)
+				ownPkg = nil
+			}
+			m, err := r.matcher(clean, svcPkg, ownPkg, layerPaths, useDotenv)
 			if err != nil {
 				r.errs = append(r.errs, err)
 				continue

@@ -304,3 +304,17 @@ functions:
 		t.Errorf("a %+v b %+v", a, b)
 	}
 }
+
+// Function-level patterns count only when packaging individually, as the
+// framework has it.
+func TestServerlessFunctionPatternsNeedIndividually(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"serverless.yml": "service: s\nprovider: {name: aws, runtime: python3.12}\nfunctions:\n  api:\n    handler: handler.main\n    package:\n      patterns: ['!lib/**']\n",
+		"handler.py":     "", "lib/x.py": "",
+	}))
+	api, _ := cfg.Function("api")
+	if !api.Package.Files.Match("lib/x.py") {
+		t.Error("function patterns applied without package.individually")
+	}
+	wantNote(t, cfg, "functions.api.package patterns apply only with package.individually: true")
+}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,10 +20,13 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
@@ -99,11 +102,11 @@ type BuiltArtifact struct {
 
 // SkippedReport is a function or layer the build did not make.
 type SkippedReport struct {
-	Name   string `json:"name"`
-	Kind   string `json:"kind"`
-	Reason string `json:"reason"`
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
+	Name   string      `json:"name"`
+	Kind   record.Kind `json:"kind"`
+	Reason string      `json:"reason"`
+	File   string      `json:"file,omitempty"`
+	Line   int         `json:"line,omitempty"`
 }
 
 // BuildNote is a note or warning, said once.
@@ -153,30 +156,30 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		return fail(err)
 	}
 	rep.Project, rep.Kind = cfg.File, cfg.Kind
-	logw := o.Env.Log
-	if logw == nil {
-		logw = io.Discard
-	}
 	// Lines the builds of several artifacts print alike (a deprecation, the
 	// same resolver note) are said once.
-	logw = &onceWriter{w: logw, seen: map[string]bool{}}
-	o.Env.Log = logw
-	fmt.Fprintf(logw, "Project %s (%s)\n", cfg.File, cfg.Kind)
+	base := o.Env.Logger
+	if base == nil {
+		base = progress.NewLogger(o.Env.Log, o.Env.Verbose)
+	}
+	log := slog.New(&onceHandler{h: base.Handler(), seen: &onceSeen{m: map[string]bool{}}})
+	o.Env.Logger = log
+	log.Info(fmt.Sprintf("Project %s (%s)", cfg.File, cfg.Kind))
 	for _, n := range cfg.Notes {
-		fmt.Fprintf(logw, "  %s: %s\n", n.Level, n)
+		log.Info(fmt.Sprintf("  %s: %s", n.Level, n))
 		rep.Notes = append(rep.Notes, BuildNote{Level: n.Level.String(), Message: n.Msg, File: n.Pos.File, Line: n.Pos.Line})
 	}
 	want := wanted(o.Only)
 	for _, f := range cfg.Functions {
 		if f.Package.Skipped() && want(f.Name) {
 			rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: f.Package.Reason, File: f.Pos.File, Line: f.Pos.Line})
-			fmt.Fprintf(logw, "  skipped function %s: %s\n", f.Name, f.Package.Reason)
+			log.Info(fmt.Sprintf("  skipped function %s: %s", f.Name, f.Package.Reason))
 		}
 	}
 	for _, l := range cfg.Layers {
 		if l.Package.Skipped() && want(l.Name) {
 			rep.Skipped = append(rep.Skipped, SkippedReport{Name: l.Name, Kind: KindLayer, Reason: l.Package.Reason, File: l.Pos.File, Line: l.Pos.Line})
-			fmt.Fprintf(logw, "  skipped layer %s: %s\n", l.Name, l.Package.Reason)
+			log.Info(fmt.Sprintf("  skipped layer %s: %s", l.Name, l.Package.Reason))
 		}
 	}
 	out := o.Out
@@ -221,13 +224,15 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 
 	var errs []error
 	if len(todo) > 0 {
-		env, err := OpenEnv(o.Env)
+		eo := o.Env
+		eo.Logger = log
+		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
+		eo.ProjectSource = filepath.Base(cfg.File)
+		env, err := OpenEnv(eo)
 		if err != nil {
 			return fail(err)
 		}
 		defer env.Close()
-		env.opts.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
-		env.opts.ProjectSource = filepath.Base(cfg.File)
 		jobsN := o.Jobs
 		if jobsN <= 0 {
 			jobsN = 4
@@ -310,42 +315,51 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		return fail(errors.Join(errs...))
 	}
 	if len(o.Only) == 0 {
-		if err := writeDeployFiles(cfg, jobs, reports, rep, logw); err != nil {
+		if err := writeDeployFiles(cfg, jobs, reports, rep, log); err != nil {
 			return fail(err)
 		}
 	}
 	return rep, cfg, nil
 }
 
-// onceWriter drops a line written before: the builds of a project's
+// onceHandler drops a line logged before: the builds of a project's
 // artifacts share one log, and what they say alike is said once.
-type onceWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	seen map[string]bool
-	buf  []byte
+type onceHandler struct {
+	h    slog.Handler
+	seen *onceSeen
 }
 
-func (o *onceWriter) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.buf = append(o.buf, p...)
-	for {
-		i := bytes.IndexByte(o.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(o.buf[:i+1])
-		o.buf = o.buf[i+1:]
-		if o.seen[line] {
-			continue
-		}
-		o.seen[line] = true
-		if _, err := io.WriteString(o.w, line); err != nil {
-			return len(p), err
-		}
+type onceSeen struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (o *onceHandler) Enabled(ctx context.Context, l slog.Level) bool { return o.h.Enabled(ctx, l) }
+
+func (o *onceHandler) Handle(ctx context.Context, r slog.Record) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", r.Level, r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	k := b.String()
+	o.seen.mu.Lock()
+	dup := o.seen.m[k]
+	o.seen.m[k] = true
+	o.seen.mu.Unlock()
+	if dup {
+		return nil
 	}
-	return len(p), nil
+	return o.h.Handle(ctx, r)
+}
+
+func (o *onceHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &onceHandler{h: o.h.WithAttrs(as), seen: o.seen}
+}
+
+func (o *onceHandler) WithGroup(name string) slog.Handler {
+	return &onceHandler{h: o.h.WithGroup(name), seen: o.seen}
 }
 
 // quietNote reports whether an artifact's note says nothing for a project
@@ -474,7 +488,7 @@ func checkFunctions(ctx context.Context, cfg *project.Config, o BuildOptions, jo
 
 // writeDeployFiles writes what the project's deploy tool reads to take the
 // zips as they are: SAM's build template, the Serverless plugin.
-func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport, rep *BuildReport, logw io.Writer) error {
+func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport, rep *BuildReport, log *slog.Logger) error {
 	fnZips := map[string]string{}
 	layerZips := map[string]string{}
 	for i, j := range jobs {
@@ -516,11 +530,11 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("writing the SAM build template: %w", err)
 		}
-		if err := cache.WriteFileAtomic(p, tpl, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, tpl, 0o644); err != nil {
 			return fmt.Errorf("writing the SAM build template: %w", err)
 		}
 		rep.SAMTemplate = p
-		fmt.Fprintf(logw, "Wrote %s: sam deploy (and sam package) now take the zips as built\n", p)
+		log.Info(fmt.Sprintf("Wrote %s: sam deploy (and sam package) now take the zips as built", p))
 	case project.KindServerless:
 		a := project.ServerlessArtifacts{Functions: fnZips, Layers: map[string]string{}}
 		for name, p := range layerZips {
@@ -539,14 +553,14 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("writing the Serverless plugin: %w", err)
 		}
-		if err := cache.WriteFileAtomic(p, js, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, js, 0o644); err != nil {
 			return fmt.Errorf("writing the Serverless plugin: %w", err)
 		}
 		rep.ServerlessPlugin = p
 		if !slices.Contains(cfg.Plugins, project.ServerlessPluginName) {
 			msg := "to deploy these zips with the Serverless Framework, add one line under plugins: in " + filepath.Base(cfg.File) + ": - " + project.ServerlessPluginName
 			rep.Notes = append(rep.Notes, BuildNote{Level: "note", Message: msg, File: cfg.File})
-			fmt.Fprintf(logw, "  note: %s\n", msg)
+			log.Info("  note: " + msg)
 		}
 	}
 	return nil
@@ -599,9 +613,9 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 				}
 				ts = append(ts, t)
 			}
-			layout := l.Layout
+			layout := record.Layout(l.Layout)
 			if layout == "" && len(ts) == 1 {
-				layout = "python"
+				layout = record.LayoutPython
 			}
 			name := l.Name + "-" + string(a)
 			zip, err := output(name)
@@ -638,7 +652,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
-			Kind: KindFunction, Name: f.Name, Targets: []target.Target{t},
+			Kind: KindFunction, Name: f.Name, Handler: f.Handler, Targets: []target.Target{t},
 			Deps:            Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
 			Src:             src,
 			SkipPaths:       append([]string{out}, excluded...),
@@ -743,7 +757,7 @@ func jobInputs(cfg *project.Config, j *job) (string, error) {
 		fmt.Fprintf(h, "lock %x\n", sha256.Sum256(data))
 	}
 	if !o.Deps.Empty() && o.Deps.Lock == "" {
-		set, err := ReadRequirements(o.Deps)
+		set, err := o.Deps.Read()
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", j.name, err)
 		}
@@ -806,7 +820,7 @@ func writeState(p string, s *buildState) error {
 	if err != nil {
 		return err
 	}
-	return cache.WriteFileAtomic(p, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(p, append(data, '\n'), 0o644)
 }
 
 // checkBudgets checks each function with the layers it uses against
@@ -823,11 +837,11 @@ func checkBudgets(cfg *project.Config, jobs []job, reps []*ArtifactReport) error
 			continue
 		}
 		total := fr.UnzippedSize
-		parts := []string{fmt.Sprintf("%s %s", f.Name, humanBytes(fr.UnzippedSize))}
+		parts := []string{fmt.Sprintf("%s %s", f.Name, human.Bytes(fr.UnzippedSize))}
 		for _, l := range f.Layers {
 			if lr := byName[l.Name+"-"+string(l.Arch)]; lr != nil {
 				total += lr.UnzippedSize
-				parts = append(parts, fmt.Sprintf("%s %s", l.Name, humanBytes(lr.UnzippedSize)))
+				parts = append(parts, fmt.Sprintf("%s %s", l.Name, human.Bytes(lr.UnzippedSize)))
 			}
 		}
 		if total > UnzippedLimit {
@@ -848,7 +862,7 @@ func WriteBuildSummary(w io.Writer, r *BuildReport) error {
 			status = "unchanged"
 		}
 		tgt := runtimeLabel(a.ArtifactReport) + "/" + a.Architecture
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, humanBytes(a.Size), humanBytes(a.UnzippedSize), status, a.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, human.Bytes(a.Size), human.Bytes(a.UnzippedSize), status, a.Path)
 	}
 	return tw.Flush()
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -450,7 +451,7 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 			r.errs = append(r.errs, err)
 			return
 		}
-		if l.CompatibleArchitectures != nil && !containsArch(l.CompatibleArchitectures, a) {
+		if l.CompatibleArchitectures != nil && !slices.Contains(l.CompatibleArchitectures, a) {
 			r.fail(baNode, "add it to CompatibleArchitectures", "layer %s: Metadata.BuildArchitecture %s is not in CompatibleArchitectures %s", name, a, archList(l.CompatibleArchitectures))
 			return
 		}
@@ -531,15 +532,6 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 	}
 	l.Package = pkg
 	r.cfg.Layers = append(r.cfg.Layers, l)
-}
-
-func containsArch(as []target.Arch, a target.Arch) bool {
-	for _, x := range as {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }
 
 func isDir(p string) bool {

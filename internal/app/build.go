@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -28,7 +30,8 @@ import (
 	"github.com/lambdapack/lambdapack/internal/publish"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
-	"github.com/lambdapack/lambdapack/internal/verify"
+	"github.com/lambdapack/lambdapack/internal/tree"
+	"github.com/lambdapack/lambdapack/internal/zipsink"
 )
 
 // BuildOptions configure `lambdapack build`.
@@ -66,6 +69,14 @@ type job struct {
 	name   string // function or layer name (+ "-<arch>" for layers)
 	opts   ArtifactOptions
 	inputs string // hash of everything the artifact depends on
+	// config is its name in the config (a layer's without the
+	// architecture); pos is where the config defines it.
+	config string
+	pos    project.Pos
+	// layers are the jobs of the layers a function uses, in order;
+	// external names the layers lambdapack cannot see.
+	layers   []int
+	external []string
 }
 
 // BuildReport is what `lambdapack build` found and made; --json prints it
@@ -171,10 +182,17 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	}
 	want := wanted(o.Only)
 	for _, f := range cfg.Functions {
-		if f.Package.Skipped() && want(f.Name) {
-			rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: f.Package.Reason, File: f.Pos.File, Line: f.Pos.Line})
-			log.Info(fmt.Sprintf("  skipped function %s: %s", f.Name, f.Package.Reason))
+		if !want(f.Name) {
+			continue
 		}
+		reason := f.Package.Reason
+		if f.Image != nil && !f.Package.Skipped() {
+			reason = ImageSkipReason
+		} else if !f.Package.Skipped() {
+			continue
+		}
+		rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: reason, File: f.Pos.File, Line: f.Pos.Line})
+		log.Info(fmt.Sprintf("  skipped function %s: %s", f.Name, reason))
 	}
 	for _, l := range cfg.Layers {
 		if l.Package.Skipped() && want(l.Name) {
@@ -203,10 +221,11 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	state := readState(filepath.Join(out, stateFile))
 
 	// Hash inputs and find what is unchanged, before opening anything.
+	// Layers come first in jobs: a function's inputs take its layers'.
 	reports := make([]*ArtifactReport, len(jobs))
 	var todo []int
 	for i := range jobs {
-		h, err := jobInputs(cfg, &jobs[i])
+		h, err := jobInputs(cfg, o.Env.Index, jobs, i)
 		if err != nil {
 			return fail(err)
 		}
@@ -237,45 +256,44 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		if jobsN <= 0 {
 			jobsN = 4
 		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(jobsN)
-		var mu sync.Mutex
-		for _, i := range todo {
-			i := i
-			g.Go(func() error {
-				r, err := BuildArtifact(gctx, env, jobs[i].opts)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", jobs[i].name, err))
-					return nil
+		// Layers first, then the functions, each verified with the layers
+		// it uses before its zip is written.
+		for _, kind := range []record.Kind{KindLayer, KindFunction} {
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(jobsN)
+			var mu sync.Mutex
+			for _, i := range todo {
+				j := &jobs[i]
+				if j.opts.Kind != kind {
+					continue
 				}
-				f := false
-				r.Unchanged = &f
-				reports[i] = r
-				state.Artifacts[jobs[i].name] = stateEntry{Inputs: jobs[i].inputs, Report: r}
-				return nil
-			})
+				g.Go(func() error {
+					var r *ArtifactReport
+					layers, err := usedLayers(jobs, reports, j)
+					if err == nil {
+						r, err = buildJob(gctx, env, j, layers)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %s %s: %w", j.pos, j.opts.Kind, j.config, err))
+						return nil
+					}
+					f := false
+					r.Unchanged = &f
+					reports[i] = r
+					state.Artifacts[j.name] = stateEntry{Inputs: j.inputs, Report: r}
+					return nil
+				})
+			}
+			_ = g.Wait()
+			if ctx.Err() != nil {
+				return fail(ctx.Err())
+			}
 		}
-		_ = g.Wait()
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-	}
-	// What every function gets from the artifacts, checked as a whole: its
-	// handler is there, and its layers' files suit its own runtime and
-	// architecture.
-	if err := checkFunctions(ctx, cfg, o, jobs, reports, state); err != nil {
-		errs = append(errs, err)
 	}
 	if err := writeState(filepath.Join(out, stateFile), state); err != nil {
 		return fail(err)
-	}
-	byJob := map[string]*ArtifactReport{}
-	for i, j := range jobs {
-		if reports[i] != nil {
-			byJob[j.name] = reports[i]
-		}
 	}
 	noteIndex := map[string]int{}
 	for i, j := range jobs {
@@ -284,11 +302,11 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			continue
 		}
 		b := &BuiltArtifact{ArtifactReport: r, SHA256Base64: sha256Base64(r.SHA256)}
-		if f, ok := cfg.Function(j.name); ok && j.opts.Kind == KindFunction {
-			b.Handler = f.Handler
-			for _, u := range f.Layers {
-				if lr := byJob[u.Name+"-"+string(u.Arch)]; lr != nil {
-					b.Layers = append(b.Layers, lr.Name)
+		if j.opts.Kind == KindFunction {
+			b.Handler = j.opts.Handler
+			for _, li := range j.layers {
+				if reports[li] != nil {
+					b.Layers = append(b.Layers, reports[li].Name)
 				}
 			}
 		}
@@ -320,6 +338,47 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		}
 	}
 	return rep, cfg, nil
+}
+
+// ImageSkipReason is why lambdapack build leaves an image function alone.
+const ImageSkipReason = "image functions are built by `lambdapack image`"
+
+// usedLayers lists the built layers a function's job uses, for its
+// verification; a layer that failed fails the function too.
+func usedLayers(jobs []job, reports []*ArtifactReport, j *job) ([]UsedLayer, error) {
+	var out []UsedLayer
+	for _, li := range j.layers {
+		r := reports[li]
+		if r == nil {
+			return nil, fmt.Errorf("not built: its layer %s failed", jobs[li].config)
+		}
+		out = append(out, UsedLayer{Name: jobs[li].config, Path: r.Path, Targets: jobs[li].opts.Targets})
+	}
+	return out, nil
+}
+
+// buildJob builds one artifact of the project through the pipeline: plan
+// the tree, verify it (a function with the layers it uses: its handler,
+// the layers' files for its target), and only then write the zip.
+func buildJob(ctx context.Context, env *Env, j *job, layers []UsedLayer) (*ArtifactReport, error) {
+	start := time.Now()
+	sink, err := zipsink.New(j.opts.Output, zipsink.WithProgress(env.progress))
+	if err != nil {
+		return nil, err
+	}
+	tr, err := PlanTree(ctx, env, j.opts)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	co := j.opts.checkOptions()
+	co.NoVerify = j.opts.NoVerify
+	co.Layers, co.ExternalLayers = layers, j.external
+	w, findings, err := WriteTree(ctx, env, tr, sink, co)
+	if err != nil {
+		return nil, err
+	}
+	return NewArtifactReport(j.opts, tr, w, findings, time.Since(start)), nil
 }
 
 // onceHandler drops a line logged before: the builds of a project's
@@ -388,102 +447,6 @@ func wanted(only []string) func(string) bool {
 		set[n] = true
 	}
 	return func(n string) bool { return len(set) == 0 || set[n] }
-}
-
-// checkFunctions runs the checks that need a function's zip and its layers'
-// zips together: the handler rule, and each layer's files verified for the
-// function's own runtime and architecture when the layer was built for
-// another (Lambda treats CompatibleRuntimes and CompatibleArchitectures as
-// metadata; the content decides). A function that fails is removed from
-// the output unless --force.
-func checkFunctions(ctx context.Context, cfg *project.Config, o BuildOptions, jobs []job, reports []*ArtifactReport, state *buildState) error {
-	if o.NoVerify {
-		return nil
-	}
-	byName := map[string]int{}
-	for i, j := range jobs {
-		byName[j.name] = i
-	}
-	kindLayer, err := verify.ParseKind("layer")
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, f := range cfg.Functions {
-		i, ok := byName[f.Name]
-		if !ok || reports[i] == nil || jobs[i].opts.Kind != KindFunction {
-			continue
-		}
-		fr := reports[i]
-		t, err := target.New(f.Runtime, string(f.Arch))
-		if err != nil {
-			return err
-		}
-		var findings []verify.Finding
-		fnFiles, err := zipFiles(fr.Path)
-		if err != nil {
-			return err
-		}
-		layerFiles := map[string][]artifactFile{}
-		for _, u := range f.Layers {
-			li, ok := byName[u.Name+"-"+string(u.Arch)]
-			if !ok || reports[li] == nil {
-				continue
-			}
-			lr := reports[li]
-			files, err := zipFiles(lr.Path)
-			if err != nil {
-				return err
-			}
-			layerFiles[u.Name] = files
-			if slices.ContainsFunc(jobs[li].opts.Targets, func(x target.Target) bool { return x == t }) {
-				continue // verified for this target when it was built
-			}
-			vr, err := verify.Check(ctx, verify.PathSource(lr.Path), t, verify.Options{Kind: kindLayer})
-			if err != nil {
-				return fmt.Errorf("verifying layer %s for function %s: %w", u.Name, f.Name, err)
-			}
-			for _, x := range vr.Findings {
-				if x.Severity == verify.Info {
-					continue
-				}
-				x.Message = fmt.Sprintf("layer %s (built for %s) used by %s on %s: %s", u.Name, lr.Architecture, f.Name, t, x.Message)
-				findings = append(findings, x)
-			}
-		}
-		if h := checkHandler(f.Handler, t.Python(), fnFiles, layerFiles, f.ExternalLayers); h != nil {
-			findings = append(findings, *h)
-		}
-		if len(findings) == 0 {
-			continue
-		}
-		fr.Findings = append(fr.Findings, findings...)
-		var failed []verify.Finding
-		for _, x := range findings {
-			if x.Severity == verify.Error || o.Strict && x.Severity == verify.Warning {
-				failed = append(failed, x)
-			}
-		}
-		if len(failed) == 0 || o.Force {
-			continue
-		}
-		var b strings.Builder
-		for _, x := range failed {
-			fmt.Fprintf(&b, "  %s [%s] %s: %s", x.Severity, x.Rule, x.File, x.Message)
-			if x.Fix != "" {
-				fmt.Fprintf(&b, " (%s)", x.Fix)
-			}
-			b.WriteString("\n")
-		}
-		// Nothing broken stays at the output.
-		if err := os.Remove(fr.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		delete(state.Artifacts, f.Name)
-		reports[i] = nil
-		errs = append(errs, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, &VerifyError{Output: fr.Path, Target: t, Report: b.String()}))
-	}
-	return errors.Join(errs...)
 }
 
 // writeDeployFiles writes what the project's deploy tool reads to take the
@@ -566,8 +529,11 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 	return nil
 }
 
-// planJobs turns the config into artifacts: one zip per function, one per
-// layer and architecture.
+// planJobs turns the config into artifacts: one zip per layer and
+// architecture, then one per function (the layers come first: a function
+// is verified with them). A layer a wanted function uses is planned too,
+// so that --only FUNCTION verifies the function with its layers (reused
+// when unchanged).
 func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 	only := map[string]bool{}
 	for _, n := range o.Only {
@@ -583,6 +549,15 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		return nil, fmt.Errorf("--only %s: no function or layer has that name (known: %s)", n, strings.Join(cfg.Names(), ", "))
 	}
 	want := func(n string) bool { return len(only) == 0 || only[n] }
+	buildsFn := func(f *project.Function) bool { return want(f.Name) && !f.Package.Skipped() && f.Image == nil }
+	used := map[string]bool{}
+	for i := range cfg.Functions {
+		if f := &cfg.Functions[i]; buildsFn(f) {
+			for _, u := range f.Layers {
+				used[u.Name] = true
+			}
+		}
+	}
 	output := func(name string) (string, error) {
 		p := filepath.Join(out, name+".zip")
 		if r, err := filepath.Rel(out, p); err != nil || r != filepath.Base(p) || strings.ContainsAny(name, `/\`) {
@@ -590,19 +565,11 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		}
 		return p, nil
 	}
-	abs := func(p string) string {
-		if p == "" {
-			return ""
-		}
-		return filepath.Join(cfg.Dir, filepath.FromSlash(p))
-	}
 	var jobs []job
+	layerJob := map[string]int{} // layer name-arch -> job
 	for _, l := range cfg.Layers {
-		if !want(l.Name) || l.Package.Skipped() {
+		if !(want(l.Name) || used[l.Name]) || l.Package.Skipped() {
 			continue
-		}
-		if l.Package.Kind != project.PackageNone && !onlyRequirements(cfg, l.Package) {
-			return nil, fmt.Errorf("%s: layer %s: packaging a layer's own files (%s %s) needs the tree pipeline, which this build does not have yet", l.Pos, l.Name, l.Package.Kind, l.Package.Path)
 		}
 		for _, a := range l.Archs {
 			var ts []target.Target
@@ -622,21 +589,24 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			if err != nil {
 				return nil, err
 			}
-			jobs = append(jobs, job{name: name, opts: ArtifactOptions{
+			opts := ArtifactOptions{
 				Kind: KindLayer, Name: name, Targets: ts, Layout: layout,
-				Deps:            Inputs{RequirementFiles: nonEmpty(abs(l.Deps.Requirements)), Lock: abs(l.Deps.Lock), Requirements: l.Deps.Inline},
+				Deps:            depsInputs(cfg, l.Deps),
 				Output:          zip,
 				ExcludePackages: l.Options.ExcludePackages, Slim: l.Options.Slim, StripPatterns: l.Options.StripPatterns, Compile: l.Options.Compile,
 				NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
-			}})
+			}
+			if err := packageOptions(cfg, l.Package, out, &opts); err != nil {
+				return nil, fmt.Errorf("%s: layer %s: %w", l.Pos, l.Name, err)
+			}
+			layerJob[name] = len(jobs)
+			jobs = append(jobs, job{name: name, config: l.Name, opts: opts, pos: l.Pos})
 		}
 	}
-	for _, f := range cfg.Functions {
-		if !want(f.Name) || f.Package.Skipped() {
+	for i := range cfg.Functions {
+		f := &cfg.Functions[i]
+		if !buildsFn(f) {
 			continue
-		}
-		if f.Package.Kind != project.PackageFolder || len(f.Extra) > 0 {
-			return nil, fmt.Errorf("%s: function %s: packaging a %s (or files a plugin adds) needs the tree pipeline, which this build does not have yet", f.Pos, f.Name, f.Package.Kind)
 		}
 		t, err := target.New(f.Runtime, string(f.Arch))
 		if err != nil {
@@ -646,84 +616,70 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 		if err != nil {
 			return nil, err
 		}
-		src := abs(f.Package.Path)
-		excluded, err := excludedFiles(src, f.Package.Files)
-		if err != nil {
-			return nil, fmt.Errorf("function %s: %w", f.Name, err)
-		}
-		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
+		opts := ArtifactOptions{
 			Kind: KindFunction, Name: f.Name, Handler: f.Handler, Targets: []target.Target{t},
-			Deps:            Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
-			Src:             src,
-			SkipPaths:       append([]string{out}, excluded...),
+			Deps:            depsInputs(cfg, f.Deps),
 			Output:          zip,
 			ExcludePackages: f.Options.ExcludePackages, Slim: f.Options.Slim, StripPatterns: f.Options.StripPatterns, Compile: f.Options.Compile,
 			NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
-		}})
+		}
+		if err := packageOptions(cfg, f.Package, out, &opts); err != nil {
+			return nil, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, err)
+		}
+		for _, x := range f.Extra {
+			opts.Files = append(opts.Files, tree.File{Path: x.Path, Mode: fs.FileMode(x.Mode), Size: int64(len(x.Data)), Origin: tree.FromBytes, Data: x.Data})
+		}
+		j := job{name: f.Name, config: f.Name, opts: opts, pos: f.Pos, external: f.ExternalLayers}
+		for _, u := range f.Layers {
+			if li, ok := layerJob[u.Name+"-"+string(u.Arch)]; ok {
+				j.layers = append(j.layers, li)
+			}
+		}
+		jobs = append(jobs, j)
 	}
 	return jobs, nil
 }
 
-// onlyRequirements reports whether a layer's own folder holds nothing but
-// its requirements.txt, so that building its requirements is the whole
-// layer.
-func onlyRequirements(cfg *project.Config, p project.Package) bool {
-	if p.Kind != project.PackageFolder || p.Prefix != "python/" {
-		return false
-	}
-	src := filepath.Join(cfg.Dir, filepath.FromSlash(p.Path))
-	only := true
-	_ = filepath.WalkDir(src, func(q string, d fs.DirEntry, err error) error {
+// packageOptions sets what the artifact's own files are: a folder with the
+// project's file selection (under a layer's python/ when its modules go
+// there), one file, or a prebuilt zip taken as it is. The output folder is
+// never taken from a folder.
+func packageOptions(cfg *project.Config, p project.Package, out string, o *ArtifactOptions) error {
+	abs := filepath.Join(cfg.Dir, filepath.FromSlash(p.Path))
+	switch p.Kind {
+	case project.PackageNone:
+	case project.PackageFolder:
+		o.Src, o.Prefix, o.SkipPaths = abs, p.Prefix, []string{out}
+		if p.Files != nil {
+			o.Select = p.Files
+		}
+	case project.PackageFile:
+		st, err := os.Stat(abs)
 		if err != nil {
-			only = false
 			return err
 		}
-		rel, _ := filepath.Rel(src, q)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", abs)
 		}
-		if d.IsDir() {
-			if p.Files.SkipDir(rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if p.Files.Match(rel) && rel != "requirements.txt" {
-			only = false
-			return filepath.SkipAll
-		}
-		return nil
-	})
-	return only
+		o.Files = []tree.File{{Path: p.Prefix + filepath.Base(abs), Mode: st.Mode().Perm(), Size: st.Size(), Origin: tree.FromDisk, Disk: abs}}
+	case project.PackageZip:
+		o.Prebuilt = abs
+	default:
+		return fmt.Errorf("cannot package a %s", p.Kind)
+	}
+	return nil
 }
 
-// excludedFiles lists the files (absolute paths) of src that the project's
-// file selection leaves out, so that collectSource skips them.
-func excludedFiles(src string, m *project.Matcher) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// depsInputs is where the pipeline reads a function's or layer's
+// dependencies from.
+func depsInputs(cfg *project.Config, d project.Deps) Inputs {
+	abs := func(p string) string {
+		if p == "" {
+			return ""
 		}
-		rel, _ := filepath.Rel(src, p)
-		if rel == "." {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if m.SkipDir(rel) {
-				out = append(out, p)
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !m.Match(rel) {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out, err
+		return filepath.Join(cfg.Dir, filepath.FromSlash(p))
+	}
+	return Inputs{RequirementFiles: nonEmpty(abs(d.Requirements)), Lock: abs(d.Lock), Requirements: d.Inline}
 }
 
 func nonEmpty(s string) []string {
@@ -733,21 +689,26 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-// jobInputs hashes everything an artifact is made from: lambdapack's
-// version, the kind, targets and options, the requirements as read (includes
-// followed), the lock's bytes, and the function's source tree.
-func jobInputs(cfg *project.Config, j *job) (string, error) {
+// jobInputs hashes everything jobs[i] is made from: lambdapack's version,
+// the kind, targets and options, the index settings (never their
+// credentials), the requirements as read (includes followed), the lock's
+// bytes, the artifact's own files, and for a function its handler and the
+// inputs of the layers it is verified with.
+func jobInputs(cfg *project.Config, flags index.Settings, jobs []job, i int) (string, error) {
+	j := &jobs[i]
 	h := sha256.New()
 	o := j.opts
-	fmt.Fprintf(h, "lambdapack %s\nkind %s\nlayout %s\n", CurrentVersion(), o.Kind, o.Layout)
+	fmt.Fprintf(h, "lambdapack %s\nkind %s\nlayout %s\nhandler %q\n", CurrentVersion(), o.Kind, o.Layout, o.Handler)
 	for _, t := range o.Targets {
 		fmt.Fprintf(h, "target %s %s %d.%d glibc %d.%d\n", t.Runtime, t.Arch, t.PythonMajor, t.PythonMinor, t.GlibcMajor, t.GlibcMinor)
 	}
 	fmt.Fprintf(h, "exclude-packages %q slim %v strip %q compile %v excludes %q verify %v force %v strict %v\n",
 		o.ExcludePackages, o.Slim, o.StripPatterns, o.Compile, o.Excludes, !o.NoVerify, o.Force, o.Strict)
-	fmt.Fprintf(h, "index %q %q %q %v\n", cfg.Index.URL, cfg.Index.Extra, cfg.Index.FindLinks, cfg.Index.NoIndex)
-	for _, v := range []string{"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "SOURCE_DATE_EPOCH"} {
-		fmt.Fprintf(h, "env %s=%q\n", v, os.Getenv(v))
+	for _, s := range []index.Settings{{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}, flags} {
+		fmt.Fprintf(h, "index %q %q %q %v\n", withoutCredentials(s.IndexURL), mapStrings(s.ExtraIndexURLs, withoutCredentials), mapStrings(s.FindLinks, withoutCredentials), s.NoIndex)
+	}
+	for _, v := range []string{"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "SOURCE_DATE_EPOCH"} {
+		fmt.Fprintf(h, "env %s=%q\n", v, withoutCredentials(os.Getenv(v)))
 	}
 	if o.Deps.Lock != "" {
 		data, err := os.ReadFile(o.Deps.Lock)
@@ -767,22 +728,66 @@ func jobInputs(cfg *project.Config, j *job) (string, error) {
 		for _, r := range set.Constraints {
 			fmt.Fprintf(h, "con %s\n", r.String())
 		}
-		fmt.Fprintf(h, "opts %+v\n", set.Options)
+		fmt.Fprintf(h, "opts %s\n", withoutCredentials(fmt.Sprintf("%+v", set.Options)))
 	}
-	if o.Kind == KindFunction {
-		files, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", j.name, err)
-		}
-		for _, f := range files {
-			sum, err := fileSHA256(f.Abs)
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintf(h, "src %s %o %s\n", f.Rel, f.Mode, sum)
-		}
+	if err := hashCode(h, o); err != nil {
+		return "", fmt.Errorf("%s: %w", j.name, err)
+	}
+	fmt.Fprintf(h, "external layers %q\n", j.external)
+	for _, li := range j.layers {
+		fmt.Fprintf(h, "layer %s %s\n", jobs[li].name, jobs[li].inputs)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashCode hashes the artifact's own files as the plan will take them
+// (paths, modes, bytes), or a prebuilt zip's bytes.
+func hashCode(h io.Writer, o ArtifactOptions) error {
+	if o.Prebuilt != "" {
+		sum, err := fileSHA256(o.Prebuilt)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "prebuilt %s\n", sum)
+		return nil
+	}
+	var closers []io.Closer
+	files, _, err := o.codeFiles(func(c io.Closer) { closers = append(closers, c) })
+	for _, c := range closers {
+		c.Close()
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		var sum string
+		switch f.Origin {
+		case tree.FromDisk:
+			if sum, err = fileSHA256(f.Disk); err != nil {
+				return err
+			}
+		default:
+			sum = fmt.Sprintf("%x", sha256.Sum256(f.Data))
+		}
+		fmt.Fprintf(h, "src %s %o %s\n", f.Path, f.Mode, sum)
+	}
+	return nil
+}
+
+// credentials matches the userinfo of a URL anywhere in a string (a list
+// of URLs, uv's name=url).
+var credentials = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@`)
+
+// withoutCredentials removes the user and password of every URL in s: the
+// build state never stores them, not even hashed.
+func withoutCredentials(s string) string { return credentials.ReplaceAllString(s, "$1") }
+
+func mapStrings(ss []string, f func(string) string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
 }
 
 func fileSHA256(p string) (string, error) {

@@ -1,13 +1,17 @@
 package app
 
 import (
-	"archive/zip"
+	"context"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/target"
+	"github.com/lambdapack/lambdapack/internal/tree"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
@@ -15,27 +19,112 @@ import (
 // zip or in one of its layers.
 const RuleHandler = "handler"
 
-// artifactFile is a file of a built artifact, as its zip lists it.
+// artifactFile is a file of an artifact: its path and mode.
 type artifactFile struct {
 	Path string
 	Mode fs.FileMode
 }
 
-// zipFiles lists the files (not folders) of a zip.
-func zipFiles(path string) ([]artifactFile, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+// UsedLayer is a built layer a function runs with.
+type UsedLayer struct {
+	Name string // for messages
+	Path string // the layer's zip
+	// Targets are those the layer was verified for when it was built; for
+	// any other, it is verified again for the function's own.
+	Targets []target.Target
+}
+
+// checkFunction runs the checks that take a function's tree together with
+// the layers it uses, for the function's target: each layer's files
+// verified for the function's own runtime and architecture when the layer
+// was built for another (Lambda treats CompatibleRuntimes and
+// CompatibleArchitectures as metadata; the content decides), and the
+// handler rule. extras are the layers as verify reads them.
+func (env *Env) checkFunction(ctx context.Context, t *tree.Tree, o CheckOptions, extras []verify.Extra) ([]verify.Finding, error) {
+	if len(t.Parts) == 0 {
+		return nil, nil
 	}
-	defer zr.Close()
-	var out []artifactFile
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			continue
+	tg := t.Parts[0].Target()
+	var findings []verify.Finding
+	for i, l := range o.Layers {
+		if slices.Contains(l.Targets, tg) {
+			continue // verified for this target when it was built
 		}
-		out = append(out, artifactFile{Path: f.Name, Mode: f.Mode()})
+		vopts := verify.Options{Kind: KindLayer}
+		if env.facts != nil {
+			vopts.Facts = env.facts
+		}
+		for j, x := range extras {
+			if j != i {
+				vopts.With = append(vopts.With, x)
+			}
+		}
+		rep, err := verify.Check(ctx, verify.PathSource(l.Path), tg, vopts)
+		if err != nil {
+			return nil, fmt.Errorf("verifying layer %s for %s: %w", l.Name, tg, err)
+		}
+		built := "another target"
+		if len(l.Targets) > 0 {
+			built = l.Targets[0].String()
+		}
+		for _, x := range rep.Problems() {
+			x.Message = fmt.Sprintf("layer %s (built for %s) used by this function on %s: %s", l.Name, built, tg, x.Message)
+			findings = append(findings, x)
+		}
+	}
+	if h := t.Record.Handler; h != "" {
+		fn := make([]artifactFile, len(t.Files))
+		for i, f := range t.Files {
+			fn[i] = artifactFile{Path: f.Path, Mode: f.Mode}
+		}
+		layers := map[string][]artifactFile{}
+		for i, x := range extras {
+			for _, p := range x.Files {
+				layers[o.Layers[i].Name] = append(layers[o.Layers[i].Name], artifactFile{Path: p})
+			}
+		}
+		if f := checkHandler(h, tg.Python(), fn, layers, o.ExternalLayers); f != nil {
+			findings = append(findings, *f)
+		}
+	}
+	if hasErrors(findings, o.Strict) && !o.Force {
+		var b strings.Builder
+		fmt.Fprintf(&b, "verify %s for %s with its layers\n", filepath.Base(o.Name), tg)
+		writeFindings(&b, findings)
+		return nil, &VerifyError{Output: o.Name, Target: tg, Report: b.String()}
+	}
+	return findings, nil
+}
+
+// layerExtras reads the layers a function uses as verify takes them.
+func layerExtras(ctx context.Context, layers []UsedLayer) ([]verify.Extra, error) {
+	out := make([]verify.Extra, len(layers))
+	for i, l := range layers {
+		x, err := verify.ExtraFrom(ctx, l.Path)
+		if err != nil {
+			return nil, fmt.Errorf("reading layer %s (%s): %w", l.Name, l.Path, err)
+		}
+		x.Name, x.Kind = l.Name, KindLayer
+		out[i] = x
 	}
 	return out, nil
+}
+
+// writeFindings writes findings as verify's text report does.
+func writeFindings(b *strings.Builder, fs []verify.Finding) {
+	for _, f := range fs {
+		loc := f.File
+		if loc == "" {
+			loc = "(artifact)"
+		}
+		if f.Package != "" {
+			loc += " [" + f.Package + "]"
+		}
+		fmt.Fprintf(b, "%-7s %s: %s\n        %s\n", f.Severity, f.Rule, loc, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(b, "        fix: %s\n", f.Fix)
+		}
+	}
 }
 
 var layerSitePackages = regexp.MustCompile(`^python/lib/python(3\.[0-9]+)/site-packages/`)

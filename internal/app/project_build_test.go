@@ -110,7 +110,7 @@ func TestBuildLayerVerifiedForEachFunction(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "layer Deps (built for x86_64) used by Fn on python3.12/arm64") {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "function Fn:") || !strings.Contains(err.Error(), "layer Deps (built for python3.12/x86_64) used by this function on python3.12/arm64") {
 				t.Fatalf("err = %v", err)
 			}
 			var ve *VerifyError

@@ -177,7 +177,37 @@ type File struct {
 	Mode uint32 // 0644 or 0755
 }
 
-// Function is one Lambda function built as a zip.
+// Image says how a container image function is built: from a Dockerfile
+// (SAM's Metadata, a Serverless provider.ecr image) or from the function's
+// own code and dependencies on a base ([tool.lambdapack] package =
+// "image"). lambdapack image builds it; lambdapack build lists it as
+// skipped until that is wired.
+type Image struct {
+	// Dockerfile is the Dockerfile, slash-separated and relative to
+	// Config.Dir; Context is the folder its COPY and ADD read (SAM's
+	// DockerContext), relative to Config.Dir. Both "" without a Dockerfile.
+	Dockerfile string
+	Context    string
+	// Tag is the tag the image is given (SAM's DockerTag).
+	Tag string
+	// BuildArgs are the Dockerfile's ARG values (SAM's DockerBuildArgs,
+	// Serverless' buildArgs), sorted by name; an Expr is not static.
+	BuildArgs []EnvVar
+	// Command, EntryPoint and WorkingDirectory override the image's CMD,
+	// ENTRYPOINT and WORKDIR (SAM's ImageConfig, Serverless' image.command,
+	// entryPoint, workingDirectory); nil and "" keep the image's own.
+	Command          []string
+	EntryPoint       []string
+	WorkingDirectory string
+	// Base is the image the function's code and dependencies go on when
+	// there is no Dockerfile: "lambda" (AWS's base for the runtime and
+	// architecture), a registry reference, oci-layout:DIR or tarball:FILE.
+	Base string
+	// Platform is the --platform a Serverless image names ("linux/arm64").
+	Platform string
+}
+
+// Function is one Lambda function: a zip, or an image when Image is set.
 type Function struct {
 	Name    string
 	Handler string // "app.handler", "src/api.handler", or a script ("run.sh")
@@ -198,7 +228,11 @@ type Function struct {
 	Environment []EnvVar
 	// Extra are files lambdapack adds because a plugin would (sorted by
 	// path).
-	Extra   []File
+	Extra []File
+	// Image is set for a container image function (SAM PackageType Image,
+	// a Serverless image, package = "image"): Package is then its code
+	// when the image is built from it (PackageNone for a Dockerfile).
+	Image   *Image
 	Options Options
 	Pos     Pos
 }

@@ -248,10 +248,19 @@ func (c *Config) validate(now time.Time) error {
 		if f.Package.Skipped() {
 			continue
 		}
-		if err := checkRuntime(f.Pos, f.Runtime, "function "+f.Name, now); err != nil {
+		if f.Image != nil && f.Runtime == "" {
+			// The image's own Python decides: a Dockerfile's FROM, or a
+			// base other than AWS's.
+			if f.Image.Dockerfile == "" && f.Image.Base == "lambda" {
+				errs = append(errs, errorf(f.Pos, "set runtime, e.g. python3.12 (the Lambda base image is chosen by it)", "image function %s on the lambda base has no runtime", f.Name))
+			}
+		} else if err := checkRuntime(f.Pos, f.Runtime, "function "+f.Name, now); err != nil {
 			errs = append(errs, err)
 		} else if isDeprecated(f.Runtime, now) {
 			deprecated[f.Runtime] = append(deprecated[f.Runtime], f.Name)
+		}
+		if f.Image != nil && f.Image.Dockerfile != "" {
+			continue // the Dockerfile says the rest
 		}
 		if f.Handler == "" {
 			errs = append(errs, errorf(f.Pos, `write the handler as "module.function", e.g. "app.handler"`, "function %s has no handler", f.Name))

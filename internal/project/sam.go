@@ -227,7 +227,7 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 		r.cfg.Functions = append(r.cfg.Functions, f)
 	}
 	if pt, _ := r.str(prop(props, globals, "PackageType")); pt == "Image" {
-		skip("PackageType Image: a container image function, built from its Dockerfile")
+		r.imageFunction(k, props, meta, globals, f)
 		return
 	}
 	if ic := child(props, "InlineCode"); ic != nil {
@@ -297,6 +297,86 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 	layerNodes = append(layerNodes, items(child(props, "Layers"))...)
 	for _, l := range layerNodes {
 		r.layerRef(&f, l)
+	}
+	f.Environment = r.environment(child(globals, "Environment"), child(props, "Environment"))
+	r.cfg.Functions = append(r.cfg.Functions, f)
+}
+
+// imageFunction reads a PackageType Image function: its Dockerfile and
+// context (Metadata), its tag and build arguments, and ImageConfig. An
+// ImageUri without Metadata is an image built elsewhere: skipped.
+func (r *samReader) imageFunction(k, props, meta, globals *yaml.Node, f Function) {
+	name := k.Value
+	archNode := prop(props, globals, "Architectures")
+	archs := r.strs(archNode, "function "+name+": Architectures")
+	if len(archs) == 0 {
+		archs = []string{"x86_64"}
+	}
+	if len(archs) > 1 {
+		r.fail(archNode, "Lambda takes exactly one architecture per function", "function %s lists %d Architectures", name, len(archs))
+		return
+	}
+	arch, err := normArch(r.pos(archNode), "function "+name+": Architectures", archs[0])
+	if err != nil {
+		r.errs = append(r.errs, err)
+		return
+	}
+	f.Arch = arch
+	dfNode := child(meta, "Dockerfile")
+	if dfNode == nil {
+		if uri, _ := r.str(prop(props, globals, "ImageUri")); uri != "" {
+			f.Package = Package{Kind: PackageSkip, Reason: "ImageUri " + uri + ": the image is built elsewhere"}
+			r.cfg.Functions = append(r.cfg.Functions, f)
+			return
+		}
+		r.fail(k, "add Metadata with Dockerfile and DockerContext (as sam build needs), or ImageUri", "function %s has PackageType Image but no Metadata.Dockerfile and no ImageUri", name)
+		return
+	}
+	img := &Image{Tag: r.must(child(meta, "DockerTag"), "function "+name+": Metadata.DockerTag")}
+	ctxNode := child(meta, "DockerContext")
+	ctx := r.must(ctxNode, "function "+name+": Metadata.DockerContext")
+	if ctx == "" {
+		ctx = "."
+	}
+	if filepath.IsAbs(ctx) {
+		r.fail(ctxNode, "write a path relative to the template", "function %s: Metadata.DockerContext %s is an absolute path", name, ctx)
+		return
+	}
+	img.Context = filepath.ToSlash(filepath.Clean(filepath.FromSlash(ctx)))
+	if !isDir(filepath.Join(r.cfg.Dir, filepath.FromSlash(img.Context))) {
+		r.fail(ctxNode, "fix the path (relative to "+r.cfg.Dir+")", "function %s: Metadata.DockerContext %s is not a folder", name, ctx)
+		return
+	}
+	df := r.must(dfNode, "function "+name+": Metadata.Dockerfile")
+	img.Dockerfile = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.FromSlash(img.Context), filepath.FromSlash(df))))
+	if df == "" || filepath.IsAbs(df) || !isFile(filepath.Join(r.cfg.Dir, filepath.FromSlash(img.Dockerfile))) {
+		r.fail(dfNode, "name the Dockerfile relative to Metadata.DockerContext", "function %s: Metadata.Dockerfile %s is not a file in %s", name, df, img.Context)
+		return
+	}
+	ks, vs := pairs(child(meta, "DockerBuildArgs"))
+	args := map[string]EnvVar{}
+	for i, key := range ks {
+		v := EnvVar{Name: key.Value}
+		if s, ok := r.str(vs[i]); ok {
+			v.Value = s
+		} else {
+			v.Expr = describe(vs[i])
+		}
+		args[key.Value] = v
+	}
+	img.BuildArgs = sortedEnv(args)
+	ic := prop(props, globals, "ImageConfig")
+	img.Command = r.strs(child(ic, "Command"), "function "+name+": ImageConfig.Command")
+	img.EntryPoint = r.strs(child(ic, "EntryPoint"), "function "+name+": ImageConfig.EntryPoint")
+	img.WorkingDirectory = r.must(child(ic, "WorkingDirectory"), "function "+name+": ImageConfig.WorkingDirectory")
+	if len(img.Command) > 0 {
+		f.Handler = img.Command[0]
+	}
+	f.Image = img
+	f.Package = Package{Kind: PackageNone}
+	for _, l := range items(child(props, "Layers")) {
+		r.fail(l, "bake what the layer holds into the image", "function %s: an image function cannot use Layers", name)
+		return
 	}
 	f.Environment = r.environment(child(globals, "Environment"), child(props, "Environment"))
 	r.cfg.Functions = append(r.cfg.Functions, f)
@@ -529,9 +609,23 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 			return
 		}
 		l.Deps = d
+		leaveOutDeclaration(&pkg, d)
 	}
 	l.Package = pkg
 	r.cfg.Layers = append(r.cfg.Layers, l)
+}
+
+// leaveOutDeclaration leaves the file that declares a built layer's
+// dependencies (its requirements.txt or lock, at the top of its folder) out
+// of the layer's own files: the layer holds the packages it names, and the
+// file itself is nothing Python imports.
+func leaveOutDeclaration(pkg *Package, d Deps) {
+	for _, f := range []string{d.Requirements, d.Lock} {
+		if f == "" || filepath.ToSlash(filepath.Dir(filepath.FromSlash(f))) != pkg.Path {
+			continue
+		}
+		pkg.Files.MustAdd("/"+filepath.Base(filepath.FromSlash(f)), SyntaxName, true, "the layer's dependency declaration")
+	}
 }
 
 func isDir(p string) bool {

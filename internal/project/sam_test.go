@@ -47,6 +47,22 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       PackageType: Image
+      Architectures: [arm64]
+      ImageConfig:
+        Command: ["app.handler"]
+        WorkingDirectory: /var/task
+    Metadata:
+      Dockerfile: Dockerfile.lambda
+      DockerContext: ./img
+      DockerTag: python3.12-v1
+      DockerBuildArgs:
+        STAGE: prod
+        TOKEN: !Ref Token
+  Pulled:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1
   Node:
     Type: AWS::Serverless::Function
     Properties:
@@ -71,6 +87,8 @@ Resources:
     Metadata:
       BuildMethod: makefile
 `,
+		"img/Dockerfile.lambda": "FROM public.ecr.aws/lambda/python:3.12\nCOPY app.py ./\n",
+		"img/app.py":            "def handler(e, c): pass\n",
 		"build/prebuilt.zip":    "PK\x05\x06" + strings.Repeat("\x00", 18),
 		"scripts/cron.py":       "def run(e, c): pass\n",
 		"node/index.js":         "",
@@ -88,7 +106,8 @@ Resources:
 		"OneFile":  "file:scripts/cron.py",
 		"InS3":     "skip:CodeUri s3://bucket/key.zip is already in S3",
 		"S3Map":    "skip:CodeUri is an S3 location (Bucket, Key): already packaged",
-		"Image":    "skip:PackageType Image: a container image function, built from its Dockerfile",
+		"Image":    "none",
+		"Pulled":   "skip:ImageUri 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1: the image is built elsewhere",
 		"Node":     "skip:Runtime nodejs20.x is not a Python runtime",
 		"Web":      "folder:web",
 		"Made":     "folder:made",
@@ -97,6 +116,13 @@ Resources:
 		if got := fn(t, cfg, name).Pkg; got != w {
 			t.Errorf("%s: %s, want %s", name, got, w)
 		}
+	}
+	img, _ := cfg.Function("Image")
+	wantImg := &Image{Dockerfile: "img/Dockerfile.lambda", Context: "img", Tag: "python3.12-v1",
+		BuildArgs: []EnvVar{{Name: "STAGE", Value: "prod"}, {Name: "TOKEN", Expr: "!Ref Token"}},
+		Command:   []string{"app.handler"}, WorkingDirectory: "/var/task"}
+	if d := cmp.Diff(wantImg, img.Image); d != "" || img.Arch != "arm64" || img.Handler != "app.handler" {
+		t.Errorf("image function (-want +got):\n%s arch %s handler %s", d, img.Arch, img.Handler)
 	}
 	web := fn(t, cfg, "Web")
 	if web.Deps != "req:web/requirements.txt" || !cmp.Equal(web.Env, []string{"AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap"}) {

@@ -217,8 +217,30 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 			f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf(format, args...)}
 			cfg.Functions = append(cfg.Functions, f)
 		}
-		if img := r.get(fn, "image"); img != nil {
-			skip("image: a container image function")
+		if imgNode := r.get(fn, "image"); imgNode != nil {
+			img, reason, ok := r.image(name, imgNode, provider)
+			switch {
+			case !ok:
+			case reason != "":
+				skip("%s", reason)
+			default:
+				archNode := r.get(fn, "architecture")
+				a := r.need(archNode, "functions."+name+".architecture")
+				if archNode == nil {
+					a, archNode = defArch, defArchNode
+				}
+				arch, err := normArch(Pos{File: r.fileOf(k), Line: max(line(archNode), line(k))}, "architecture", a)
+				if err != nil {
+					r.errs = append(r.errs, err)
+					continue
+				}
+				f.Arch, f.Image, f.Package = arch, img, Package{Kind: PackageNone}
+				if len(img.Command) > 0 {
+					f.Handler = img.Command[0]
+				}
+				f.Environment = r.environment(providerEnv, r.get(fn, "environment"))
+				cfg.Functions = append(cfg.Functions, f)
+			}
 			continue
 		}
 		fnPkg := r.section(fn, "package", "functions."+name+".package")
@@ -626,6 +648,7 @@ func (r *slsReader) layer(k, v, svcPkg *yaml.Node, useDotenv bool) (Layer, bool)
 				return l, false
 			}
 			l.Deps = d
+			leaveOutDeclaration(&l.Package, d)
 			r.cfg.note(r.pos(k), LevelWarning, "layer %s: %s has a requirements.txt and no python/ folder, so the Serverless Framework would zip it without its packages; lambdapack builds the requirements and puts the folder's files under python/", name, clean)
 		} else {
 			r.cfg.note(r.pos(k), LevelWarning, "layer %s: %s has no python/ folder, and Python imports a layer's modules only from python/ (or python/lib/python3.X/site-packages/)", name, clean)
@@ -746,4 +769,77 @@ func (r *slsReader) wsgi(f *Function, k *yaml.Node) {
 		f.Deps.Inline = append(f.Deps.Inline, "serverless-wsgi")
 	}
 	r.cfg.note(r.pos(k), LevelNote, "serverless-wsgi's handler wsgi_handler.handler: lambdapack adds what the plugin would (wsgi_handler.py, .serverless-wsgi with app %s, and the serverless-wsgi package with Werkzeug) to the functions that use it", app)
+}
+
+// image reads a function's image: (a name of provider.ecr.images, an image
+// URI, or a mapping with name or uri and command, entryPoint,
+// workingDirectory). An image given by URI is built elsewhere: reason says
+// so. ok is false when an error was recorded.
+func (r *slsReader) image(fn string, n, provider *yaml.Node) (img *Image, reason string, ok bool) {
+	key := "functions." + fn + ".image"
+	img = &Image{}
+	var name, uri string
+	if n.Kind == yaml.MappingNode {
+		name = r.need(r.get(n, "name"), key+".name")
+		uri = r.need(r.get(n, "uri"), key+".uri")
+		img.Command = r.needs(r.get(n, "command"), key+".command")
+		img.EntryPoint = r.needs(r.get(n, "entryPoint"), key+".entryPoint")
+		img.WorkingDirectory = r.need(r.get(n, "workingDirectory"), key+".workingDirectory")
+	} else {
+		s := r.need(n, key)
+		if strings.ContainsAny(s, "/@:") {
+			uri = s
+		} else {
+			name = s
+		}
+	}
+	switch {
+	case uri != "":
+		return nil, "image " + uri + ": the image is built elsewhere", true
+	case name == "":
+		r.fail(n, "name an image of provider.ecr.images, or give its uri", "%s names no image", key)
+		return nil, "", false
+	}
+	def := r.get(r.section(r.section(provider, "ecr", "provider.ecr"), "images", "provider.ecr.images"), name)
+	if def == nil {
+		r.fail(n, "define it under provider.ecr.images with path: (the folder with its Dockerfile)", "%s: no image %q in provider.ecr.images", key, name)
+		return nil, "", false
+	}
+	if u := r.need(r.get(def, "uri"), "provider.ecr.images."+name+".uri"); u != "" {
+		return nil, "image " + name + " (" + u + "): the image is built elsewhere", true
+	}
+	pathNode := r.get(def, "path")
+	p := r.need(pathNode, "provider.ecr.images."+name+".path")
+	ctx, inside := within(r.cfg.Dir, p)
+	if !inside || !isDir(filepath.Join(r.cfg.Dir, filepath.FromSlash(ctx))) {
+		r.fail(orNode(pathNode, def), "set path: to a folder inside the service folder", "provider.ecr.images.%s.path %q is not a folder inside the service folder", name, p)
+		return nil, "", false
+	}
+	file := r.need(r.get(def, "file"), "provider.ecr.images."+name+".file")
+	if file == "" {
+		file = "Dockerfile"
+	}
+	df, inside := within(r.cfg.Dir, filepath.ToSlash(filepath.Join(filepath.FromSlash(ctx), filepath.FromSlash(file))))
+	if !inside || !isFile(filepath.Join(r.cfg.Dir, filepath.FromSlash(df))) {
+		r.fail(def, "put the Dockerfile in the image's path, or name it with file:", "provider.ecr.images.%s: no Dockerfile %s in %s", name, file, ctx)
+		return nil, "", false
+	}
+	img.Dockerfile, img.Context, img.Tag = df, ctx, name
+	img.Platform = r.need(r.get(def, "platform"), "provider.ecr.images."+name+".platform")
+	args := map[string]EnvVar{}
+	ks, vs := pairs(r.get(def, "buildArgs"))
+	for i, k := range ks {
+		v := EnvVar{Name: k.Value}
+		v.Value, v.Expr = r.optStr(vs[i])
+		args[k.Value] = v
+	}
+	img.BuildArgs = sortedEnv(args)
+	return img, "", true
+}
+
+func orNode(a, b *yaml.Node) *yaml.Node {
+	if a != nil {
+		return a
+	}
+	return b
 }

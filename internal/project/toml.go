@@ -97,7 +97,7 @@ func (r *tomlReader) fail(key, hint, format string, args ...any) {
 var (
 	topKeys      = []string{"runtime", "architecture", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
 	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
-	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers"}, commonKeys...)
+	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers", "package", "base", "dockerfile"}, commonKeys...)
 	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
 )
 
@@ -208,12 +208,54 @@ func parseTOML(cfg *Config, data []byte) error {
 				f.Layers = append(f.Layers, LayerUse{Name: l, Pos: r.pos(key + ".layers")})
 			}
 		}
+		r.image(key, t, &f)
 		cfg.Functions = append(cfg.Functions, f)
 	}
 	if len(cfg.Functions) == 0 && len(cfg.Layers) == 0 && len(cfg.Notes) == 0 {
 		r.fail("", "add [tool.lambdapack.functions.NAME] or [tool.lambdapack.layers.NAME] tables (see the README)", "the config defines no function and no layer")
 	}
 	return errors.Join(r.errs...)
+}
+
+// image reads package = "image" and what goes with it: the base the
+// function's code and dependencies go on, or a Dockerfile.
+func (r *tomlReader) image(key string, t map[string]any, f *Function) {
+	pkg := r.str(key+".package", t["package"])
+	base := r.str(key+".base", t["base"])
+	df := r.str(key+".dockerfile", t["dockerfile"])
+	switch pkg {
+	case "", "zip":
+		for _, kv := range [][2]string{{"base", base}, {"dockerfile", df}} {
+			if kv[1] != "" {
+				r.fail(key+"."+kv[0], `set package = "image" for an image function, or remove `+kv[0], "%s.%s applies to image functions only", key, kv[0])
+			}
+		}
+		return
+	case "image":
+	default:
+		r.fail(key+".package", `write package = "zip" (the default) or package = "image"`, "%s.package %q is not zip or image", key, pkg)
+		return
+	}
+	img := &Image{Base: base}
+	if df != "" {
+		if base != "" {
+			r.fail(key+".base", "keep one of them: the Dockerfile's FROM names the base", "%s: set base or dockerfile, not both", key)
+		}
+		clean, ok := within(r.cfg.Dir, df)
+		if !ok || !isFile(filepath.Join(r.cfg.Dir, filepath.FromSlash(clean))) {
+			r.fail(key+".dockerfile", "name a Dockerfile inside the project folder", "%s.dockerfile %s is not a file in the project folder", key, df)
+			return
+		}
+		img.Dockerfile = clean
+		img.Context = filepath.ToSlash(filepath.Dir(filepath.FromSlash(clean)))
+		f.Package = Package{Kind: PackageNone}
+	} else if img.Base == "" {
+		img.Base = "lambda"
+	}
+	if len(f.Layers) > 0 || len(f.ExternalLayers) > 0 {
+		r.fail(key+".layers", "bake what the layer holds into the image (add its dependencies to the function)", "%s: an image function cannot use layers", key)
+	}
+	f.Image = img
 }
 
 // source reads a function's source: a folder (its files minus the default

@@ -6,10 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/project"
@@ -80,8 +84,9 @@ func TestE2ECorpus(t *testing.T) {
 			}
 			var problems []string
 			imported := 0
+			problems = append(problems, checkDeployFiles(t, cfg, rep)...)
 			for _, f := range cfg.Functions {
-				if f.Package.Skipped() {
+				if f.Package.Skipped() || f.Image != nil {
 					continue
 				}
 				a := byName[f.Name]
@@ -161,4 +166,88 @@ func TestE2ECorpus(t *testing.T) {
 	if n := len(results); n < 20 {
 		t.Errorf("only %d corpus projects ran", n)
 	}
+}
+
+// checkDeployFiles reads what the build wrote for the deploy tool as a new
+// user's next step would, without the tool: SAM's build template parses as
+// YAML with every short tag of the project's template kept, and each
+// CodeUri and ContentUri names a file or folder that exists; the
+// Serverless plugin names zips that exist.
+func checkDeployFiles(t *testing.T, cfg *project.Config, rep *app.BuildReport) []string {
+	var problems []string
+	switch cfg.Kind {
+	case project.KindSAM:
+		if rep.SAMTemplate == "" {
+			return []string{"no SAM build template written"}
+		}
+		src, err := os.ReadFile(cfg.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.ReadFile(rep.SAMTemplate)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		var a, b yaml.Node
+		if err := yaml.Unmarshal(src, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(out, &b); err != nil {
+			return []string{"the SAM build template does not parse: " + err.Error()}
+		}
+		if ta, tb := shortTags(&a), shortTags(&b); !slices.Equal(ta, tb) {
+			problems = append(problems, fmt.Sprintf("short tags %v in the template, %v in the build template", ta, tb))
+		}
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if (k.Value == "CodeUri" || k.Value == "ContentUri") && v.Kind == yaml.ScalarNode && v.Tag == "!!str" && !strings.HasPrefix(v.Value, "s3://") {
+					if _, err := os.Stat(filepath.Join(filepath.Dir(rep.SAMTemplate), filepath.FromSlash(v.Value))); err != nil {
+						problems = append(problems, fmt.Sprintf("build template %s %s: %v", k.Value, v.Value, err))
+					}
+				}
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		walk(&b)
+	case project.KindServerless:
+		if rep.ServerlessPlugin == "" {
+			return []string{"no Serverless plugin written"}
+		}
+		js, err := os.ReadFile(rep.ServerlessPlugin)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		zips := regexp.MustCompile(`"([^"]+\.zip)"`).FindAllStringSubmatch(string(js), -1)
+		if len(zips) == 0 && len(rep.Artifacts) > 0 {
+			problems = append(problems, "the Serverless plugin names no zip")
+		}
+		for _, m := range zips {
+			if _, err := os.Stat(filepath.Join(cfg.Dir, filepath.FromSlash(m[1]))); err != nil {
+				problems = append(problems, fmt.Sprintf("plugin names %s: %v", m[1], err))
+			}
+		}
+	}
+	return problems
+}
+
+// shortTags lists the CloudFormation short tags (!Ref, !Sub, ...) of a
+// document, sorted.
+func shortTags(n *yaml.Node) []string {
+	var out []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+			out = append(out, n.Tag)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	sort.Strings(out)
+	return out
 }

@@ -61,6 +61,9 @@ func describeProject(t *testing.T, cfg *Config) string {
 		for _, x := range f.Extra {
 			fmt.Fprintf(&b, "  extra %s\n", x.Path)
 		}
+		if i := f.Image; i != nil {
+			fmt.Fprintf(&b, "  image dockerfile=%s context=%s tag=%s base=%s command=%v\n", i.Dockerfile, i.Context, i.Tag, i.Base, i.Command)
+		}
 	}
 	for _, l := range cfg.Layers {
 		s := summarizeLayer(l)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
@@ -117,5 +118,5 @@ func prebuiltFiles(p string, onClose func(io.Closer)) ([]tree.File, []string, er
 			return nil, nil, fmt.Errorf("%s lists %s twice", p, out[i].Path)
 		}
 	}
-	return out, []string{fmt.Sprintf("%s taken as the artifact: %d files, repacked as they are", p, len(out))}, nil
+	return out, []string{fmt.Sprintf("%s taken as the artifact: %s repacked as they are", p, human.Count(len(out), "file"))}, nil
 }

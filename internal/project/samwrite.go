@@ -100,6 +100,12 @@ func SAMBuildTemplate(cfg *Config, data []byte, artifacts map[string]string) ([]
 				setScalar(v, p)
 			}
 		}
+		// An image function's Dockerfile is read from its DockerContext.
+		if v := path(vs[i], "Metadata", "DockerContext"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+			if p, ok := rebase(v.Value); ok {
+				setScalar(v, p)
+			}
+		}
 	}
 	// AWS::Include transforms name files too.
 	rebaseIncludes(root, rebase, 0)

@@ -33,6 +33,13 @@ Resources:
       ContentUri: layer/
     Metadata:
       BuildMethod: python3.12
+  Img:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+    Metadata:
+      Dockerfile: Dockerfile
+      DockerContext: ./img
   Rest:
     Type: AWS::Serverless::Api
     Properties:
@@ -46,7 +53,7 @@ Resources:
         SemanticVersion: 1.0.0
 `
 	dir := writeTree(t, map[string]string{
-		"template.yaml": tpl, "src/app.py": "", "node/index.js": "", "layer/requirements.txt": "six\n", "api/openapi.yaml": "openapi: 3.0.0\n",
+		"template.yaml": tpl, "src/app.py": "", "node/index.js": "", "layer/requirements.txt": "six\n", "api/openapi.yaml": "openapi: 3.0.0\n", "img/Dockerfile": "FROM scratch\n",
 	})
 	cfg := load(t, dir)
 	out, err := SAMBuildTemplate(cfg, []byte(tpl), map[string]string{
@@ -77,6 +84,9 @@ Resources:
 				t.Errorf("%s: %v", c.want, err)
 			}
 		}
+	}
+	if dc := res["Img"].(map[string]any)["Metadata"].(map[string]any)["DockerContext"]; dc != "../../img" {
+		t.Errorf("Img's DockerContext = %v, want ../../img", dc)
 	}
 	if g := doc["Globals"].(map[string]any)["Function"].(map[string]any)["CodeUri"]; g != "../../src" {
 		t.Errorf("Globals CodeUri = %v", g)

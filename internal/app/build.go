@@ -139,14 +139,28 @@ type BuildError struct {
 	Line    int    `json:"line,omitempty"`
 }
 
-// NewBuildError describes err for the report.
+// NewBuildError describes err for the report: where in the config the
+// mistake is, or which function or layer failed.
 func NewBuildError(err error) *BuildError {
 	e := &BuildError{Message: err.Error()}
+	var je *jobError
 	if pos, ok := project.Location(err); ok {
 		e.File, e.Line = pos.File, pos.Line
+	} else if errors.As(err, &je) {
+		e.File, e.Line = je.pos.File, je.pos.Line
 	}
 	return e
 }
+
+// jobError is a function or layer that failed, with where the config
+// defines it.
+type jobError struct {
+	pos project.Pos
+	err error
+}
+
+func (e *jobError) Error() string { return e.err.Error() }
+func (e *jobError) Unwrap() error { return e.err }
 
 // Build builds every function and layer of a project (or those in Only),
 // in parallel on one shared cache, reusing artifacts whose inputs did not
@@ -276,7 +290,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 					mu.Lock()
 					defer mu.Unlock()
 					if err != nil {
-						errs = append(errs, fmt.Errorf("%s: %s %s: %w", j.pos, j.opts.Kind, j.config, err))
+						errs = append(errs, &jobError{pos: j.pos, err: fmt.Errorf("%s: %s %s: %w", j.pos, j.opts.Kind, j.config, err)})
 						return nil
 					}
 					f := false

@@ -167,7 +167,7 @@ func checkHandler(handler, python string, fn []artifactFile, layers map[string][
 				return nil
 			}
 		}
-		return handlerMissing(handler, handler, external)
+		return handlerMissing(handler, handler, handler, external)
 	}
 	mod, ok := project.HandlerModule(handler)
 	if !ok {
@@ -188,11 +188,11 @@ func checkHandler(handler, python string, fn []artifactFile, layers map[string][
 			}
 		}
 	}
-	return handlerMissing(handler, fmt.Sprintf("%s.py or %s/", mod, mod), external)
+	return handlerMissing(handler, mod+".py", fmt.Sprintf("%s.py or %s/", mod, mod), external)
 }
 
-func handlerMissing(handler, what string, external []string) *verify.Finding {
-	f := &verify.Finding{Severity: verify.Error, Rule: RuleHandler,
+func handlerMissing(handler, file, what string, external []string) *verify.Finding {
+	f := &verify.Finding{Severity: verify.Error, Rule: RuleHandler, File: file,
 		Message: fmt.Sprintf("handler %s: no %s in the function or its layers", handler, what),
 		Fix:     "check the handler and the folder the function is packaged from (CodeUri, module, source, package patterns)"}
 	if len(external) > 0 {

@@ -206,10 +206,13 @@ func TestBuildPrebuiltZips(t *testing.T) {
 	// The same function with a handler its zip does not hold.
 	writeZip(t, filepath.Join(dir, "build", "fn.zip"), map[string]string{"other.py": ""})
 	before, _ := os.ReadFile(fn)
-	_, err = buildHermetic(t, dir, idx, nil)
+	rep, err = buildHermetic(t, dir, idx, nil)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "handler prebuilt.handler: no prebuilt.py or prebuilt/ in the function or its layers") {
 		t.Fatalf("err = %v", err)
+	}
+	if rep.Error == nil || !strings.HasSuffix(rep.Error.File, "template.yaml") || rep.Error.Line != 9 {
+		t.Errorf("report error %+v, want template.yaml:9 (where Fn is defined)", rep.Error)
 	}
 	if after, _ := os.ReadFile(fn); !bytes.Equal(before, after) {
 		t.Error("the earlier Fn.zip was replaced by one without its handler")

@@ -505,10 +505,7 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 	bm, _ := r.str(bmNode)
 	rtNode := child(props, "CompatibleRuntimes")
 	if rtNode != nil {
-		l.CompatibleRuntimes = []string{}
-		for _, rt := range r.strs(rtNode, "layer "+name+": CompatibleRuntimes") {
-			l.CompatibleRuntimes = append(l.CompatibleRuntimes, rt)
-		}
+		l.CompatibleRuntimes = append([]string{}, r.strs(rtNode, "layer "+name+": CompatibleRuntimes")...)
 	}
 	archNode := child(props, "CompatibleArchitectures")
 	if archNode != nil {

@@ -39,7 +39,6 @@ func (e *varError) Error() string { return e.why }
 
 var (
 	sourceRe    = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(\((.*)\))?(?::(.*))?$`)
-	wholeVarRe  = regexp.MustCompile(`^\$\{[^{}]*(\$\{[^{}]*\}[^{}]*)*\}$`)
 	numberLitRe = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 )
 

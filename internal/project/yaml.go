@@ -149,19 +149,6 @@ func child(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// keyNode returns the key node of key in a mapping node (nil if absent).
-func keyNode(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
-	}
-	return nil
-}
-
 // path follows keys through nested mappings.
 func path(n *yaml.Node, keys ...string) *yaml.Node {
 	for _, k := range keys {

@@ -246,18 +246,8 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 		skip("Runtime %s is not a Python runtime", f.Runtime)
 		return
 	}
-	archNode := prop(props, globals, "Architectures")
-	archs := r.strs(archNode, "function "+name+": Architectures")
-	if len(archs) == 0 {
-		archs = []string{"x86_64"}
-	}
-	if len(archs) > 1 {
-		r.fail(archNode, "Lambda takes exactly one architecture per function", "function %s lists %d Architectures", name, len(archs))
-		return
-	}
-	arch, err := normArch(r.pos(archNode), "function "+name+": Architectures", archs[0])
-	if err != nil {
-		r.errs = append(r.errs, err)
+	arch, ok := r.arch(name, props, globals)
+	if !ok {
 		return
 	}
 	f.Arch = arch
@@ -302,11 +292,9 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 	r.cfg.Functions = append(r.cfg.Functions, f)
 }
 
-// imageFunction reads a PackageType Image function: its Dockerfile and
-// context (Metadata), its tag and build arguments, and ImageConfig. An
-// ImageUri without Metadata is an image built elsewhere: skipped.
-func (r *samReader) imageFunction(k, props, meta, globals *yaml.Node, f Function) {
-	name := k.Value
+// arch reads a function's one architecture (x86_64 when unset); ok is
+// false when an error was recorded.
+func (r *samReader) arch(name string, props, globals *yaml.Node) (target.Arch, bool) {
 	archNode := prop(props, globals, "Architectures")
 	archs := r.strs(archNode, "function "+name+": Architectures")
 	if len(archs) == 0 {
@@ -314,11 +302,23 @@ func (r *samReader) imageFunction(k, props, meta, globals *yaml.Node, f Function
 	}
 	if len(archs) > 1 {
 		r.fail(archNode, "Lambda takes exactly one architecture per function", "function %s lists %d Architectures", name, len(archs))
-		return
+		return "", false
 	}
 	arch, err := normArch(r.pos(archNode), "function "+name+": Architectures", archs[0])
 	if err != nil {
 		r.errs = append(r.errs, err)
+		return "", false
+	}
+	return arch, true
+}
+
+// imageFunction reads a PackageType Image function: its Dockerfile and
+// context (Metadata), its tag and build arguments, and ImageConfig. An
+// ImageUri without Metadata is an image built elsewhere: skipped.
+func (r *samReader) imageFunction(k, props, meta, globals *yaml.Node, f Function) {
+	name := k.Value
+	arch, ok := r.arch(name, props, globals)
+	if !ok {
 		return
 	}
 	f.Arch = arch
@@ -353,18 +353,7 @@ func (r *samReader) imageFunction(k, props, meta, globals *yaml.Node, f Function
 		r.fail(dfNode, "name the Dockerfile relative to Metadata.DockerContext", "function %s: Metadata.Dockerfile %s is not a file in %s", name, df, img.Context)
 		return
 	}
-	ks, vs := pairs(child(meta, "DockerBuildArgs"))
-	args := map[string]EnvVar{}
-	for i, key := range ks {
-		v := EnvVar{Name: key.Value}
-		if s, ok := r.str(vs[i]); ok {
-			v.Value = s
-		} else {
-			v.Expr = describe(vs[i])
-		}
-		args[key.Value] = v
-	}
-	img.BuildArgs = sortedEnv(args)
+	img.BuildArgs = r.vars(child(meta, "DockerBuildArgs"))
 	ic := prop(props, globals, "ImageConfig")
 	img.Command = r.strs(child(ic, "Command"), "function "+name+": ImageConfig.Command")
 	img.EntryPoint = r.strs(child(ic, "EntryPoint"), "function "+name+": ImageConfig.EntryPoint")
@@ -455,9 +444,15 @@ func (r *samReader) layerRef(f *Function, l *yaml.Node) {
 // environment merges Globals' and the function's Environment.Variables
 // (the function's value wins).
 func (r *samReader) environment(global, own *yaml.Node) []EnvVar {
+	return r.vars(child(global, "Variables"), child(own, "Variables"))
+}
+
+// vars reads mappings of names to values (a later mapping's value wins),
+// sorted by name; a value that is not static keeps its expression.
+func (r *samReader) vars(maps ...*yaml.Node) []EnvVar {
 	vars := map[string]EnvVar{}
-	for _, env := range []*yaml.Node{global, own} {
-		ks, vs := pairs(child(env, "Variables"))
+	for _, m := range maps {
+		ks, vs := pairs(m)
 		for i, k := range ks {
 			v := EnvVar{Name: k.Value}
 			if s, ok := r.str(vs[i]); ok {

@@ -209,6 +209,20 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 	layerRuntimes := map[string]bool{}
 	layerArchs := map[target.Arch]bool{}
 	svcArtifact := r.need(r.get(svcPkg, "artifact"), "package.artifact")
+	// fnArch is a function's architecture: its own, else provider's.
+	fnArch := func(k, fn *yaml.Node) (target.Arch, bool) {
+		archNode := r.get(fn, "architecture")
+		a := r.need(archNode, "functions."+k.Value+".architecture")
+		if archNode == nil {
+			a, archNode = defArch, defArchNode
+		}
+		arch, err := normArch(Pos{File: r.fileOf(k), Line: max(line(archNode), line(k))}, "architecture", a)
+		if err != nil {
+			r.errs = append(r.errs, err)
+			return "", false
+		}
+		return arch, true
+	}
 	for i, k := range fnKeys {
 		fn := fnVals[i]
 		name := k.Value
@@ -224,14 +238,8 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 			case reason != "":
 				skip("%s", reason)
 			default:
-				archNode := r.get(fn, "architecture")
-				a := r.need(archNode, "functions."+name+".architecture")
-				if archNode == nil {
-					a, archNode = defArch, defArchNode
-				}
-				arch, err := normArch(Pos{File: r.fileOf(k), Line: max(line(archNode), line(k))}, "architecture", a)
-				if err != nil {
-					r.errs = append(r.errs, err)
+				arch, ok := fnArch(k, fn)
+				if !ok {
 					continue
 				}
 				f.Arch, f.Image, f.Package = arch, img, Package{Kind: PackageNone}
@@ -264,14 +272,8 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 			continue
 		}
 		f.Runtime = rt
-		archNode := r.get(fn, "architecture")
-		a := r.need(archNode, "functions."+name+".architecture")
-		if archNode == nil {
-			a, archNode = defArch, defArchNode
-		}
-		arch, err := normArch(Pos{File: r.fileOf(k), Line: max(line(archNode), line(k))}, "architecture", a)
-		if err != nil {
-			r.errs = append(r.errs, err)
+		arch, ok := fnArch(k, fn)
+		if !ok {
 			continue
 		}
 		f.Arch = arch
@@ -493,15 +495,25 @@ func (r *slsReader) matcher(module string, svcPkg, fnPkg *yaml.Node, layerPaths 
 	for _, x := range DefaultExcludes {
 		m.MustAdd(x, SyntaxName, true, "lambdapack's defaults")
 	}
-	for _, x := range slsDefaultExcludes {
-		m.MustAdd(x, SyntaxServerless, true, "the Serverless Framework's defaults")
-	}
-	m.MustAdd(filepath.Base(r.cfg.File), SyntaxServerless, true, "the Serverless Framework's defaults")
 	for _, p := range layerPaths {
 		if err := m.Add(strings.TrimSuffix(p, "/")+"/**", SyntaxServerless, true, "the layers' folders"); err != nil {
 			return nil, err
 		}
 	}
+	if err := r.patterns(m, svcPkg, fnPkg, "function package", useDotenv); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// patterns adds the Serverless Framework's own excludes, then the
+// service's and the function's or layer's (own, its keys named ownKey)
+// exclude, include and patterns in the framework's order.
+func (r *slsReader) patterns(m *Matcher, svcPkg, own *yaml.Node, ownKey string, useDotenv bool) error {
+	for _, x := range slsDefaultExcludes {
+		m.MustAdd(x, SyntaxServerless, true, "the Serverless Framework's defaults")
+	}
+	m.MustAdd(filepath.Base(r.cfg.File), SyntaxServerless, true, "the Serverless Framework's defaults")
 	if useDotenv {
 		m.MustAdd(".env*", SyntaxServerless, true, "useDotenv")
 	}
@@ -512,11 +524,11 @@ func (r *slsReader) matcher(module string, svcPkg, fnPkg *yaml.Node, layerPaths 
 	}
 	for _, s := range []src{
 		{r.get(svcPkg, "exclude"), "package.exclude", true},
-		{r.get(fnPkg, "exclude"), "function package.exclude", true},
+		{r.get(own, "exclude"), ownKey + ".exclude", true},
 		{r.get(svcPkg, "include"), "package.include", false},
 		{r.get(svcPkg, "patterns"), "package.patterns", false},
-		{r.get(fnPkg, "include"), "function package.include", false},
-		{r.get(fnPkg, "patterns"), "function package.patterns", false},
+		{r.get(own, "include"), ownKey + ".include", false},
+		{r.get(own, "patterns"), ownKey + ".patterns", false},
 	} {
 		for _, it := range items(s.n) {
 			p := r.need(it, s.key)
@@ -524,11 +536,11 @@ func (r *slsReader) matcher(module string, svcPkg, fnPkg *yaml.Node, layerPaths 
 				continue
 			}
 			if err := m.Add(p, SyntaxServerless, s.exclude, s.key); err != nil {
-				return nil, errorf(r.pos(it), "fix the pattern", "%s: %v", s.key, err)
+				return errorf(r.pos(it), "fix the pattern", "%s: %v", s.key, err)
 			}
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // layer reads one entry of the layers: section: a folder zipped as it is
@@ -603,36 +615,9 @@ func (r *slsReader) layer(k, v, svcPkg *yaml.Node, useDotenv bool) (Layer, bool)
 		return l, false
 	}
 	m := NewMatcher("")
-	for _, x := range slsDefaultExcludes {
-		m.MustAdd(x, SyntaxServerless, true, "the Serverless Framework's defaults")
-	}
-	m.MustAdd(filepath.Base(r.cfg.File), SyntaxServerless, true, "the Serverless Framework's defaults")
-	if useDotenv {
-		m.MustAdd(".env*", SyntaxServerless, true, "useDotenv")
-	}
-	type src struct {
-		n       *yaml.Node
-		key     string
-		exclude bool
-	}
-	for _, s := range []src{
-		{r.get(svcPkg, "exclude"), "package.exclude", true},
-		{r.get(pkgNode, "exclude"), "layers." + name + ".package.exclude", true},
-		{r.get(svcPkg, "include"), "package.include", false},
-		{r.get(svcPkg, "patterns"), "package.patterns", false},
-		{r.get(pkgNode, "include"), "layers." + name + ".package.include", false},
-		{r.get(pkgNode, "patterns"), "layers." + name + ".package.patterns", false},
-	} {
-		for _, it := range items(s.n) {
-			pat := r.need(it, s.key)
-			if pat == "" {
-				continue
-			}
-			if err := m.Add(pat, SyntaxServerless, s.exclude, s.key); err != nil {
-				r.fail(it, "fix the pattern", "%s: %v", s.key, err)
-				return l, false
-			}
-		}
+	if err := r.patterns(m, svcPkg, pkgNode, "layers."+name+".package", useDotenv); err != nil {
+		r.errs = append(r.errs, err)
+		return l, false
 	}
 	l.Package = Package{Kind: PackageFolder, Path: clean, Files: m}
 	if !isDir(filepath.Join(abs, "python")) {

@@ -219,8 +219,8 @@ func installNotes(plan *install.Plan, requested []string) []string {
 		if !got[c] {
 			notes = append(notes, fmt.Sprintf("--exclude-package %s: no such package in the artifact", n))
 		}
-		if slices.Contains(slim.RuntimeProvided, c) {
-			provided = append(provided, c)
+		if got[c] && slices.Contains(slim.RuntimeProvided, c) {
+			provided = append(provided, c) // left out, so worth saying why that is fine
 		}
 	}
 	if len(provided) > 0 {

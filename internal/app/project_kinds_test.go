@@ -459,3 +459,39 @@ func TestWithoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// noDeploy packages absent from an artifact are not worth a note, and the
+// lines the builds of several artifacts log alike are said once.
+func TestBuildNotesOnce(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yml": "service: svc\nprovider:\n  name: aws\n  runtime: python3.9\ncustom:\n  pythonRequirements:\n    noDeploy: [boto3]\n" +
+			"package:\n  individually: true\nfunctions:\n  a:\n    handler: a.h\n    module: a\n  b:\n    handler: b.h\n    module: b\n",
+		"a/a.py": "def h(e, c): pass\n", "a/requirements.txt": "six==1.16.0\n",
+		"b/b.py": "def h(e, c): pass\n", "b/requirements.txt": "six==1.16.0\n",
+	})
+	var log bytes.Buffer
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), func(o *BuildOptions) { o.Env.Log = &log })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range rep.Notes {
+		if strings.Contains(n.Message, "boto3") {
+			t.Errorf("a note about the absent noDeploy package: %+v", n)
+		}
+	}
+	wantZip(t, rep, "a", append(sixFiles(""), "a.py", "requirements.txt")...)
+	wantZip(t, rep, "b", append(sixFiles(""), "b.py", "requirements.txt")...)
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	seen := map[string]int{}
+	for _, l := range lines {
+		seen[l]++
+		if seen[l] == 2 {
+			t.Errorf("said twice: %q", l)
+		}
+	}
+	// Both builds warn that python3.9 is deprecated: the log says it once.
+	if n := strings.Count(log.String(), "python3.9 was deprecated on 2025-12-15"); n != 1 {
+		t.Errorf("the deprecation said %d times:\n%s", n, log.String())
+	}
+}

@@ -73,12 +73,23 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 	for _, n := range cfg.Notes {
 		fmt.Fprintf(o.Notes, "note: %s\n", n)
 	}
-	if len(cfg.Functions) == 0 {
+	names := runnableNames(cfg)
+	for _, n := range o.Only {
+		f, ok := cfg.Function(n)
+		if !ok {
+			return nil, fmt.Errorf("%s has no function %s (it has %s)", filepath.Base(cfg.File), n, orNoneList(functionNames(cfg)))
+		}
+		if why := notRunnable(f); why != "" {
+			return nil, fmt.Errorf("%s: %s cannot run locally: %s", filepath.Base(cfg.File), n, why)
+		}
+	}
+	if len(names) == 0 {
 		return nil, fmt.Errorf("%s defines no Python function to run", cfg.File)
 	}
-	for _, n := range o.Only {
-		if _, ok := cfg.Function(n); !ok {
-			return nil, fmt.Errorf("%s has no function %s (it has %s)", filepath.Base(cfg.File), n, strings.Join(functionNames(cfg), ", "))
+	for i := range cfg.Functions {
+		f := &cfg.Functions[i]
+		if why := notRunnable(f); why != "" && len(o.Only) == 0 {
+			fmt.Fprintf(o.Notes, "note: %s is not run: %s\n", f.Name, why)
 		}
 	}
 	run, err := invoke.ReadRunConfig(cfg)
@@ -91,7 +102,7 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 		return nil, err
 	}
 	for _, f := range cfg.Functions {
-		if !p.wanted(f.Name) {
+		if !p.wanted(&f) {
 			continue
 		}
 		spec, closeTrees, err := p.spec(f, rep)
@@ -118,21 +129,57 @@ func functionNames(cfg *project.Config) []string {
 	return out
 }
 
-func (p *ProjectRun) wanted(name string) bool {
-	return len(p.o.Only) == 0 || slices.Contains(p.o.Only, name)
+// RunnableFunctions lists the project's functions lambdapack can run: Python
+// handlers built as zips (not a skipped, image or script-handler function).
+func RunnableFunctions(cfg *project.Config) []string { return runnableNames(cfg) }
+
+func runnableNames(cfg *project.Config) []string {
+	var out []string
+	for i := range cfg.Functions {
+		if notRunnable(&cfg.Functions[i]) == "" {
+			out = append(out, cfg.Functions[i].Name)
+		}
+	}
+	return out
+}
+
+// notRunnable says why a function cannot run locally, or "".
+func notRunnable(f *project.Function) string {
+	switch {
+	case f.Package.Skipped():
+		return f.Package.Reason
+	case f.HandlerIsScript():
+		return fmt.Sprintf("its handler %s is a program, not a Python module.function the runtime client can load", f.Handler)
+	}
+	return ""
+}
+
+func orNoneList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *ProjectRun) wanted(f *project.Function) bool {
+	if notRunnable(f) != "" {
+		return false
+	}
+	return len(p.o.Only) == 0 || slices.Contains(p.o.Only, f.Name)
 }
 
 // build runs the incremental build of the wanted functions and their layers.
-func (p *ProjectRun) build(ctx context.Context) (*Report, error) {
+func (p *ProjectRun) build(ctx context.Context) (*BuildReport, error) {
 	var only []string
-	for _, f := range p.Config.Functions {
-		if !p.wanted(f.Name) {
+	for i := range p.Config.Functions {
+		f := &p.Config.Functions[i]
+		if !p.wanted(f) {
 			continue
 		}
 		only = append(only, f.Name)
 		for _, l := range f.Layers {
-			if !slices.Contains(only, l) {
-				only = append(only, l)
+			if !slices.Contains(only, l.Name) {
+				only = append(only, l.Name)
 			}
 		}
 	}
@@ -158,44 +205,40 @@ func (p *ProjectRun) build(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// spec makes the Spec of a function from the build's zips.
-func (p *ProjectRun) spec(f project.Function, rep *Report) (invoke.Spec, func(), error) {
+// spec makes the Spec of a function from the build's zips: the function's,
+// then its layers' in the order the build lists them.
+func (p *ProjectRun) spec(f project.Function, rep *BuildReport) (invoke.Spec, func(), error) {
 	var trees []*tree.Tree
 	closeAll := func() {
 		for _, t := range trees {
 			t.Close()
 		}
 	}
-	zipOf := func(name string) (string, bool) {
+	artifact := func(name string) *BuiltArtifact {
 		for _, a := range rep.Artifacts {
 			if a.Name == name {
-				return a.Path, true
+				return a
 			}
 		}
-		return "", false
+		return nil
 	}
-	fz, ok := zipOf(f.Name)
-	if !ok {
+	fa := artifact(f.Name)
+	if fa == nil {
 		return invoke.Spec{}, closeAll, fmt.Errorf("the build made no zip for %s", f.Name)
 	}
-	code, err := invoke.ZipTree(fz)
+	code, err := invoke.ZipTree(fa.Path)
 	if err != nil {
 		return invoke.Spec{}, closeAll, err
 	}
 	trees = append(trees, code)
 	var layers []*tree.Tree
-	for _, ln := range f.Layers {
-		l, _ := p.Config.Layer(ln)
-		arch := f.Arch
-		if l != nil && !slices.Contains(l.Archs, arch) && len(l.Archs) > 0 {
-			arch = l.Archs[0]
-		}
-		lz, ok := zipOf(ln + "-" + string(arch))
-		if !ok {
+	for _, ln := range fa.Layers {
+		la := artifact(ln)
+		if la == nil {
 			closeAll()
-			return invoke.Spec{}, func() {}, fmt.Errorf("the build made no zip for layer %s (%s) of %s", ln, arch, f.Name)
+			return invoke.Spec{}, func() {}, fmt.Errorf("the build made no zip for layer %s of %s", ln, f.Name)
 		}
-		lt, err := invoke.ZipTree(lz)
+		lt, err := invoke.ZipTree(la.Path)
 		if err != nil {
 			closeAll()
 			return invoke.Spec{}, func() {}, err
@@ -232,8 +275,12 @@ func (p *ProjectRun) spec(f project.Function, rep *Report) (invoke.Spec, func(),
 // --env-file's.
 func (p *ProjectRun) functionEnv(f project.Function) (map[string]string, error) {
 	env := map[string]string{}
-	for k, v := range p.Run[f.Name].Env {
-		env[k] = v
+	for _, v := range f.Environment {
+		if v.Expr != "" {
+			fmt.Fprintf(p.o.Notes, "%s: %s = %s needs AWS to resolve and is left unset locally: set it with --env-file\n", f.Name, v.Name, v.Expr)
+			continue
+		}
+		env[v.Name] = v.Value
 	}
 	if err := invoke.CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(p.Config.File), f.Name), false); err != nil {
 		return nil, err

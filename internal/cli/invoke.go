@@ -348,9 +348,5 @@ func projectFunctionNames(po app.ProjectRunOptions) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, f := range cfg.Functions {
-		names = append(names, f.Name)
-	}
-	return names, nil
+	return app.RunnableFunctions(cfg), nil
 }

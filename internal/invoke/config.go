@@ -21,11 +21,7 @@ type RunConfig struct {
 	MemoryMB int
 	Routes   []Route
 	// URL: the function has a function URL.
-	URL bool
-	// Env holds the variables the config gives the function (SAM's
-	// Globals and own Environment.Variables, Serverless' provider and own
-	// environment) whose values are written out; others are named in Notes.
-	Env   map[string]string
+	URL   bool
 	Notes []string
 }
 
@@ -57,7 +53,7 @@ func (r Route) String() string {
 func ReadRunConfig(cfg *project.Config) (map[string]*RunConfig, error) {
 	out := map[string]*RunConfig{}
 	for _, f := range cfg.Functions {
-		out[f.Name] = &RunConfig{Timeout: 3 * time.Second, MemoryMB: 128, Env: map[string]string{}}
+		out[f.Name] = &RunConfig{Timeout: 3 * time.Second, MemoryMB: 128}
 	}
 	if cfg.Kind != project.KindSAM && cfg.Kind != project.KindServerless {
 		return out, nil
@@ -134,9 +130,6 @@ func readSAM(root *yaml.Node, out map[string]*RunConfig) {
 				rc.MemoryMB = v
 			}
 		}
-		for _, vars := range []*yaml.Node{child(globals, "Environment", "Variables"), child(props, "Environment", "Variables")} {
-			rc.addEnv(vars)
-		}
 		if child(props, "FunctionUrlConfig") != nil || child(globals, "FunctionUrlConfig") != nil {
 			rc.URL = true
 		}
@@ -201,8 +194,6 @@ func readServerless(root *yaml.Node, out map[string]*RunConfig) {
 			continue
 		}
 		rc.Timeout, rc.MemoryMB = timeout, memory
-		rc.addEnv(child(provider, "environment"))
-		rc.addEnv(child(f, "environment"))
 		if v, ok := number(child(f, "timeout")); ok {
 			rc.Timeout = time.Duration(v) * time.Second
 		}
@@ -249,24 +240,5 @@ func readServerless(root *yaml.Node, out map[string]*RunConfig) {
 				}
 			}
 		}
-	}
-}
-
-// addEnv takes the variables of a mapping whose values are written out; an
-// intrinsic function (!Ref, !GetAtt, !Sub) or a ${...} variable cannot be
-// resolved without AWS and is named in a note.
-func (rc *RunConfig) addEnv(vars *yaml.Node) {
-	if vars == nil || vars.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(vars.Content); i += 2 {
-		k, v := vars.Content[i].Value, vars.Content[i+1]
-		val := scalarOf(v)
-		if v.Kind != yaml.ScalarNode || (val == "" && v.Value != "") || strings.Contains(val, "${") {
-			rc.Notes = append(rc.Notes, fmt.Sprintf("environment variable %s (line %d) is not a plain value and is left unset locally: set it with --env-file", k, v.Line))
-			delete(rc.Env, k)
-			continue
-		}
-		rc.Env[k] = val
 	}
 }

@@ -64,12 +64,6 @@ functions:
 	if got := strings.Join(routes, "; "); got != want {
 		t.Errorf("routes\n%s\nwant\n%s", got, want)
 	}
-	if api.Env["SERVICE"] != "shop" || api.Env["MODE"] != "api" || cron.Env["MODE"] != "" {
-		t.Errorf("env api %v cron %v", api.Env, cron.Env)
-	}
-	if _, ok := api.Env["TABLE"]; ok || !strings.Contains(strings.Join(api.Notes, "\n"), "TABLE") {
-		t.Errorf("a ${...} value was taken, or not named: %v %v", api.Env, api.Notes)
-	}
 }
 
 func TestGatewayMatch(t *testing.T) {

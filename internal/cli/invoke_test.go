@@ -24,24 +24,6 @@ func invokeMain(t *testing.T, stdin string, args ...string) (int, string, string
 	return code, out.String(), errb.String()
 }
 
-// invokeLeftovers lists live processes whose environment holds s.
-func invokeLeftovers(s string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !strings.Contains(string(env), s) {
-			continue
-		}
-		st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if f := strings.Fields(string(st)); len(f) > 2 && f[2] == "Z" {
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	return out
-}
-
 const invokeApp = `import os, sys, time
 import six
 
@@ -120,7 +102,7 @@ func TestInvokeZip(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr lacks %q", c.args, code, out, c.want)
 		}
 	}
-	if left := invokeLeftovers("AWS_LAMBDA_FUNCTION_NAME=fn\x00"); len(left) > 0 {
+	if left := testutil.ProcessesWith("AWS_LAMBDA_FUNCTION_NAME=fn\x00"); len(left) > 0 {
 		t.Errorf("processes left behind: %v", left)
 	}
 }

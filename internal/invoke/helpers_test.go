@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,9 +37,9 @@ func filesTree(files map[string]string) *tree.Tree {
 // testRunner is a Runner on the shared test cache (so awslambdaric is
 // fetched once per machine) with its own work folder; only awslambdaric is
 // installed as the runtime's packages unless pkgs says otherwise.
-func testRunner(t *testing.T, o invoke.Options) (*invoke.Runner, *syncBuffer) {
+func testRunner(t *testing.T, o invoke.Options) (*invoke.Runner, *testutil.SyncBuffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	if o.CacheDir == "" {
 		o.CacheDir = testutil.SharedCache(t)
 	}
@@ -120,42 +119,8 @@ func (l *testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // tagged lists the live processes whose environment holds s.
-func tagged(t *testing.T, s string) []string {
-	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !strings.Contains(string(env), s) {
-			continue
-		}
-		st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if f := strings.Fields(string(st)); len(f) > 2 && f[2] == "Z" {
-			continue // a zombie: dead, waiting for its reaper
-		}
-		out = append(out, e.Name())
-	}
-	slices.Sort(out)
-	return out
-}
+func tagged(t *testing.T, s string) []string { return testutil.ProcessesWith(s) }
 
 // buildZip builds a function or layer zip with lambdapack for the tests.
 func buildZip(t *testing.T, o app.ArtifactOptions) string {

@@ -1,7 +1,6 @@
 package runtimeapi_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -127,22 +126,4 @@ func pythonFunction(t *testing.T, files map[string]string, handler string) runti
 		}
 		return &proc{cmd: cmd}, nil
 	}
-}
-
-// syncBuffer is a log the tests read while the function writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

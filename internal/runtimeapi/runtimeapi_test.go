@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
+	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 const handlers = `
@@ -60,9 +61,9 @@ def nap(event, context):
     return os.getpid()
 `
 
-func newFunction(t *testing.T, handler string, cfg runtimeapi.Config) (*runtimeapi.Function, *syncBuffer) {
+func newFunction(t *testing.T, handler string, cfg runtimeapi.Config) (*runtimeapi.Function, *testutil.SyncBuffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	cfg.Name = "fn"
 	cfg.Log = log
 	if cfg.Start == nil {

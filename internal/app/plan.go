@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -68,8 +69,9 @@ func (env *Env) pinParts(ctx context.Context, o ArtifactOptions, targets []targe
 }
 
 // fetchParts fetches every part's wheels at once (each file once) and
-// returns them per part, for install.
-func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.Wheel, error) {
+// returns them per part, for install. A size refusal (pins.StopOver) comes
+// back as the *VerifyError it is.
+func (env *Env) fetchParts(ctx context.Context, parts []*partPins, opts ...pins.FetchOption) ([][]install.Wheel, error) {
 	var all []pins.Pin
 	seen := map[string]bool{}
 	for _, p := range parts {
@@ -80,13 +82,19 @@ func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.
 			}
 		}
 	}
-	blobs, err := env.Pins.Fetch(ctx, all)
+	blobs, err := env.Pins.Fetch(ctx, all, opts...)
 	if err != nil {
+		if ve := (*VerifyError)(nil); errors.As(err, &ve) {
+			return nil, ve
+		}
 		return nil, err
 	}
 	byKey := map[string]install.Wheel{}
 	for i, pin := range all {
-		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256}
+		// The metadata resolution read goes with each wheel: install
+		// refuses one whose own METADATA disagrees.
+		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256,
+			Resolved: pin.Metadata, ResolvedFrom: pin.MetadataFrom}
 	}
 	out := make([][]install.Wheel, len(parts))
 	for i, p := range parts {
@@ -140,10 +148,8 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 		}
 		tr.Parts = append(tr.Parts, part)
 	}
-	if o.Kind == KindFunction {
-		if err := addCode(tr, o); err != nil {
-			return nil, err
-		}
+	if err := addCode(tr, o); err != nil {
+		return nil, err
 	}
 	if err := tr.Sort(); err != nil {
 		return nil, err
@@ -158,26 +164,6 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 	}
 	tr.Record = o.record(parts, tr.Pure)
 	return tr, nil
-}
-
-// addCode adds a function's own code, refusing a file that has the path of
-// an installed one.
-func addCode(tr *tree.Tree, o ArtifactOptions) error {
-	src, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
-	if err != nil {
-		return err
-	}
-	owner := map[string]string{}
-	for _, f := range tr.Files {
-		owner[f.Path] = f.Dist
-	}
-	for _, f := range src {
-		if d, clash := owner[f.Rel]; clash {
-			return fmt.Errorf("%s in %s has the same path as a file of %s: rename it, or --exclude it if it is a vendored copy", f.Rel, o.Src, d)
-		}
-		tr.Files = append(tr.Files, tree.File{Path: f.Rel, Mode: f.Mode, Size: f.Size, Origin: tree.FromDisk, Disk: f.Abs, Role: tree.RoleCode})
-	}
-	return nil
 }
 
 // record says what the artifact is and is for.
@@ -241,8 +227,8 @@ func installNotes(plan *install.Plan, requested []string) []string {
 		if !got[c] {
 			notes = append(notes, fmt.Sprintf("--exclude-package %s: no such package in the artifact", n))
 		}
-		if slices.Contains(slim.RuntimeProvided, c) {
-			provided = append(provided, c)
+		if got[c] && slices.Contains(slim.RuntimeProvided, c) {
+			provided = append(provided, c) // left out, so worth saying why that is fine
 		}
 	}
 	if len(provided) > 0 {

@@ -252,8 +252,7 @@ func (c *Client) fetchAll(ctx context.Context, rawURL string, hdr http.Header, o
 			return nil, werr
 		}
 		if dl, ok := tctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			// The deadline has not passed yet, but it is what ends the
-			// request: say so.
+			// Waiting would cross the total deadline: give up now, saying so.
 			return nil, c.gaveUp(total, fmt.Errorf("%w; the next attempt would start after the deadline", err), attempt, start)
 		}
 		c.noteRetry(ev, attempt+1, wait, err)

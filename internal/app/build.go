@@ -101,6 +101,7 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		return nil, cfg, fmt.Errorf("creating the output folder: %w", err)
 	}
 	state := readState(filepath.Join(out, stateFile))
+	cfg.Build = projectBuild(cfg.Build, o.Env.Build) // sdist.go: the config's build keys and the flags
 
 	// Hash inputs and find what is unchanged, before opening anything.
 	reports := make([]*ArtifactReport, len(jobs))
@@ -127,6 +128,7 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
 		eo.ProjectSource = filepath.Base(cfg.File)
+		eo.Build = buildOptions(cfg.Build, o.Env.Build)
 		env, err := OpenEnv(eo)
 		if err != nil {
 			return nil, cfg, err
@@ -275,6 +277,7 @@ func jobInputs(cfg *project.Config, j *job) (string, error) {
 	fmt.Fprintf(h, "exclude-packages %q slim %v strip %q compile %v excludes %q verify %v force %v strict %v\n",
 		o.ExcludePackages, o.Slim, o.StripPatterns, o.Compile, o.Excludes, !o.NoVerify, o.Force, o.Strict)
 	fmt.Fprintf(h, "index %q %q %q %v\n", cfg.Index.URL, cfg.Index.Extra, cfg.Index.FindLinks, cfg.Index.NoIndex)
+	fmt.Fprintf(h, "build %v %q %q %s\n", cfg.Build.NoBuild, cfg.Build.NoBinary, cfg.Build.OnlyBinary, cfg.Build.Timeout)
 	for _, v := range []string{"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "SOURCE_DATE_EPOCH"} {
 		fmt.Fprintf(h, "env %s=%q\n", v, os.Getenv(v))
 	}

@@ -98,6 +98,7 @@ error explains why, step by step, with hints.`,
 		fl.StringArrayVar(&env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 		fl.StringArrayVarP(&env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 		fl.BoolVar(&env.Index.NoIndex, "no-index", false, "use --find-links alone")
+		registerBuildFlags(fl, &env.Build)
 		fl.BoolVar(&json, "json", false, "print {target, packages} as JSON on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and --json output)")
 		return cmd

@@ -127,6 +127,7 @@ type Config struct {
 	File      string // the config file read (absolute)
 	Kind      string
 	Index     Index
+	Build     Build // buildkeys.go
 	Functions []Function
 	Layers    []Layer
 	Notes     []Note

@@ -259,7 +259,17 @@ func (r *resolver) sdistFailed(p *project, rel *release, err error) (string, boo
 	if _, seen := r.buildErrs[p.name]; !seen {
 		r.buildErrs[p.name] = se.err
 	}
-	return "cannot be built from source (" + firstLine(se.err) + ")", true
+	return buildFailedText(r.buildErrs[p.name]), true
+}
+
+// buildFailedText is the clause for the versions of a package whose build
+// failed (one text for all, so explanations group them).
+func buildFailedText(err error) string {
+	var s interface{ Summary() string }
+	if errors.As(err, &s) {
+		return "cannot be built from source (" + s.Summary() + ")"
+	}
+	return "cannot be built from source (" + firstLine(err) + ")"
 }
 
 // firstLine is an error's first line, for a clause of a sentence.
@@ -279,7 +289,7 @@ func (r *resolver) buildStatus(p *project, rel *release) (reason, string, bool) 
 		return usable, "", false
 	}
 	if err, failed := r.buildErrs[p.name]; failed {
-		return reasonMetadata, "cannot be built from source (a build of " + p.name + " failed: " + firstLine(err) + ")", true
+		return reasonMetadata, buildFailedText(err), true
 	}
 	return usable, "", false
 }

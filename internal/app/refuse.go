@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/resolve"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
 	"github.com/lambdapack/lambdapack/internal/verify"
@@ -45,8 +47,14 @@ func PlanVerified(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree,
 }
 
 func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []target.Target) (*tree.Tree, []verify.Finding, error) {
+	var refusedBy *VerifyError // the verification that refused files last
 	for round := 0; ; round++ {
 		parts, err := env.pinParts(ctx, o, targets)
+		var ns *resolve.NoSolutionError
+		if refusedBy != nil && errors.As(err, &ns) {
+			// Nothing can replace what was refused: its report says most.
+			return nil, nil, fmt.Errorf("%w\nno other file or version can replace what verification refused on %s", refusedBy, refusedBy.Target)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -74,6 +82,7 @@ func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []t
 		if len(refused) == 0 {
 			return nil, nil, err
 		}
+		refusedBy = ve
 		for _, r := range refused {
 			env.Pins.Refuse(ve.Target, r.file, r.why)
 			// The resolver's notes say what is used instead.

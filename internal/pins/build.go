@@ -154,6 +154,10 @@ func (p *Pinner) resolveAndBuild(ctx context.Context, t target.Target, resolveOn
 			return nil, err
 		}
 		why := oneLine(err)
+		var sum interface{ Summary() string }
+		if errors.As(err, &sum) {
+			why = sum.Summary()
+		}
 		p.Refuse(t, failed.File.Filename, why)
 		notes = append(notes, fmt.Sprintf("%s %s could not be built for %s (%s), so another version is used", failed.Name, failed.Version, t, why))
 		p.log.Info(fmt.Sprintf("Building %s %s for %s failed; resolving again without it", failed.Name, failed.Version, t))

@@ -126,7 +126,8 @@ func init() {
 Lambda Python runtime and architecture, without Docker.
 
 lambdapack resolves the requirements for the exact target (its Python version,
-glibc ceiling and architecture), takes only wheels that load there, installs
+glibc ceiling and architecture), takes wheels that load there (a package with
+none is built from its sdist for the target, never for this machine), installs
 them under python/ (or python/lib/python3.X/site-packages with --layout
 site-packages) with scripts under bin/, verifies the result (ELF architecture,
 glibc symbols, Python ABI, size limits) and writes a byte-for-byte reproducible

@@ -892,7 +892,7 @@ func directWheel(q pep508.Requirement) (index.File, error) {
 	u.Fragment = ""
 	base := path.Base(u.Path)
 	if !strings.HasSuffix(strings.ToLower(base), ".whl") || strings.Contains(u.Scheme, "+") {
-		return index.File{}, fmt.Errorf("%s @ %s: only wheels can be direct references (lambdapack does not build sdists or check out VCS URLs)", q.Name, index.Redact(q.URL))
+		return index.File{}, fmt.Errorf("%s @ %s: only wheels can be direct references (lambdapack builds sdists found on an index or a --find-links folder, and does not check out VCS URLs)", q.Name, index.Redact(q.URL))
 	}
 	w, err := tags.ParseWheelFilename(base)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/human"
@@ -185,7 +186,7 @@ func (p *Pinner) build(ctx context.Context, t target.Target, set *Set) (*Pin, er
 	built := 0
 	for _, i := range todo {
 		pin := set.Pins[i]
-		w, err := b.BuildFile(ctx, pin.File, t)
+		w, err := p.buildOnce(ctx, b, pin.File, t)
 		if err != nil {
 			return &pin, err
 		}
@@ -204,7 +205,23 @@ func (p *Pinner) build(ctx context.Context, t target.Target, set *Set) (*Pin, er
 	return nil, nil
 }
 
-// refusableLock reports the error for a lock's sdist that may not be built.
+type buildEntry struct {
+	once sync.Once
+	w    *sdist.Wheel
+	err  error
+}
+
+// buildOnce builds an sdist for a target once per run: the artifacts of a
+// project built in parallel share it (and never race on the builder's
+// store).
+func (p *Pinner) buildOnce(ctx context.Context, b *sdist.Builder, f index.File, t target.Target) (*sdist.Wheel, error) {
+	v, _ := p.builds.LoadOrStore(f.Filename+" "+f.Hashes["sha256"]+" "+f.URL+" "+targetKey(t), &buildEntry{})
+	e := v.(*buildEntry)
+	e.once.Do(func() { e.w, e.err = b.BuildFile(ctx, f, t) })
+	return e.w, e.err
+}
+
+// lockBuildAllowed refuses a lock's sdist that the flags say not to build.
 func (p *Pinner) lockBuildAllowed(lockPath string, pin Pin) error {
 	b := p.opts.Build
 	name := names.Canonical(pin.Name)

@@ -118,6 +118,7 @@ type Pinner struct {
 
 	refuseMu sync.Mutex
 	refused  map[string]map[string]string // target -> file -> why
+	builds   sync.Map                     // sdist and target -> *buildEntry (build.go)
 
 	memo sync.Map // Inputs.key -> *memoEntry
 }

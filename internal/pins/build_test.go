@@ -46,13 +46,13 @@ func TestRefuse(t *testing.T) {
 	if !strings.Contains(strings.Join(s.Notes, "\n"), "lib 1.0: "+bin+" was refused (missing-library: libfoo.so.1); using lib-1.0-py3-none-any.whl") {
 		t.Errorf("notes %q", s.Notes)
 	}
-	other, err := target.New("python3.12", "arm64")
+	other, err := target.Custom("3.12", "2.36", "x86_64")
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := p.Pin(ctx, other, pins.Inputs{Requirements: []string{"lib"}})
-	if err != nil || lib(o).File.Filename != "lib-1.0-py3-none-any.whl" {
-		t.Fatalf("arm64: %v %+v", err, o)
+	o, err := p.Pin(ctx, other, in)
+	if err != nil || lib(o).File.Filename != bin {
+		t.Fatalf("another target still takes %s: %v %+v", bin, err, o)
 	}
 	if s, err = p.Pin(ctx, tg, pins.Inputs{Requirements: []string{"lib"}}); err != nil || lib(s).File.Filename != "lib-1.0-py3-none-any.whl" {
 		t.Errorf("the refusal holds for the same target whatever the inputs: %v %+v", err, s)

@@ -125,10 +125,11 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 		return nil, err
 	}
 	// Pins: the wheels for each target, resolved (sdists built) or read
-	// from the lock. Fetch: every wheel into the cache, hashes checked.
-	// Plan: the tree of files the artifact holds. Verify: the tree against
-	// every target, before anything is written; wheels it refuses are
-	// replaced by the next choice (refuse.go).
+	// from the lock. Sizes: what the index already says cannot fit is
+	// refused before anything is downloaded. Fetch: every wheel into the
+	// cache, hashes checked. Plan: the tree of files the artifact holds.
+	// Verify: the tree against every target, before anything is written;
+	// wheels it refuses are replaced by the next choice (refuse.go).
 	tr, findings, err := env.planVerified(ctx, o, targets)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,8 @@
 //	                                                (pins.Pinner: hash-checking, the per-input memo),
 //	                                                build the sdists chosen for the target (sdist.Builder);
 //	                                                targets that take the same wheels share one part
+//	sizes    env.checkSizes                         refuse what the wheels' listed sizes prove cannot fit
+//	                                                (before downloading; --force warns, --no-verify skips)
 //	fetch    env.fetchParts -> env.Pins.Fetch       every wheel once, into the cache, hashes checked
 //	plan     env.planTree                           install each part (install.Plan), exclude, slim,
 //	                                                add a function's code, compile, decide purity from

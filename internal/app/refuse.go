@@ -58,7 +58,11 @@ func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []t
 		if err != nil {
 			return nil, nil, err
 		}
-		wheels, err := env.fetchParts(ctx, parts)
+		budget, err := env.checkSizes(o, parts)
+		if err != nil {
+			return nil, nil, err
+		}
+		wheels, err := env.fetchParts(ctx, parts, budget...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -194,9 +194,13 @@ func (p *Pinner) build(ctx context.Context, t target.Target, set *Set) (*Pin, er
 			built++
 		}
 		src := pin.File
+		// The installer checks the built wheel's METADATA against what
+		// resolution read from the sdist (a backend's dynamic metadata
+		// could differ between the two hooks).
 		set.Pins[i] = Pin{
 			Name: pin.Name, Version: pin.Version, SHA256: w.SHA256, Source: &src,
-			File: index.File{Filename: w.Filename, URL: w.Path, Size: w.Size, Hashes: map[string]string{"sha256": w.SHA256}},
+			File:     index.File{Filename: w.Filename, URL: w.Path, Size: w.Size, Hashes: map[string]string{"sha256": w.SHA256}},
+			Metadata: pin.Metadata, MetadataFrom: pin.MetadataFrom,
 		}
 		set.Notes = append(set.Notes, w.Notes...)
 	}

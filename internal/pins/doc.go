@@ -42,7 +42,13 @@
 //   - refusals: Refuse(t, file, why) rules a file out for a target for the
 //     rest of the run (verification refused the wheel, its build failed);
 //     later Pins of t resolve afresh without it, and the resolver's notes
-//     say what was used instead.
+//     say what was used instead;
+//
+//   - keeping what resolution read for the installer: each resolved Pin
+//     carries the core metadata of its wheel (the index's PEP 658 file) and
+//     where it came from, which the pipeline hands to install
+//     (install.Wheel.Resolved), which refuses a wheel whose own METADATA
+//     declares other dependencies.
 //
 //     p := pins.New(pins.Options{Cache: c, Index: flags, Log: log})
 //     set, err := p.Pin(ctx, t, pins.Inputs{RequirementFiles: []string{"requirements.txt"}})

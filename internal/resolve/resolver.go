@@ -791,6 +791,7 @@ func (r *resolver) result(sol map[pkgID]int) *Result {
 		r.fileOf(pkg, rel) // the wheel, or the sdist to build (sdist.go)
 		if me := r.f.metadata(rel); me.md != nil {
 			pkg.RequiresPython = me.md.RequiresPython.String()
+			pkg.Metadata = me.md
 		}
 		byName[pkg.Name] = pkg
 		deps[pkg.Name] = map[string]bool{}

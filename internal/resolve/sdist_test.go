@@ -231,7 +231,7 @@ func TestSdistMetadataFails(t *testing.T) {
 	if !errors.As(err, &be) || be.Package != "broken" {
 		t.Fatalf("want the build error inside, got %v", err)
 	}
-	res, err = resolveWith(t, ix, resolve.Options{}, "broken==2.0")
+	_, err = resolveWith(t, ix, resolve.Options{}, "broken==2.0")
 	if !errors.As(err, &be) || !strings.Contains(err.Error(), "broken==2.0 cannot be built from source (") {
 		t.Fatalf("got %v", err)
 	}

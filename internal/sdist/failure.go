@@ -43,5 +43,5 @@ func loadFailure(p string) (*BuildError, bool) {
 		return nil, false
 	}
 	return &BuildError{Package: f.Package, Version: f.Version, Target: f.Target, Mode: Cross, Stage: f.Stage,
-		Output: f.Output, Reproduce: f.Reproduce, Err: errors.New(f.Err + " (remembered from an earlier build of the same sdist)")}, true
+		Output: f.Output, Reproduce: f.Reproduce, Err: errors.New(f.Err + " (remembered from an earlier build of the same sdist; lambdapack cache clean forgets it)")}, true
 }

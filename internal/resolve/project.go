@@ -99,9 +99,11 @@ func (pol *policy) pythonOK(spec string) (bool, string) {
 // analyze groups a project's files by version and judges each version.
 func (pol *policy) analyze(name string, files []index.File) *project {
 	p := &project{name: name}
+	// Releases by the version as written (a big project lists thousands of
+	// files; spellings of one version, "1.0" and "1.0.0", are merged
+	// below).
 	byVersion := map[string]*release{}
-	get := func(v pep440.Version) *release {
-		k := v.String()
+	get := func(k string, v pep440.Version) *release {
 		r := byVersion[k]
 		if r == nil {
 			r = &release{version: v, best: -1}
@@ -109,27 +111,28 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		}
 		return r
 	}
-	versions := map[string]pep440.Version{}
+	canon := map[string]bool{} // project names as wheels spell them
 	for _, f := range files {
 		if f.IsWheel() {
 			// Only the name and version are read now; the tags when
 			// the version is judged. Old installers (.exe, .egg) are
 			// not noted; a wheel whose name does not parse is.
-			parts := strings.Split(strings.TrimSuffix(f.Filename, f.Filename[len(f.Filename)-4:]), "-")
-			if len(parts) != 5 && len(parts) != 6 || names.Canonical(parts[0]) != name {
+			stem := f.Filename[:len(f.Filename)-4]
+			wname, rest, _ := strings.Cut(stem, "-")
+			ver, _, _ := strings.Cut(rest, "-")
+			if n := strings.Count(stem, "-"); n != 4 && n != 5 || !sameName(canon, wname, name) {
 				p.skipped = append(p.skipped, f.Filename)
 				continue
 			}
-			v, ok := versions[parts[1]]
-			if !ok {
-				var err error
-				if v, err = pep440.Parse(parts[1]); err != nil {
+			r := byVersion[ver]
+			if r == nil {
+				v, err := pep440.Parse(ver)
+				if err != nil {
 					p.skipped = append(p.skipped, f.Filename)
 					continue
 				}
-				versions[parts[1]] = v
+				r = get(ver, v)
 			}
-			r := get(v)
 			r.raw = append(r.raw, f)
 			continue
 		}
@@ -137,7 +140,7 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		if err != nil {
 			continue
 		}
-		r := get(s.Version)
+		r := get(s.Version.String(), s.Version)
 		r.sdists = append(r.sdists, f)
 	}
 	for _, r := range byVersion {
@@ -175,6 +178,17 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		r.pol, r.proj = pol, p
 	}
 	return p
+}
+
+// sameName reports whether a wheel's name part is project name, remembering
+// the spellings seen (a project's wheels spell it one or two ways).
+func sameName(seen map[string]bool, spelled, name string) bool {
+	if ok, known := seen[spelled]; known {
+		return ok
+	}
+	ok := names.Canonical(spelled) == name
+	seen[spelled] = ok
+	return ok
 }
 
 // ensure judges the release once (safe for concurrent use).

@@ -87,3 +87,59 @@ func Platform(arch string) v1.Platform {
 	}
 	return v1.Platform{OS: "linux", Architecture: "amd64"}
 }
+
+// Select returns the image of idx for platform p (linux/amd64 or
+// linux/arm64), looking into nested indexes; attestation manifests
+// (platform unknown/unknown) never match.
+func Select(idx v1.ImageIndex, p v1.Platform) (v1.Image, v1.Descriptor, error) {
+	holder, d, err := SelectDescriptor(idx, p)
+	if err != nil {
+		return nil, d, err
+	}
+	img, err := holder.Image(d.Digest)
+	return img, d, err
+}
+
+// SelectDescriptor finds the descriptor Select would open, and the index
+// (idx or one nested in it) that lists it, without reading the image's
+// manifest unless the index does not say its platform.
+func SelectDescriptor(idx v1.ImageIndex, p v1.Platform) (v1.ImageIndex, v1.Descriptor, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, v1.Descriptor{}, fmt.Errorf("reading the image index: %w", err)
+	}
+	var seen []string
+	for _, d := range m.Manifests {
+		switch {
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, d, err
+			}
+			if h, cd, err := SelectDescriptor(child, p); err == nil {
+				return h, cd, nil
+			}
+		case d.MediaType.IsImage():
+			dp := d.Platform
+			if dp == nil {
+				img, err := idx.Image(d.Digest)
+				if err != nil {
+					return nil, d, err
+				}
+				cf, err := img.ConfigFile()
+				if err != nil {
+					return nil, d, err
+				}
+				dp = cf.Platform()
+			}
+			if dp == nil {
+				continue
+			}
+			seen = append(seen, dp.OS+"/"+dp.Architecture)
+			if dp.OS == p.OS && dp.Architecture == p.Architecture {
+				return idx, d, nil
+			}
+		}
+	}
+	return nil, v1.Descriptor{}, fmt.Errorf("no %s/%s image in the index (it has %v)", p.OS, p.Architecture, seen)
+}

@@ -48,6 +48,10 @@ type BuildOptions struct {
 	Entrypoint, Cmd []string
 	// Labels are added to the config's labels.
 	Labels map[string]string
+	// Verbatim keeps the base's entrypoint and environment as they are
+	// (a Dockerfile build says itself what runs); otherwise a base that
+	// is not Lambda's gets python -m awslambdaric and PYTHONPATH.
+	Verbatim bool
 	// Epoch stamps the layers, history and config; zero means Epoch().
 	Epoch time.Time
 	// Cache keeps the dependency layer by its content; nil writes it anew.
@@ -173,6 +177,8 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	}
 	if o.Handler != "" {
 		rec.Handler = o.Handler
+	} else if base.Info.Lambda && len(o.Cmd) == 1 {
+		rec.Handler = o.Cmd[0]
 	}
 	if err := configure(&cf.Config, base.Info, o, rec); err != nil {
 		return nil, err
@@ -214,7 +220,7 @@ func configure(c *v1.Config, info *Info, o BuildOptions, rec record.Record) erro
 		c.WorkingDir = o.WorkingDir
 	}
 	env := c.Env
-	if !info.Lambda {
+	if !info.Lambda && !o.Verbatim {
 		// Another base runs awslambdaric, installed with the dependencies
 		// in the task root; Python finds them through PYTHONPATH.
 		pp := TaskRoot
@@ -237,7 +243,9 @@ func configure(c *v1.Config, info *Info, o BuildOptions, rec record.Record) erro
 	if o.Entrypoint != nil {
 		c.Entrypoint = o.Entrypoint
 	}
-	c.Cmd = []string{o.Handler}
+	if o.Handler != "" {
+		c.Cmd = []string{o.Handler}
+	}
 	if o.Cmd != nil {
 		c.Cmd = o.Cmd
 	}

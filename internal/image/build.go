@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -97,21 +99,17 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 			return nil, err
 		}
 	}
-	mt, err := base.Image.MediaType()
+	baseImg, err := asOCI(base.Image)
 	if err != nil {
-		return nil, fmt.Errorf("reading the base image's manifest: %w", err)
+		return nil, fmt.Errorf("the base image %s: %w", base.Ref, err)
 	}
 	layerType := types.OCILayer
-	if mt == types.DockerManifestSchema2 {
-		layerType = types.DockerLayer
-	} else if mt != types.OCIManifestSchema1 {
-		return nil, fmt.Errorf("the base image %s is a %s, not an image manifest: give one platform's image", base.Ref, mt)
-	}
 	root := o.Root
 	if root == "" {
 		root = TaskRoot
 	}
 	lo := LayerOptions{Root: strings.TrimPrefix(path.Clean(root), "/"), Epoch: epoch, MediaType: layerType}
+	_ = layerType
 	if lo.Root == "." || lo.Root == "" {
 		lo.Root = ""
 	}
@@ -183,14 +181,14 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	if err := configure(&cf.Config, base.Info, o, rec); err != nil {
 		return nil, err
 	}
-	img, err := mutate.ConfigFile(base.Image, cf)
+	img, err := mutate.ConfigFile(baseImg, cf)
 	if err != nil {
 		return nil, err
 	}
 	if img, err = mutate.Append(img, adds...); err != nil {
 		return nil, err
 	}
-	if mt == types.OCIManifestSchema1 && base.Remote && base.Digest.Hex != "" {
+	if base.Remote && base.Digest.Hex != "" {
 		img = mutate.Annotations(img, map[string]string{
 			"org.opencontainers.image.base.name":   base.Ref,
 			"org.opencontainers.image.base.digest": base.Digest.String(),
@@ -301,4 +299,51 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// asOCI returns img with OCI media types throughout (manifest, config,
+// layers; the same bytes), so that every image lambdapack writes is an OCI
+// image whatever its base was: OCI layouts only list OCI manifests for
+// most readers, and one digest then names the image everywhere.
+func asOCI(img v1.Image) (v1.Image, error) {
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, fmt.Errorf("reading its manifest: %w", err)
+	}
+	if mt != types.OCIManifestSchema1 && mt != types.DockerManifestSchema2 {
+		return nil, fmt.Errorf("it is a %s, not an image manifest: give one platform's image", mt)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	if mt == types.OCIManifestSchema1 && !slices.ContainsFunc(m.Layers, func(d v1.Descriptor) bool {
+		return d.MediaType == types.DockerLayer || d.MediaType == types.DockerUncompressedLayer
+	}) {
+		return img, nil
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	adds := make([]mutate.Addendum, len(layers))
+	for i, l := range layers {
+		lt := m.Layers[i].MediaType
+		switch lt {
+		case types.DockerLayer:
+			lt = types.OCILayer
+		case types.DockerUncompressedLayer:
+			lt = types.OCIUncompressedLayer
+		}
+		adds[i] = mutate.Addendum{Layer: l, MediaType: lt}
+	}
+	out := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	if out, err = mutate.Append(out, adds...); err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return mutate.ConfigFile(out, cf.DeepCopy())
 }

@@ -313,15 +313,16 @@ func TestBuild(t *testing.T) {
 				t.Errorf("history %+v", cf.History)
 			}
 			m, _ := r1.Image.Manifest()
-			wantLayer := types.DockerLayer
-			if oci {
-				wantLayer = types.OCILayer
-				if m.Annotations["org.opencontainers.image.base.digest"] != digest.String() {
-					t.Errorf("annotations %v", m.Annotations)
-				}
+			// Always OCI, whatever the base's media types.
+			if m.MediaType != types.OCIManifestSchema1 || m.Config.MediaType != types.OCIConfigJSON || m.Annotations["org.opencontainers.image.base.digest"] != digest.String() {
+				t.Errorf("manifest %+v", m)
 			}
-			if len(m.Layers) != 4 || m.Layers[3].MediaType != wantLayer {
+			if len(m.Layers) != 4 || slices.ContainsFunc(m.Layers, func(d v1.Descriptor) bool { return d.MediaType != types.OCILayer }) {
 				t.Errorf("layers %+v", m.Layers)
+			}
+			bl, _ := base.Layers()
+			if d0, _ := bl[0].Digest(); d0 != m.Layers[0].Digest {
+				t.Error("the base's layers changed")
 			}
 			if fs := image.CheckLambda(r1, b); len(fs) != 0 {
 				t.Errorf("CheckLambda: %+v", fs)

@@ -1,0 +1,273 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/image/imagetest"
+	"github.com/lambdapack/lambdapack/internal/image/layout"
+	"github.com/lambdapack/lambdapack/internal/image/remote"
+	"github.com/lambdapack/lambdapack/internal/testutil"
+)
+
+// The handler imports a compiled dependency (markupsafe's C speedups) and
+// says where it was loaded from and on which machine.
+const imgHandler = `import platform, sys
+import markupsafe._speedups as speedups
+
+def handler(event, context):
+    return {"echo": event, "speedups": speedups.__file__, "machine": platform.machine(),
+            "python": sys.version.split()[0], "request": context.aws_request_id}
+`
+
+var (
+	imgRuntimeOnce sync.Map // arch -> string (folder with awslambdaric)
+)
+
+// imgRuntimeDir installs awslambdaric (from the index, with lambdapack) for
+// Debian's CPython 3.11 on arch: the /var/runtime of the Lambda-like base.
+func imgRuntimeDir(t *testing.T, env *app.Env, arch string) string {
+	t.Helper()
+	if v, ok := imgRuntimeOnce.Load(arch); ok {
+		return v.(string)
+	}
+	dir := t.TempDir()
+	zip := filepath.Join(dir, "ric.zip")
+	e2eBuild(t, env, app.ArtifactOptions{Kind: app.KindLayer, Deps: app.Inputs{Requirements: []string{"awslambdaric"}},
+		Runtime: "python3.11", Arch: arch, Output: zip})
+	root := testutil.Unzip(t, zip)
+	imgRuntimeOnce.Store(arch, filepath.Join(root, "python"))
+	return filepath.Join(root, "python")
+}
+
+// imgBases makes the two test bases for both architectures: a Lambda-like
+// one in a two-platform index, and a distroless-like one.
+func imgBases(t *testing.T, env *app.Env) (lambda v1.ImageIndex, distroless v1.ImageIndex) {
+	t.Helper()
+	cache := filepath.Join(testutil.SharedCache(t), "image-bases")
+	var ladds, dadds []mutate.IndexAddendum
+	for _, arch := range []string{"amd64", "arm64"} {
+		ric := imgRuntimeDir(t, env, map[string]string{"amd64": "x86_64", "arm64": "arm64"}[arch])
+		key := e2eSHA256([]byte(strings.Join(e2eDirNames(t, ric), "\n")))[:12]
+		p := v1.Platform{OS: "linux", Architecture: arch}
+		ladds = append(ladds, mutate.IndexAddendum{Add: imagetest.LambdaBase(t, arch, ric, cache, key), Descriptor: v1.Descriptor{Platform: &p}})
+		dadds = append(dadds, mutate.IndexAddendum{Add: imagetest.DistrolessBase(t, arch, cache), Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	idx := func(adds []mutate.IndexAddendum) v1.ImageIndex {
+		return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+	}
+	return idx(ladds), idx(dadds)
+}
+
+func imgSrc(t *testing.T, code string) string {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{"app.py": code, "requirements.txt": "markupsafe==2.1.5\n"})
+	return dir
+}
+
+type imgAnswer struct {
+	Echo     map[string]any `json:"echo"`
+	Speedups string         `json:"speedups"`
+	Machine  string         `json:"machine"`
+	Python   string         `json:"python"`
+	Request  string         `json:"request"`
+}
+
+// imgInvoke runs img against the Runtime API and checks the handler's
+// answer: the compiled module loaded from the task root, on arch.
+func imgInvoke(t *testing.T, img v1.Image, arch string) {
+	t.Helper()
+	out, err := imagetest.Invoke(t, img, `{"hello":"image"}`)
+	if err != nil {
+		t.Fatalf("%s image: %v", arch, err)
+	}
+	var a imgAnswer
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("%s image answered %s: %v", arch, out, err)
+	}
+	machine := map[string]string{"x86_64": "x86_64", "arm64": "aarch64"}[arch]
+	if a.Machine != machine || a.Echo["hello"] != "image" || !strings.Contains(a.Speedups, "/var/task/markupsafe/_speedups.cpython-311-") ||
+		a.Python != "3.11.2" || a.Request == "" {
+		t.Fatalf("%s image answered %+v", arch, a)
+	}
+}
+
+// TestE2EImage builds function images on a Lambda-like base (from a
+// registry) and a distroless-like base (from an OCI layout), for both
+// architectures, pushes them and writes a layout and a tarball, reads them
+// back with skopeo, runs each one's entrypoint against a Runtime API, and
+// rebuilds from another cache for the same digests.
+func TestE2EImage(t *testing.T) {
+	ctx := context.Background()
+	env := e2eEnv(t, app.EnvOptions{})
+	lambdaIdx, distrolessIdx := imgBases(t, env)
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(&bytes.Buffer{}, "", 0))))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	baseTag, _ := name.NewTag(host + "/lambda/python:3.11")
+	if err := remote.WriteIndex(ctx, baseTag, lambdaIdx, remote.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	distrolessDir := t.TempDir()
+	if _, err := layout.Write(ctx, distrolessDir, []layout.Item{{Index: distrolessIdx, Annotations: map[string]string{layout.RefName: "nonroot"}}}, layout.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src := imgSrc(t, imgHandler)
+	skopeo := imagetest.Skopeo(t)
+
+	t.Run("lambda base", func(t *testing.T) {
+		out := t.TempDir()
+		o := app.ImageOptions{
+			Deps: app.Inputs{RequirementFiles: []string{filepath.Join(src, "requirements.txt")}}, Runtime: "python3.11",
+			Archs: []string{"x86_64", "arm64"}, Base: baseTag.String(), Src: src, Handler: "app.handler",
+			Excludes: []string{"requirements.txt"}, Env: []string{"STAGE=test"},
+			Push: host + "/fn:v1", OCILayout: filepath.Join(out, "layout"), Tarball: filepath.Join(out, "image.tar"), Index: true,
+		}
+		rep, err := app.BuildImage(ctx, env, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Images) != 2 || rep.Index == nil {
+			t.Fatalf("report %+v", rep)
+		}
+		for _, im := range rep.Images {
+			if im.Runtime != "python3.11" || im.Target != "python3.11/"+im.Architecture || im.Handler != "app.handler" ||
+				!slices.ContainsFunc(im.Packages, func(p app.PackageReport) bool { return p.Name == "markupsafe" }) ||
+				slices.ContainsFunc(im.Packages, func(p app.PackageReport) bool { return p.Name == "awslambdaric" }) {
+				t.Errorf("image %+v", im)
+			}
+			// The pushed image by digest: one platform's manifest, never
+			// an index.
+			ref, err := name.ParseReference(im.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := remote.Get(ctx, ref, remote.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.MediaType != types.OCIManifestSchema1 || d.Digest.String() != im.Digest {
+				t.Errorf("%s: media type %s digest %s", im.Ref, d.MediaType, d.Digest)
+			}
+			img, err := d.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, _ := img.ConfigFile()
+			if !slices.Equal(cf.Config.Entrypoint, []string{"/lambda-entrypoint.sh"}) || !slices.Equal(cf.Config.Cmd, []string{"app.handler"}) ||
+				cf.Config.WorkingDir != "/var/task" || !slices.Contains(cf.Config.Env, "STAGE=test") || !slices.Contains(cf.Config.Env, "LAMBDA_TASK_ROOT=/var/task") {
+				t.Errorf("%s config %+v", im.Architecture, cf.Config)
+			}
+			imgInvoke(t, img, im.Architecture)
+
+			// A third-party client reads the registry, the layout and
+			// the tarball alike.
+			for _, loc := range []string{"docker://" + host + "/fn:v1-" + im.Architecture, "oci:" + o.OCILayout + ":v1-" + im.Architecture, "docker-archive:" + o.Tarball + ":" + host + "/fn:v1-" + im.Architecture} {
+				args := []string{"inspect", "--tls-verify=false", loc}
+				if !strings.HasPrefix(loc, "docker://") {
+					args = []string{"inspect", loc}
+				}
+				cmd := exec.Command(skopeo, args...)
+				outb, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("skopeo %v: %v\n%s", args, err, outb)
+				}
+				var si struct {
+					Digest       string
+					Architecture string
+					Os           string
+					Layers       []string
+				}
+				if err := json.Unmarshal(outb, &si); err != nil {
+					t.Fatalf("skopeo %v: %v\n%s", args, err, outb)
+				}
+				want := map[string]string{"x86_64": "amd64", "arm64": "arm64"}[im.Architecture]
+				if si.Architecture != want || si.Os != "linux" || len(si.Layers) != 4 {
+					t.Errorf("skopeo %s: %+v", loc, si)
+				}
+				if !strings.HasPrefix(loc, "docker-archive:") && si.Digest != im.Digest {
+					t.Errorf("skopeo %s: digest %s, want %s", loc, si.Digest, im.Digest)
+				}
+			}
+		}
+		// The tag names the index, for other consumers.
+		it, _ := name.NewTag(host + "/fn:v1")
+		d, err := remote.Get(ctx, it, remote.Options{})
+		if err != nil || d.MediaType != types.OCIImageIndex || d.Digest.String() != rep.Index.Digest {
+			t.Errorf("index: %v %v", d, err)
+		}
+
+		// Reproducible: another cache, the same digests.
+		env2 := e2eEnv(t, app.EnvOptions{CacheDir: t.TempDir()})
+		o2 := o
+		o2.Push, o2.OCILayout, o2.Tarball, o2.Index = "", "", "", false
+		rep2, err := app.BuildImage(ctx, env2, o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, im := range rep2.Images {
+			if im.Digest != rep.Images[i].Digest || im.DepsReused {
+				t.Errorf("rebuild from another cache: %s %s (reused %v), first %s", im.Architecture, im.Digest, im.DepsReused, rep.Images[i].Digest)
+			}
+		}
+		// A code change leaves the dependency layer as it was, reused.
+		o2.Src = imgSrc(t, imgHandler+"\n# changed\n")
+		rep3, err := app.BuildImage(ctx, env2, o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, im := range rep3.Images {
+			if im.DepsLayer != rep.Images[i].DepsLayer || !im.DepsReused || im.CodeLayer == rep.Images[i].CodeLayer || im.Digest == rep.Images[i].Digest {
+				t.Errorf("code change, %s: deps %s reused %v (was %s), code %s (was %s)", im.Architecture, im.DepsLayer, im.DepsReused, rep.Images[i].DepsLayer, im.CodeLayer, rep.Images[i].CodeLayer)
+			}
+		}
+	})
+
+	t.Run("distroless base", func(t *testing.T) {
+		out := t.TempDir()
+		o := app.ImageOptions{
+			Deps:  app.Inputs{RequirementFiles: []string{filepath.Join(src, "requirements.txt")}},
+			Archs: []string{"arm64", "x86_64"}, Base: "oci-layout:" + distrolessDir, Src: src, Handler: "app.handler",
+			OCILayout: filepath.Join(out, "layout"),
+		}
+		rep, err := app.BuildImage(ctx, env, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range rep.Images {
+			if im.Runtime != "" || im.Target != "python3.11+glibc2.36/"+im.Architecture ||
+				!slices.ContainsFunc(im.Packages, func(p app.PackageReport) bool { return p.Name == "awslambdaric" }) {
+				t.Errorf("image %+v", im)
+			}
+			h, _ := v1.NewHash(im.Digest)
+			img, err := layout.Image(o.OCILayout, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, _ := img.ConfigFile()
+			if !slices.Equal(cf.Config.Entrypoint, []string{"/usr/bin/python3.11", "-m", "awslambdaric"}) || !slices.Contains(cf.Config.Env, "PYTHONPATH=/var/task") {
+				t.Errorf("%s config %+v", im.Architecture, cf.Config)
+			}
+			imgInvoke(t, img, im.Architecture)
+		}
+	})
+	_ = os.Getenv
+}

@@ -269,5 +269,113 @@ func TestE2EImage(t *testing.T) {
 			imgInvoke(t, img, im.Architecture)
 		}
 	})
-	_ = os.Getenv
+
+	// Seed 002's Dockerfile, one file for both architectures, built from
+	// this x86_64 machine without a container; its base comes in an ARG.
+	t.Run("dockerfile", func(t *testing.T) {
+		ctxDir := t.TempDir()
+		testutil.WriteFiles(t, ctxDir, map[string]string{
+			"Dockerfile": `ARG BASE=public.ecr.aws/lambda/python:3.11
+# M1 Mac: build with --platform linux/amd64
+FROM ${BASE}
+
+# Install the function's dependencies using file requirements.txt
+# from your project folder.
+COPY requirements.txt  .
+RUN  pip3 install -r requirements.txt --target "${LAMBDA_TASK_ROOT}" --verbose
+COPY . ${LAMBDA_TASK_ROOT}
+ENV STAGE=dockerfile
+CMD [ "app.handler" ]
+`,
+			"requirements.txt": "markupsafe==2.1.5\n",
+			"app.py":           imgHandler,
+			".dockerignore":    "*.md\n",
+			"README.md":        "left out\n",
+		})
+		layoutDir := filepath.Join(t.TempDir(), "layout")
+		rep, err := app.BuildDockerfile(ctx, env, app.DockerfileOptions{
+			Dockerfile: filepath.Join(ctxDir, "Dockerfile"), BuildArgs: []string{"BASE=" + baseTag.String()},
+			Image: app.ImageOptions{Archs: []string{"arm64", "x86_64"}, OCILayout: layoutDir},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range rep.Images {
+			h, _ := v1.NewHash(im.Digest)
+			img, err := layout.Image(layoutDir, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, _ := img.ConfigFile()
+			if !slices.Equal(cf.Config.Cmd, []string{"app.handler"}) || !slices.Equal(cf.Config.Entrypoint, []string{"/lambda-entrypoint.sh"}) ||
+				!slices.Contains(cf.Config.Env, "STAGE=dockerfile") || im.Handler != "app.handler" {
+				t.Errorf("%s config %+v", im.Architecture, cf.Config)
+			}
+			root := imagetest.Unpack(t, img)
+			for _, p := range []string{"var/task/Dockerfile", "var/task/requirements.txt", "var/task/app.py", "var/task/markupsafe/__init__.py"} {
+				if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+					t.Errorf("%s image: %v", im.Architecture, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(root, "var/task/README.md")); err == nil {
+				t.Error(".dockerignore was not honoured")
+			}
+			imgInvoke(t, img, im.Architecture)
+		}
+
+		// The original two-stage form: the default stage is amd64's and
+		// builds; asking it for arm64 says why not, naming the line.
+		two := filepath.Join(ctxDir, "Dockerfile.two")
+		testutil.WriteFiles(t, ctxDir, map[string]string{"Dockerfile.two": "ARG BASE\nFROM --platform=linux/arm64 ${BASE} AS build-arm64\nCOPY app.py .\n" +
+			"FROM --platform=linux/amd64 ${BASE}\nCOPY requirements.txt .\nRUN pip install -r requirements.txt -t ${LAMBDA_TASK_ROOT}\nCOPY app.py ${LAMBDA_TASK_ROOT}\nCMD [\"app.handler\"]\n"})
+		o := app.DockerfileOptions{Dockerfile: two, BuildArgs: []string{"BASE=" + baseTag.String()}, Image: app.ImageOptions{Archs: []string{"x86_64"}}}
+		if _, err := app.BuildDockerfile(ctx, env, o); err != nil {
+			t.Errorf("two-stage, default stage for x86_64: %v", err)
+		}
+		o.Image.Archs = []string{"arm64"}
+		if _, err := app.BuildDockerfile(ctx, env, o); err == nil || !strings.Contains(err.Error(), "Dockerfile.two:4: FROM --platform=linux/amd64, but building for arm64") {
+			t.Errorf("two-stage for arm64: %v", err)
+		}
+		// That stage has no CMD: the handler comes as CDK passes it.
+		o.Target, o.Image.Handler = "build-arm64", "app.handler"
+		if _, err := app.BuildDockerfile(ctx, env, o); err != nil {
+			t.Errorf("two-stage, --target build-arm64 for arm64: %v", err)
+		}
+	})
+}
+
+// TestImageDockerfileRefusals: what lambdapack cannot do without a
+// container is an error naming the line.
+func TestImageDockerfileRefusals(t *testing.T) {
+	ctx := context.Background()
+	env := e2eEnv(t, app.EnvOptions{CacheDir: t.TempDir()})
+	baseDir := t.TempDir()
+	img := imagetest.FakeBase(t, imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.34", Lambda: true})
+	if _, err := layout.Write(ctx, baseDir, []layout.Item{{Image: img}}, layout.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"RUN apt-get update && apt-get install -y gcc\n", "Dockerfile:2: RUN apt-get update"},
+		{"RUN yum install -y gcc\n", "not a package install"},
+		{"COPY requirements.txt .\nRUN pip install -r requirements.txt\n", "without --target"},
+		{"RUN pip install -r requirements.txt -t /var/task\n", "/var/task/requirements.txt is not in the image at this point: COPY it in before this RUN"},
+		{"COPY --from=builder /x /y\n", "needs a real container build"},
+		{"ADD https://example.invalid/x.tgz /tmp/\n", "of a URL"},
+		{"ADD vendor.tar.gz /opt/\n", "ADD of an archive"},
+		{"COPY missing.txt .\n", "no such file in the context"},
+		{"CMD app.handler\n", "shell form"},
+		{"COPY app.py .\n", "has no CMD"},
+		{"COPY requirements.txt .\nRUN pip install -e . -t /var/task\n", "local project"},
+		{"COPY requirements.txt .\nRUN pip install -r requirements.txt -t /var/task --index-url http://127.0.0.1:9/simple\n", "give the index to lambdapack"},
+	} {
+		dir := t.TempDir()
+		testutil.WriteFiles(t, dir, map[string]string{"Dockerfile": "FROM base\n" + tc.body, "app.py": "x = 1\n", "requirements.txt": "six\n", "vendor.tar.gz": "x"})
+		// The base comes from the layout whatever FROM says.
+		testutil.WriteFiles(t, dir, map[string]string{"Dockerfile": "ARG B\nFROM ${B}\n" + tc.body})
+		_, err := app.BuildDockerfile(ctx, env, app.DockerfileOptions{Dockerfile: filepath.Join(dir, "Dockerfile"), BuildArgs: []string{"B=oci-layout:" + baseDir}})
+		want := strings.Replace(tc.want, "Dockerfile:2:", "Dockerfile:3:", 1)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", tc.body, err, want)
+		}
+	}
 }

@@ -264,7 +264,17 @@ func Expand(s string, vars map[string]string) string {
 			continue
 		}
 		if s[i+1] == '{' {
-			end := strings.IndexByte(s[i:], '}')
+			end, depth := -1, 0
+			for k := i + 1; k < len(s); k++ {
+				if s[k] == '{' {
+					depth++
+				} else if s[k] == '}' {
+					if depth--; depth == 0 {
+						end = k - i
+						break
+					}
+				}
+			}
 			if end < 0 {
 				b.WriteString(s[i:])
 				break

@@ -10,6 +10,9 @@ echo "== setup"
 go mod download
 LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
 export LAMBDAPACK_TEST_ARM64_ROOT
+# skopeo and Debian's amd64 CPython for the container-image tests.
+LAMBDAPACK_TEST_AMD64_ROOT="$(scripts/setup-image.sh)"
+export LAMBDAPACK_TEST_AMD64_ROOT
 
 echo "== vet"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -30,5 +33,9 @@ done
 if [ -x bench/run.sh ]; then
   echo "== bench (quick)"
   bench/run.sh --quick
+fi
+if [ -x bench/image.sh ]; then
+  echo "== bench image (quick)"
+  bench/image.sh --quick
 fi
 echo "== all tests passed"

@@ -23,10 +23,12 @@ import (
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
-// GzipLevel is the compression level of every layer lambdapack writes. It
+// GzipLevel is the compression level of every layer lambdapack writes:
+// BestSpeed, three times faster than level 6 for about 15% more bytes (the
+// data workload's 249 MB tar: 87 MB in 2.4 s against 75 MB in 7.4 s). It
 // is part of the layer's identity: the same files at the same level give
 // the same digest on every machine (the compressor is pinned in go.mod).
-const GzipLevel = 6
+const GzipLevel = 1
 
 // layerFormat versions how WriteLayer lays out a tar: a change to it must
 // change every cache key.

@@ -77,9 +77,18 @@ func Skopeo(t testing.TB) string {
 // skipped are the folders of a Debian root no test needs.
 var skipped = []string{"usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/lintian", "usr/share/info", "usr/lib/python3.11/test"}
 
-// dirEntries lists a folder as tar entries under prefix, sorted.
 func dirEntries(t testing.TB, root, prefix string) []tarEntry {
 	t.Helper()
+	out, err := DirEntries(root, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// DirEntries lists a folder as tar entries under prefix (Debian's
+// documentation and test suite left out).
+func DirEntries(root, prefix string) ([]TarEntry, error) {
 	var out []tarEntry
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -114,11 +123,11 @@ func dirEntries(t testing.TB, root, prefix string) []tarEntry {
 		out = append(out, e)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, err
 }
+
+// TarEntry is one entry of a layer TarLayer packs.
+type TarEntry = tarEntry
 
 type tarEntry struct {
 	name, link, disk string
@@ -127,9 +136,17 @@ type tarEntry struct {
 	mode, size       int64
 }
 
-// tarLayer packs entries (sorted, mtime 0, root-owned) as a layer.
 func tarLayer(t testing.TB, entries []tarEntry) v1.Layer {
 	t.Helper()
+	l, err := TarLayer(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TarLayer packs entries (sorted, mtime 0, root-owned) as a layer.
+func TarLayer(entries []TarEntry) (v1.Layer, error) {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -145,28 +162,24 @@ func tarLayer(t testing.TB, entries []tarEntry) v1.Layer {
 			if e.disk != "" {
 				b, err := os.ReadFile(e.disk)
 				if err != nil {
-					t.Fatal(err)
+					return nil, err
 				}
 				e.data = b
 			}
 			h.Size = int64(len(e.data))
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if _, err := tw.Write(e.data); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	b := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
 }
 
 // lambdaEntrypoint behaves like AWS's /lambda-entrypoint.sh: one argument,
@@ -194,28 +207,55 @@ ric.main(["awslambdaric", sys.argv[1]])
 func LambdaBase(t testing.TB, arch, runtimeDir, cacheDir, key string) v1.Image {
 	t.Helper()
 	return cachedBase(t, cacheDir, "lambda-"+arch+"-"+key, func() v1.Image {
-		root := DebianRoot(t, arch)
-		system := dirEntries(t, root, "")
-		lang := []tarEntry{
-			{name: "var/lang", dir: true, mode: 0o755},
-			{name: "var/lang/bin", dir: true, mode: 0o755},
-			{name: "var/lang/bin/python3.11", link: "../../../usr/bin/python3.11", mode: 0o777},
-			{name: "var/lang/bin/python3", link: "python3.11", mode: 0o777},
-			{name: "var/lang/lib", dir: true, mode: 0o755},
-			{name: "var/lang/lib/python3.11", link: "../../../usr/lib/python3.11", mode: 0o777},
-			{name: "var/task", dir: true, mode: 0o755},
-			{name: "lambda-entrypoint.sh", data: []byte(lambdaEntrypoint), mode: 0o755},
+		img, err := LambdaLike(DebianRoot(t, arch), runtimeDir, arch)
+		if err != nil {
+			t.Fatal(err)
 		}
-		lang = append(lang, dirEntries(t, runtimeDir, "var/runtime")...)
-		c := v1.Config{
-			Entrypoint: []string{"/lambda-entrypoint.sh"},
-			WorkingDir: "/var/task",
-			Env: []string{"LANG=en_US.UTF-8", "TZ=:/etc/localtime", "PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-				"LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
-				"LAMBDA_TASK_ROOT=/var/task", "LAMBDA_RUNTIME_DIR=/var/runtime"},
-		}
-		return Image(t, arch, c, false, tarLayer(t, system), tarLayer(t, lang))
+		return img
 	})
+}
+
+// LambdaLike is LambdaBase without the test plumbing: root is a Debian
+// CPython 3.11 folder, runtimeDir the runtime client's folder ("" for none:
+// a base to build on, not to run).
+func LambdaLike(root, runtimeDir, arch string) (v1.Image, error) {
+	system, err := DirEntries(root, "")
+	if err != nil {
+		return nil, err
+	}
+	lang := []tarEntry{
+		{name: "var/lang", dir: true, mode: 0o755},
+		{name: "var/lang/bin", dir: true, mode: 0o755},
+		{name: "var/lang/bin/python3.11", link: "../../../usr/bin/python3.11", mode: 0o777},
+		{name: "var/lang/bin/python3", link: "python3.11", mode: 0o777},
+		{name: "var/lang/lib", dir: true, mode: 0o755},
+		{name: "var/lang/lib/python3.11", link: "../../../usr/lib/python3.11", mode: 0o777},
+		{name: "var/task", dir: true, mode: 0o755},
+		{name: "lambda-entrypoint.sh", data: []byte(lambdaEntrypoint), mode: 0o755},
+	}
+	if runtimeDir != "" {
+		rt, err := DirEntries(runtimeDir, "var/runtime")
+		if err != nil {
+			return nil, err
+		}
+		lang = append(lang, rt...)
+	}
+	c := v1.Config{
+		Entrypoint: []string{"/lambda-entrypoint.sh"},
+		WorkingDir: "/var/task",
+		Env: []string{"LANG=en_US.UTF-8", "TZ=:/etc/localtime", "PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+			"LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+			"LAMBDA_TASK_ROOT=/var/task", "LAMBDA_RUNTIME_DIR=/var/runtime"},
+	}
+	l1, err := TarLayer(system)
+	if err != nil {
+		return nil, err
+	}
+	l2, err := TarLayer(lang)
+	if err != nil {
+		return nil, err
+	}
+	return configured(arch, c, false, l1, l2)
 }
 
 // DistrolessBase packs Debian's CPython 3.11 for arch as distroless's

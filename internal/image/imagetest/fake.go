@@ -89,6 +89,14 @@ func trimSlash(s string) string {
 // Docker's.
 func Image(t testing.TB, arch string, c v1.Config, oci bool, layers ...v1.Layer) v1.Image {
 	t.Helper()
+	img, err := configured(arch, c, oci, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func configured(arch string, c v1.Config, oci bool, layers ...v1.Layer) (v1.Image, error) {
 	base := empty.Image
 	if oci {
 		base = mutate.MediaType(base, types.OCIManifestSchema1)
@@ -96,18 +104,18 @@ func Image(t testing.TB, arch string, c v1.Config, oci bool, layers ...v1.Layer)
 	}
 	img, err := mutate.AppendLayers(base, layers...)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture, cf.Config = "linux", arch, c
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return img
+	return img, nil
 }
 
 // ELF returns a minimal 64-bit little-endian ELF executable header for

@@ -16,6 +16,7 @@ type imageFlags struct {
 	dockerfile string
 	context    string
 	buildArgs  []string
+	target     string
 	json       bool
 	quiet      bool
 }
@@ -42,7 +43,7 @@ func (f *imageFlags) run(cmd *cobra.Command, s *Streams, args []string) error {
 	defer env.Close()
 	var rep *app.ImageReport
 	if f.dockerfile != "" {
-		rep, err = app.BuildDockerfile(ctx, env, app.DockerfileOptions{Dockerfile: f.dockerfile, Context: f.context, BuildArgs: f.buildArgs, Image: f.opts})
+		rep, err = app.BuildDockerfile(ctx, env, app.DockerfileOptions{Dockerfile: f.dockerfile, Context: f.context, BuildArgs: f.buildArgs, Target: f.target, Image: f.opts})
 	} else {
 		rep, err = app.BuildImage(ctx, env, f.opts)
 	}
@@ -118,6 +119,7 @@ ENTRYPOINT) the same way, for any architecture.`,
 		fl.StringVar(&f.dockerfile, "dockerfile", "", "build this Dockerfile (the Lambda subset) instead of --src and requirements")
 		fl.StringVar(&f.context, "context", "", "with --dockerfile: the build context (default the Dockerfile's folder)")
 		fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "with --dockerfile: ARG=VALUE; repeatable")
+		fl.StringVar(&f.target, "target", "", "with --dockerfile: the stage to build (default the last)")
 		e := &f.env
 		fl.StringVar(&e.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
 		fl.BoolVar(&e.Offline, "offline", false, "use the cache alone; fail listing what is missing")

@@ -219,6 +219,7 @@ func (c *Cache) Lookup(sha string) (Blob, bool) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return Blob{}, false
 	}
+	markUsed(p, fi) // for Prune (admin.go)
 	return Blob{Path: p, SHA256: sha, Size: fi.Size(), Cached: true}, true
 }
 

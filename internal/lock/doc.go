@@ -7,4 +7,8 @@
 // other lock formats fill the same model (see Lock). pylock.go reads and
 // writes pylock.toml, validating what it reads the way packaging's
 // packaging.pylock does (same rules, same messages).
+//
+// reuse.go decides whether an existing lock may steer a new resolution
+// (CheckReuse): its versions serve as preferences only when it records the
+// same target (Python, glibc, architecture) in its [tool.lambdapack] table.
 package lock

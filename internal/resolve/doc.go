@@ -11,10 +11,19 @@
 // Candidates are wheels only: a version is usable when it has a wheel whose
 // tags the target accepts (the best-ranked tag wins), its Requires-Python
 // admits the target's Python, it is not yanked (unless pinned with == or ===
-// in the requirements), and it is not a pre-release unless pre-releases are
-// allowed for the package (Options.Prerelease, uv's
-// if-necessary-or-explicit by default). Versions passed over are reported in
-// the Result and in errors.
+// in the requirements). Versions passed over are reported in the Result and
+// in errors.
+//
+// Pre-releases (Options.Prerelease, named as uv's --prerelease; prerelease.go)
+// are by default candidates behind every stable version: a package gets one
+// when every requirement on it names a pre-release (b>=2.0b1, yours or a
+// dependency's), or when no stable version usable on the target satisfies
+// its requirements (even after backtracking). When only some of the
+// requirements name one (c>=1.0 with c>=0.5a1) the newest stable version
+// that satisfies them all is chosen, whatever order the requirements come
+// in. Each chosen pre-release, and a newer version of a package you require
+// passed over because the mode rules out the pre-releases it needs, gets a
+// note in the Result.
 //
 // Packages come from a Source (a small interface; IndexSource adapts
 // *index.Client). The resolver fetches project pages and metadata in

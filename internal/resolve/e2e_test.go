@@ -2,19 +2,19 @@ package resolve
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/tags"
 )
 
-// TestRealIndex locks a typical web + crypto + numeric set against the real
-// package index (configured the way the product finds it, with nothing set
-// here) for an Amazon Linux 2 runtime on x86_64 and an Amazon Linux 2023
-// runtime on arm64, and checks every chosen wheel: the target accepts its
-// tags and none needs a glibc above the runtime's.
-func TestRealIndex(t *testing.T) {
+// realIndex is a client of the real package index, configured the way the
+// product finds it (nothing set here), with a fresh cache.
+func realIndex(t *testing.T) *index.Client {
+	t.Helper()
 	cfg, err := index.DiscoverConfig(index.Overrides{})
 	if err != nil {
 		t.Fatalf("finding the package index: %v", err)
@@ -23,7 +23,16 @@ func TestRealIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := NewCachedSource(IndexSource{Client: client})
+	return client
+}
+
+// TestRealIndex locks a typical web + crypto + numeric set against the real
+// package index (configured the way the product finds it, with nothing set
+// here) for an Amazon Linux 2 runtime on x86_64 and an Amazon Linux 2023
+// runtime on arm64, and checks every chosen wheel: the target accepts its
+// tags and none needs a glibc above the runtime's.
+func TestRealIndex(t *testing.T) {
+	src := NewCachedSource(IndexSource{Client: realIndex(t)})
 	for _, c := range []struct{ runtime, arch string }{{"python3.11", "x86_64"}, {"python3.12", "arm64"}} {
 		t.Run(c.runtime+"-"+c.arch, func(t *testing.T) {
 			tg := mustTarget(t, c.runtime, c.arch)
@@ -76,4 +85,37 @@ func TestRealIndex(t *testing.T) {
 			t.Logf("%d packages, %+v", len(res.Packages), res.Stats)
 		})
 	}
+}
+
+// TestRealIndexPrereleaseDependency: dbt-core 1.12.0 depends on
+// dbt-core-experimental-parser>=2.0.0a4, whose stable versions are source
+// distributions only; the default policy takes the pre-release with a wheel
+// (and says so) rather than failing or falling back to dbt-core 1.11.
+func TestRealIndexPrereleaseDependency(t *testing.T) {
+	tg := mustTarget(t, "python3.12", "x86_64")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Resolve(ctx, IndexSource{Client: realIndex(t)}, tg, reqs(t, "dbt-core==1.12.0"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range res.Packages {
+		got[p.Name] = p.Version.String()
+	}
+	if got["dbt-core"] != "1.12.0" {
+		t.Errorf("dbt-core %q, want 1.12.0", got["dbt-core"])
+	}
+	parser := "dbt-core-experimental-parser"
+	noted := false
+	for _, n := range res.Notes {
+		noted = noted || strings.HasPrefix(n, "chose the pre-release "+parser+" "+got[parser])
+	}
+	switch v, err := pep440.Parse(got[parser]); {
+	case err != nil:
+		t.Errorf("%s %q: %v", parser, got[parser], err)
+	case v.IsPrerelease() && !noted:
+		t.Errorf("%s %s is a pre-release, yet no note says so: %q", parser, v, res.Notes)
+	}
+	t.Logf("%d packages; %s %s; notes: %q", len(res.Packages), parser, got[parser], res.Notes)
 }

@@ -122,7 +122,7 @@ func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 		case reasonYanked:
 			out = append(out, fmt.Sprintf("the matching versions of %s were yanked; pin one with == to use it anyway", name))
 		case reasonPrerelease:
-			out = append(out, fmt.Sprintf("only pre-releases of %s match (%s); pass --pre or require one explicitly (e.g. %s==%s)", name, rel.version, name, rel.version))
+			out = append(out, r.prereleaseHint(name, rel.version))
 		case reasonNoBinary:
 			out = append(out, fmt.Sprintf("%s is in --no-binary, but lambdapack installs wheels only", name))
 		}

@@ -18,8 +18,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-// The packse scenario harness: every scenario of
-// ../shared/conformance/packse (astral-sh/packse) becomes a local index of
+// The packse scenario harness: every scenario of testdata/packse
+// (astral-sh/packse, see its README) and of testdata/scenarios (lambdapack's
+// own, in packse's format) becomes a local index of
 // real wheels and sdists served over httptest; lambdapack resolves the
 // scenario's requirements for its environment and the outcome is compared
 // with the expected one (satisfiable or not, and the exact versions where
@@ -51,6 +52,30 @@ var packseListed = map[string]string{
 	// the whole specifier: a package that declares <=3.8 is not installed
 	// on 3.9, since nothing says it works there.
 	"python-less-than-current": "uv ignores Requires-Python upper bounds; lambdapack honours them, as pip does",
+	// Pre-releases (issue 17): uv takes a pre-release only when your own
+	// requirement names one or the package has no stable version at all.
+	// lambdapack's default also honours a dependency's specifier that names
+	// one, and takes a pre-release when no stable version satisfies the
+	// requirements (as pip does): dbt-core 1.12 depends on
+	// dbt-core-experimental-parser>=2.0.0a4, whose stable versions have no
+	// wheels. With --prerelease explicit lambdapack gives uv's answer
+	// (packseUVMode; the harness checks it).
+	"package-only-prereleases-in-range":                               "no stable version satisfies a>0.1.0: uv refuses the pre-release, lambdapack takes it (as pip does)",
+	"transitive-package-only-prereleases-in-range":                    "no stable version satisfies a's b>0.1: uv refuses the pre-release, lambdapack takes it (as pip does)",
+	"transitive-prerelease-and-stable-dependency":                     "a's c==2.0.0b1 names a pre-release: uv honours only your own specifiers, lambdapack a dependency's too (as pip does)",
+	"transitive-prerelease-and-stable-dependency-many-versions":       "a's c>=2.0.0b1 names a pre-release: uv honours only your own specifiers, lambdapack a dependency's too (as pip does)",
+	"transitive-prerelease-and-stable-dependency-many-versions-holes": "a's c<2.0.0b5 names a pre-release: uv honours only your own specifiers, lambdapack a dependency's too (as pip does)",
+}
+
+// packseUVMode gives, for listed scenarios, the pre-release mode under which
+// lambdapack reproduces uv's expected outcome; the harness checks that it
+// does, so a listed difference stays a difference of policy only.
+var packseUVMode = map[string]PrereleaseMode{
+	"package-only-prereleases-in-range":                               PrereleaseExplicit,
+	"transitive-package-only-prereleases-in-range":                    PrereleaseExplicit,
+	"transitive-prerelease-and-stable-dependency":                     PrereleaseExplicit,
+	"transitive-prerelease-and-stable-dependency-many-versions":       PrereleaseExplicit,
+	"transitive-prerelease-and-stable-dependency-many-versions-holes": PrereleaseExplicit,
 }
 
 type packseScenario struct {
@@ -203,6 +228,12 @@ type scenarioOutcome struct {
 }
 
 func runScenario(t *testing.T, s packseScenario) (scenarioOutcome, error) {
+	return runScenarioMode(t, s, nil)
+}
+
+// runScenarioMode runs a scenario, with mode (when given) in place of the
+// scenario's own pre-release option.
+func runScenarioMode(t *testing.T, s packseScenario, mode *PrereleaseMode) (scenarioOutcome, error) {
 	tgt, err := scenarioTarget(s)
 	if err != nil {
 		return scenarioOutcome{}, err
@@ -223,6 +254,9 @@ func runScenario(t *testing.T, s packseScenario) (scenarioOutcome, error) {
 	opts := Options{NoBinary: s.Normalized.ResolverOptions.NoBinary}
 	if s.Normalized.ResolverOptions.Prereleases {
 		opts.Prerelease = PrereleaseAllow
+	}
+	if mode != nil {
+		opts.Prerelease = *mode
 	}
 	res, err := Resolve(context.Background(), IndexSource{Client: client}, tgt, reqs, opts)
 	var ns *NoSolutionError
@@ -255,7 +289,7 @@ func runScenario(t *testing.T, s packseScenario) (scenarioOutcome, error) {
 }
 
 func TestPackseScenarios(t *testing.T) {
-	dirs := []string{filepath.Join(testutil.SharedDir(t), "conformance", "packse")}
+	dirs := []string{filepath.Join("testdata", "packse"), filepath.Join("testdata", "scenarios")}
 	if extra := os.Getenv("LAMBDAPACK_SCENARIOS"); extra != "" {
 		dirs = append(dirs, extra)
 	}
@@ -305,6 +339,12 @@ func TestPackseScenarios(t *testing.T) {
 						listed++
 						listedNames = append(listedNames, s.Name)
 						t.Logf("listed: %s (expected satisfiable=%v %v, got %s)\n%s", why, s.Normalized.Expected.Satisfiable, s.Normalized.Expected.Packages, out.got, out.explain)
+						if mode, ok := packseUVMode[s.Name]; ok {
+							uv, err := runScenarioMode(t, s, &mode)
+							if err != nil || !uv.ok {
+								t.Errorf("with --prerelease %s, expected uv's outcome (satisfiable=%v %v), got %s %v", mode, s.Normalized.Expected.Satisfiable, s.Normalized.Expected.Packages, uv.got, err)
+							}
+						}
 					default:
 						t.Errorf("expected satisfiable=%v %v, got %s\n%s\n%s", s.Normalized.Expected.Satisfiable, s.Normalized.Expected.Packages, out.got, out.explain, s.Normalized.Expected.Explanation)
 					}

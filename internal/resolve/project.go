@@ -47,12 +47,11 @@ type release struct {
 // project is what the resolver knows of one project. It is built once,
 // possibly on a fetching goroutine, and read-only afterwards.
 type project struct {
-	name      string
-	notFound  bool
-	rels      []*release // ascending versions
-	anyStable bool
-	allowPre  bool
-	skipped   []string // files that could not be read
+	name     string
+	notFound bool
+	rels     []*release // ascending versions
+	allowPre bool       // pre-releases are candidates at all (see analyze)
+	skipped  []string   // files that could not be read
 }
 
 // policy is the part of the resolver that judges files: read-only, shared
@@ -156,21 +155,15 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		merged = append(merged, r)
 	}
 	p.rels = merged
-	for _, r := range p.rels {
-		if !r.version.IsPrerelease() {
-			p.anyStable = true
-		}
-	}
+	// Pre-releases are candidates (behind stable versions, see
+	// resolver.choose) in every mode but disallow, and in explicit mode
+	// only for the packages your requirements name a pre-release of.
 	switch pol.mode {
-	case PrereleaseAllow:
-		p.allowPre = true
-	case PrereleaseIfNecessary:
-		p.allowPre = !p.anyStable
+	case PrereleaseDisallow:
 	case PrereleaseExplicit:
 		p.allowPre = pol.explicitPre[name]
-	case PrereleaseDisallow:
 	default:
-		p.allowPre = pol.explicitPre[name] || !p.anyStable
+		p.allowPre = true
 	}
 	for _, r := range p.rels {
 		r.pol, r.proj = pol, p
@@ -377,12 +370,21 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // likely returns the release the resolver will most probably pick when
-// nothing constrains the project: the newest usable one.
+// nothing constrains the project: the newest usable stable one (any usable
+// one with --pre, or when there is no stable one).
 func (p *project) likely() *release {
+	var pre *release
 	for i := len(p.rels) - 1; i >= 0; i-- {
-		if p.rels[i].ensure().status == usable {
-			return p.rels[i]
+		r := p.rels[i]
+		if r.ensure().status != usable {
+			continue
+		}
+		if !r.version.IsPrerelease() || r.pol.mode == PrereleaseAllow {
+			return r
+		}
+		if pre == nil {
+			pre = r
 		}
 	}
-	return nil
+	return pre
 }

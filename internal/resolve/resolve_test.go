@@ -267,29 +267,43 @@ func TestPrereleaseModes(t *testing.T) {
 	ix.AddWheel(testutil.Wheel{Name: "mixed", Version: "1.0"})
 	ix.AddWheel(testutil.Wheel{Name: "mixed", Version: "2.0b1"})
 	ix.AddWheel(testutil.Wheel{Name: "onlypre", Version: "0.1a1"})
+	ix.AddWheel(testutil.Wheel{Name: "dep", Version: "1.0", RequiresDist: []string{"mixed>=2.0b1"}})
 	tg := mustTarget(t, "python3.12", "x86_64")
 	cases := []struct {
 		mode PrereleaseMode
-		req  string
-		want string // "" = no solution
+		reqs []string
+		want string // mixed's (or the only package's) version; "" = no solution
 	}{
-		{PrereleaseIfNecessaryOrExplicit, "mixed", "1.0"},
-		{PrereleaseIfNecessaryOrExplicit, "mixed>=2.0b1", "2.0b1"},
-		{PrereleaseIfNecessaryOrExplicit, "mixed>1.0", ""},
-		{PrereleaseIfNecessaryOrExplicit, "onlypre", "0.1a1"},
-		{PrereleaseAllow, "mixed", "2.0b1"},
-		{PrereleaseIfNecessary, "mixed>=2.0b1", ""},
-		{PrereleaseIfNecessary, "onlypre", "0.1a1"},
-		{PrereleaseExplicit, "onlypre", ""},
-		{PrereleaseExplicit, "mixed>=2.0b1", "2.0b1"},
-		{PrereleaseDisallow, "onlypre", ""},
-		{PrereleaseDisallow, "mixed>=2.0b1", ""},
+		{PrereleaseIfNecessaryOrExplicit, []string{"mixed"}, "1.0"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"mixed>=2.0b1"}, "2.0b1"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"mixed>=0.5b1"}, "2.0b1"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"mixed>=0.5b1", "mixed<3"}, "1.0"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"mixed>1.0"}, "2.0b1"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"dep"}, "2.0b1"},
+		{PrereleaseIfNecessaryOrExplicit, []string{"onlypre"}, "0.1a1"},
+		{PrereleaseAllow, []string{"mixed"}, "2.0b1"},
+		{PrereleaseAllow, []string{"mixed>=0.5b1", "mixed<3"}, "2.0b1"},
+		{PrereleaseIfNecessary, []string{"mixed>=0.5b1"}, "1.0"},
+		{PrereleaseIfNecessary, []string{"mixed>=2.0b1"}, "2.0b1"},
+		{PrereleaseIfNecessary, []string{"onlypre"}, "0.1a1"},
+		{PrereleaseExplicit, []string{"onlypre"}, ""},
+		{PrereleaseExplicit, []string{"mixed>1.0"}, ""},
+		{PrereleaseExplicit, []string{"dep"}, ""},
+		{PrereleaseExplicit, []string{"mixed>=2.0b1"}, "2.0b1"},
+		{PrereleaseExplicit, []string{"mixed>=0.5b1"}, "2.0b1"},
+		{PrereleaseDisallow, []string{"onlypre"}, ""},
+		{PrereleaseDisallow, []string{"mixed>=2.0b1"}, ""},
+		{PrereleaseDisallow, []string{"mixed>=0.5b1"}, "1.0"},
 	}
 	for _, c := range cases {
-		res, err := resolveOn(t, ix, tg, Options{Prerelease: c.mode}, c.req)
+		res, err := resolveOn(t, ix, tg, Options{Prerelease: c.mode}, c.reqs...)
 		got := ""
 		if err == nil {
-			got = res.Packages[0].Version.String()
+			for _, p := range res.Packages {
+				if p.Name == "mixed" || len(res.Packages) == 1 {
+					got = p.Version.String()
+				}
+			}
 		} else {
 			var ns *NoSolutionError
 			if !errors.As(err, &ns) {
@@ -297,8 +311,23 @@ func TestPrereleaseModes(t *testing.T) {
 			}
 		}
 		if got != c.want {
-			t.Errorf("mode %d, %s: got %q, want %q (%v)", c.mode, c.req, got, c.want, err)
+			t.Errorf("--prerelease %s, %v: got %q, want %q (%v)", c.mode, c.reqs, got, c.want, err)
 		}
+	}
+}
+
+func TestParsePrereleaseMode(t *testing.T) {
+	for _, s := range []string{"disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"} {
+		m, err := ParsePrereleaseMode(s)
+		if err != nil || m.String() != s {
+			t.Errorf("ParsePrereleaseMode(%q) = %v, %v", s, m, err)
+		}
+	}
+	if m, _ := ParsePrereleaseMode("if-necessary-or-explicit"); m != PrereleaseIfNecessaryOrExplicit || (Options{}).Prerelease != m {
+		t.Errorf("the zero Options must be uv's default, if-necessary-or-explicit")
+	}
+	if _, err := ParsePrereleaseMode("sometimes"); err == nil || !strings.Contains(err.Error(), "if-necessary-or-explicit") {
+		t.Errorf("an unknown mode must be refused with the list of modes: %v", err)
 	}
 }
 

@@ -54,6 +54,9 @@ type resolver struct {
 	depCache map[[2]int][]*incompat
 	notes    []string
 	noteSeen map[string]bool
+	// forceStable holds the packages that must take stable versions first
+	// whatever their requirements (see prerelease.go).
+	forceStable map[string]bool
 }
 
 // Resolve finds, for the target, one version of every package the
@@ -91,18 +94,13 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 	}
 	r := &resolver{
 		tgt: tgt, opts: opts, pol: pol, env: env,
-		s:        newSolver(),
-		nodes:    []*node{nil},
-		nodeIDs:  map[string]pkgID{},
-		direct:   map[string]bool{},
-		dyn:      map[*release]string{},
-		setCache: map[string]bitset{},
-		depMerge: map[string]*incompat{},
-		edges:    map[[2]int]depEdge{},
-		chosen:   map[pkgID]int{},
-		depCache: map[[2]int][]*incompat{},
-		noteSeen: map[string]bool{},
+		direct:      map[string]bool{},
+		dyn:         map[*release]string{},
+		setCache:    map[string]bitset{},
+		noteSeen:    map[string]bool{},
+		forceStable: map[string]bool{},
 	}
+	r.reset()
 	direct := map[string]index.File{}
 	for _, q := range reqs {
 		if !q.Marker.Evaluate(env) {
@@ -170,28 +168,58 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 	for _, q := range r.rootReqs {
 		r.f.project(names.Canonical(q.Name))
 	}
-	sol, err := r.s.solve(ctx, r)
-	if err != nil {
-		var ns *noSolution
-		if errors.As(err, &ns) {
-			tree := simplify(r, r.s.listed, ns.inc)
-			return nil, &NoSolutionError{
-				Target:      tgt,
-				Explanation: explain(r, r.s.listed, tree),
-				Hints:       r.hints(tree),
+	var sol map[pkgID]int
+	steps, conflicts := 0, 0
+	for {
+		sol, err = r.s.solve(ctx, r)
+		steps += r.s.steps
+		conflicts += r.s.nConf
+		if err != nil {
+			var ns *noSolution
+			if errors.As(err, &ns) {
+				tree := simplify(r, r.s.listed, ns.inc)
+				return nil, &NoSolutionError{
+					Target:      tgt,
+					Explanation: explain(r, r.s.listed, tree),
+					Hints:       r.hints(tree),
+				}
 			}
+			return nil, err
 		}
-		return nil, err
+		// A pre-release taken before a requirement that names none was
+		// known: solve again with the package held to stable first. Each
+		// round holds at least one more package, so this ends.
+		again := r.misorderedPre(sol)
+		if len(again) == 0 {
+			break
+		}
+		for _, name := range again {
+			r.forceStable[name] = true
+		}
+		r.reset()
 	}
+	r.preNotes(sol)
 	res := r.result(sol)
 	res.Stats = Stats{
 		Projects:  int(r.f.nProjects.Load()),
 		Metadata:  int(r.f.nMetadata.Load()),
-		Decisions: r.s.steps,
-		Conflicts: r.s.nConf,
+		Decisions: steps,
+		Conflicts: conflicts,
 		Duration:  time.Since(start),
 	}
 	return res, nil
+}
+
+// reset starts the solver afresh; what the fetcher and the policy learnt is
+// kept.
+func (r *resolver) reset() {
+	r.s = newSolver()
+	r.nodes = []*node{nil}
+	r.nodeIDs = map[string]pkgID{}
+	r.depMerge = map[string]*incompat{}
+	r.edges = map[[2]int]depEdge{}
+	r.chosen = map[pkgID]int{}
+	r.depCache = map[[2]int][]*incompat{}
 }
 
 func (r *resolver) note(s string) {
@@ -307,14 +335,26 @@ func (r *resolver) choose(ctx context.Context, id pkgID, allowed bitset) (int, *
 			}
 		}
 	}
-	best := -1
+	// Stable versions first unless the policy says otherwise
+	// (prerelease.go); a pre-release when no stable one is left.
+	stableFirst := r.stableFirst(id)
+	best, fallback := -1, -1
 	allowed.eachDesc(func(i int) bool {
-		if ok(i) {
-			best = i
-			return false
+		if !ok(i) {
+			return true
 		}
-		return true
+		if stableFirst && p.rels[i].version.IsPrerelease() {
+			if fallback < 0 {
+				fallback = i
+			}
+			return true
+		}
+		best = i
+		return false
 	})
+	if best < 0 {
+		best = fallback
+	}
 	if best >= 0 {
 		r.prefetchBelow(id, best, allowed, ok)
 		return best, nil, nil
@@ -496,7 +536,7 @@ func (r *resolver) requirementIncompats(ctx context.Context, from pkgID, v int, 
 		fromSet := singleBit(r.s.pkgs[from].n, v)
 		key := ""
 		if from != rootPkg {
-			key = fmt.Sprintf("%d>%d:%x", from, to, []uint64(set))
+			key = fmt.Sprintf("%d>%d:%d:%x", from, to, reqKindOf(q.Specifier), []uint64(set))
 			if prev, ok := r.depMerge[key]; ok {
 				if t, found := prev.get(from); found {
 					fromSet = fromSet.or(t.set)
@@ -507,6 +547,7 @@ func (r *resolver) requirementIncompats(ctx context.Context, from pkgID, v int, 
 		inc := newIncompat(kindDependency, term{from, true, fromSet}, term{to, false, set})
 		inc.from, inc.to, inc.toLabel = from, to, label
 		inc.fromLabel = fromLabel
+		inc.req = reqKindOf(q.Specifier)
 		if from != rootPkg && fromSet.count() > 1 {
 			inc.fromLabel = r.pkgName(from) + r.setString(from, fromSet)
 		}
@@ -538,6 +579,7 @@ func (r *resolver) rootDependencies(ctx context.Context) ([]*incompat, error) {
 		}
 		inc := newIncompat(kindConstraint, term{rootPkg, true, singleBit(1, 0)}, term{to, true, outside})
 		inc.from, inc.to, inc.toLabel = rootPkg, to, names.Canonical(c.Name)+c.Specifier.String()
+		inc.req = reqKindOf(c.Specifier)
 		out = append(out, inc)
 	}
 	return out, nil
@@ -659,7 +701,7 @@ func (r *resolver) phrase(st reason, detail string, plural bool) string {
 		}
 		return s
 	case reasonPrerelease:
-		return pick("is a pre-release", "are pre-releases") + " and pre-releases are not enabled (use --pre, or a specifier that names a pre-release)"
+		return r.prereleasePhrase(plural)
 	case reasonMetadata:
 		return detail
 	}
@@ -730,11 +772,7 @@ func (r *resolver) unusableText(id pkgID, set bitset) string {
 func (r *resolver) result(sol map[pkgID]int) *Result {
 	res := &Result{Target: r.tgt}
 	byName := map[string]*Package{}
-	var ids []pkgID
-	for id := range sol {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	ids := sortedIDs(sol)
 	deps := map[string]map[string]bool{}
 	for _, id := range ids {
 		nd := r.nodes[id]
@@ -816,12 +854,14 @@ func (r *resolver) required(id pkgID, sol map[pkgID]int) bitset {
 
 // skipped lists the versions newer than the chosen one that the
 // requirements allowed but the target could not use, grouped by reason
-// (pre-releases left out: skipping them is policy, not news; versions a pin
-// rules out were never candidates).
+// (pre-releases left out unless the chosen version is one or --pre is
+// given: stable versions come first, so they would not have been chosen
+// anyway; versions a pin rules out were never candidates).
 func (r *resolver) skipped(p *project, chosen int, allowed bitset) []Skipped {
 	var out []Skipped
+	withPre := r.pol.mode == PrereleaseAllow || p.rels[chosen].version.IsPrerelease()
 	for i := len(p.rels) - 1; i > chosen; i-- {
-		if !allowed.has(i) || (p.rels[i].version.IsPrerelease() && !p.allowPre) {
+		if !allowed.has(i) || (p.rels[i].version.IsPrerelease() && !withPre) {
 			continue
 		}
 		st, detail := r.statusOf(p, i)

@@ -113,6 +113,9 @@ type incompat struct {
 	text      string // unusable: why, already phrased
 	notFound  bool   // noVersion: the index does not know the package at all
 	added     bool   // in the solver's store
+	// req says, for a dependency or constraint that comes from a
+	// requirement, whether its specifier names a pre-release.
+	req reqKind
 }
 
 func (inc *incompat) get(p pkgID) (term, bool) {

@@ -12,24 +12,63 @@ import (
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
-// PrereleaseMode says when pre-release versions are candidates.
+// PrereleaseMode says when pre-release versions are candidates, with uv's
+// names (--prerelease). Whatever the mode, a version a requirement rules out
+// is never chosen; the mode decides among the rest.
 type PrereleaseMode int
 
 const (
-	// PrereleaseIfNecessaryOrExplicit (the default, uv's): a package's
-	// pre-releases are candidates when a requirement or constraint you give
-	// names a pre-release for it (a>=2.0b1), or when it has no final
-	// release at all.
+	// PrereleaseIfNecessaryOrExplicit (the default, uv's name): every
+	// pre-release is a candidate, behind the stable versions. A package
+	// gets a pre-release when every requirement on it (yours, a
+	// constraint's or a dependency's) names a pre-release in its specifier
+	// (b>=2.0b1), or when no stable version that can be used on the target
+	// satisfies its requirements at all (even after backtracking). When
+	// only some of the requirements on a package name a pre-release
+	// (c>=1.0 with c>=0.5a1), the newest stable version that satisfies
+	// them all is still chosen.
 	PrereleaseIfNecessaryOrExplicit PrereleaseMode = iota
-	// PrereleaseAllow makes every pre-release a candidate (--pre).
+	// PrereleaseAllow makes every pre-release a candidate, in plain version
+	// order (--pre, --prerelease allow).
 	PrereleaseAllow
-	// PrereleaseIfNecessary allows them only for packages with no final release.
+	// PrereleaseIfNecessary takes a pre-release only when no stable version
+	// satisfies the requirements on the package, even when a requirement
+	// names one.
 	PrereleaseIfNecessary
-	// PrereleaseExplicit allows them only where your requirements name one.
+	// PrereleaseExplicit allows pre-releases only for packages that your
+	// requirements or constraints name a pre-release of; for those it
+	// behaves as the default.
 	PrereleaseExplicit
-	// PrereleaseDisallow never allows them.
+	// PrereleaseDisallow never chooses a pre-release.
 	PrereleaseDisallow
 )
+
+var prereleaseNames = [...]string{
+	PrereleaseIfNecessaryOrExplicit: "if-necessary-or-explicit",
+	PrereleaseAllow:                 "allow",
+	PrereleaseIfNecessary:           "if-necessary",
+	PrereleaseExplicit:              "explicit",
+	PrereleaseDisallow:              "disallow",
+}
+
+// String returns the mode as --prerelease spells it.
+func (m PrereleaseMode) String() string {
+	if m >= 0 && int(m) < len(prereleaseNames) {
+		return prereleaseNames[m]
+	}
+	return fmt.Sprintf("PrereleaseMode(%d)", int(m))
+}
+
+// ParsePrereleaseMode reads a --prerelease value: disallow, allow,
+// if-necessary, explicit or if-necessary-or-explicit.
+func ParsePrereleaseMode(s string) (PrereleaseMode, error) {
+	for m, n := range prereleaseNames {
+		if n == s {
+			return PrereleaseMode(m), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown pre-release mode %q: use one of disallow, allow, if-necessary, explicit, if-necessary-or-explicit", s)
+}
 
 // Options tune a resolution. The zero value is the default policy.
 type Options struct {

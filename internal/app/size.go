@@ -1,0 +1,4 @@
+package app
+
+// HumanBytes prints a size the way lambdapack's reports do: "3.5 MiB".
+func HumanBytes(n int64) string { return humanBytes(n) }

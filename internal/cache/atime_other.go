@@ -1,0 +1,16 @@
+//go:build !linux
+
+package cache
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+// accessTime is not read on this system: last use is the modification time
+// (kept current by MarkUsed).
+func accessTime(fs.FileInfo) (time.Time, bool) { return time.Time{}, false }
+
+// openQuiet opens a cache file to read.
+func openQuiet(p string) (*os.File, error) { return os.Open(p) }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks lambdapack against uv's and pip's documented Lambda recipes.
 #   bench/run.sh [--quick] [--repeats N] [--workload NAME] [--mode M] [--target T] [--out FILE] [--keep]
+#                [--baseline BIN]   (compare with another lambdapack build, interleaved, instead of uv and pip)
 # Full mode writes bench/results/<date>-<mode>.md; --quick (CI) runs one
 # workload, target and mode once, writes to a temp folder, prints the table and
 # fails if any way fails or the outputs disagree.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the arm64 end-to-end tests need, idempotently: qemu-user-static
 # and Debian 12's arm64 CPython 3.11 unpacked into a folder under the cache
-# directory (see ../shared/TESTING.md). Prints the folder on stdout.
+# directory (run under qemu by the arm64 tests). Prints the folder on stdout.
 set -euo pipefail
 
 pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 zlib1g libexpat1

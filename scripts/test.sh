@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs what the tests need first
-# (Go modules, qemu and Debian's arm64 CPython for the arm64 tests), then runs
+# (Go modules; qemu-user-static and Debian's arm64 CPython for the arm64
+# tests, through apt, so it needs root or sudo; the pinned pypa/packaging the
+# differential tests compare with, in a venv under the test cache), then runs
 # vet, every Go test, each fuzz target briefly, and the benchmark harness in
 # quick mode.
 set -euo pipefail
@@ -10,6 +12,8 @@ echo "== setup"
 go mod download
 LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
 export LAMBDAPACK_TEST_ARM64_ROOT
+LAMBDAPACK_TEST_PACKAGING_PYTHON="$(scripts/setup-packaging.sh)"
+export LAMBDAPACK_TEST_PACKAGING_PYTHON
 # skopeo and Debian's amd64 CPython for the container-image tests.
 LAMBDAPACK_TEST_AMD64_ROOT="$(scripts/setup-image.sh)"
 export LAMBDAPACK_TEST_AMD64_ROOT
@@ -18,6 +22,9 @@ echo "== vet"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 go vet ./...
+# staticcheck's default checks, pinned; deliberate exceptions carry a
+# //lint:ignore with the reason.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 echo "== test"
 go test -count=1 -timeout 60m ./...

@@ -59,6 +59,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.Root, "root", ".", "the repository")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the work folder (outputs, caches, logs)")
 	fl.StringVar(&o.Tools.Lambdapack, "lambdapack", "", "the lambdapack binary")
+	fl.StringVar(&o.Tools.Baseline, "baseline", "", "another lambdapack binary: compare the two, interleaved, instead of uv and pip")
 	fl.StringVar(&toolsDir, "tools", "", "bin folder holding uv and pip (scripts/setup-pytools.sh prints it)")
 	if err := fl.Parse(args); err != nil {
 		return 2
@@ -75,6 +76,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.Tools.Zip = z
+	if o.Tools.Baseline != "" {
+		ways = []string{wayLP, wayBase}
+	}
 	if o.Quick {
 		if len(wls) == 0 {
 			wls = listFlag{"aws-sdk"}
@@ -190,7 +194,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 	failed := false
 	var cells []*cell
 	writeModes := func() error {
-		if o.Out != "" || o.Quick {
+		if o.Out != "" || o.Quick || o.Tools.Baseline != "" {
 			return nil
 		}
 		for _, mode := range o.Modes {
@@ -255,13 +259,24 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 		}
 		out = filepath.Join(dir, date+"-quick.md")
 	}
-	if out != "" {
+	if out != "" && o.Tools.Baseline != "" {
+		text := "# lambdapack against a baseline build\n\n" + strings.Join(mach.Lines, "\n") + "\n- baseline: " +
+			firstLine(ctx, o.Tools.Baseline, "version") + "\n\n" + baselineTable(cells)
+		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
+			return failed, err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", out)
+	} else if out != "" {
 		if err := writeReport(out, mach, o, o.Modes, cells); err != nil {
 			return failed, err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", out)
 	}
-	fmt.Fprintln(stdout, summaryTable(o.Modes, cells))
+	if o.Tools.Baseline != "" {
+		fmt.Fprintln(stdout, baselineTable(cells))
+	} else {
+		fmt.Fprintln(stdout, summaryTable(o.Modes, cells))
+	}
 	for _, c := range cells {
 		for _, f := range c.Failures {
 			fmt.Fprintf(stderr, "FAIL %s %s %s: %s\n", c.W.Name, c.T, c.Mode, f)
@@ -282,7 +297,21 @@ func runCell(ctx context.Context, o options, w workload, t target, mode, dir str
 	base := job{W: w, T: t, Mode: mode, Req: w.Path}
 	warmCache := func(way string) string { return filepath.Join(dir, "cache-"+way) }
 
-	if mode == modeLock {
+	if mode == modeLock && o.Tools.Baseline != "" {
+		// Both lambdapacks install from the same pylock.toml.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fail("%v", err)
+			return c
+		}
+		base.Lock = filepath.Join(dir, "pylock.toml")
+		var buf bytes.Buffer
+		lk := step(ctx, &buf, nil, "", o.Tools.Lambdapack, "lock", "-r", w.Path, "--runtime", t.Runtime,
+			"--arch", t.Arch, "-i", o.Tools.Index, "-o", base.Lock, "--cache-dir", warmCache(wayLP), "-q")
+		if lk.err != nil {
+			fail("lambdapack lock: %v: %s", lk.err, tail(buf.String(), 800))
+			return c
+		}
+	} else if mode == modeLock {
 		// The inputs each tool installs from, made beforehand and not timed:
 		// lambdapack's pylock.toml, and uv pip compile's pinned, hashed file
 		// that uv and pip both install with --no-deps.
@@ -349,9 +378,14 @@ func runCell(ctx context.Context, o options, w workload, t target, mode, dir str
 			c.Runs[way] = append(c.Runs[way], r)
 			got[way] = r
 		}
-		// Same versions in all three outputs?
+		// Same versions in all outputs?
 		lp, uv, pip := got[wayLP], got[wayUV], got[wayPip]
-		if lp.Err == nil && uv.Err == nil && pip.Err == nil {
+		if b := got[wayBase]; o.Tools.Baseline != "" && lp.Err == nil && b.Err == nil {
+			if d := diffVersions(wayLP, lp.Versions, wayBase, b.Versions); d != "" && c.Agree == "" {
+				c.Agree = d
+				fail("outputs disagree on versions: %s", c.Agree)
+			}
+		} else if o.Tools.Baseline == "" && lp.Err == nil && uv.Err == nil && pip.Err == nil {
 			var diffs []string
 			if d := diffVersions(wayLP, lp.Versions, wayUV, uv.Versions); d != "" {
 				diffs = append(diffs, d)

@@ -187,6 +187,35 @@ func summaryTable(modes []string, cells []*cell) string {
 	return b.String()
 }
 
+// baselineTable compares lambdapack with a baseline build, run
+// interleaved: the median wall times, every run, peak memory and zip size.
+func baselineTable(cells []*cell) string {
+	var b strings.Builder
+	b.WriteString("| workload | target | mode | lambdapack | baseline | lambdapack/baseline | runs (lp; baseline) | peak MB (lp / baseline) | zip bytes (lp / baseline) | imports |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---|---|---|---|\n")
+	for _, c := range cells {
+		lp, okLP := summarise(c.Runs[wayLP])
+		bs, okB := summarise(c.Runs[wayBase])
+		med := func(s stats, ok bool) string {
+			if !ok {
+				return "failed"
+			}
+			return secs(s.Median)
+		}
+		runs := func(s stats) string {
+			var out []string
+			for _, w := range s.Walls {
+				out = append(out, fmt.Sprintf("%.2f", w.Seconds()))
+			}
+			return strings.Join(out, " ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s; %s | %.0f / %.0f | %d / %d | %s / %s |\n",
+			c.W.Name, c.T, c.Mode, med(lp, okLP), med(bs, okB), ratio(lp, bs, okLP, okB), runs(lp), runs(bs),
+			lp.RSSMB, bs.RSSMB, lp.Zip, bs.Zip, c.Imports[wayLP], c.Imports[wayBase])
+	}
+	return b.String()
+}
+
 // goals checks the goals against uv's recipe on the cells measured.
 func goals(cells []*cell) string {
 	var b strings.Builder

@@ -21,11 +21,14 @@ import (
 	"github.com/lambdapack/lambdapack/internal/pep440"
 )
 
-// The three ways, in the order the tables show them.
+// The three ways, in the order the tables show them, and the baseline
+// lambdapack a change is compared with (--baseline: then the ways are
+// lambdapack and baseline).
 const (
-	wayLP  = "lambdapack"
-	wayUV  = "uv"
-	wayPip = "pip"
+	wayLP   = "lambdapack"
+	wayUV   = "uv"
+	wayPip  = "pip"
+	wayBase = "baseline"
 )
 
 var ways = []string{wayLP, wayUV, wayPip}
@@ -42,6 +45,7 @@ var allModes = []string{modeCold, modeWarm, modeLock}
 // tools are the programs the harness runs.
 type tools struct {
 	Lambdapack string // the lambdapack binary
+	Baseline   string // another lambdapack binary to compare with, or ""
 	UV         string // uv
 	Pip        string // pip (of the private virtualenv)
 	Zip        string // Info-ZIP zip
@@ -90,7 +94,11 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 	var log bytes.Buffer
 	start := time.Now()
 	switch way {
-	case wayLP:
+	case wayLP, wayBase:
+		bin := tl.Lambdapack
+		if way == wayBase {
+			bin = tl.Baseline
+		}
 		args := []string{"layer", "--runtime", j.T.Runtime, "--arch", j.T.Arch, "-o", r.Zip,
 			"--cache-dir", j.Cache, "-q"}
 		if j.Mode == modeLock {
@@ -98,7 +106,7 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 		} else {
 			args = append(args, "-i", tl.Index, "-r", j.Req)
 		}
-		st := step(ctx, &log, nil, "", tl.Lambdapack, args...)
+		st := step(ctx, &log, nil, "", bin, args...)
 		r.Tool, r.MaxRSSKB, r.Err = st.dur, st.rss, st.err
 	case wayUV:
 		site := filepath.Join(j.Dir, "uv", "python")

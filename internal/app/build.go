@@ -16,9 +16,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -71,13 +74,13 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	if err != nil {
 		return nil, nil, err
 	}
-	logw := o.Env.Log
-	if logw == nil {
-		logw = io.Discard
+	log := o.Env.Logger
+	if log == nil {
+		log = progress.NewLogger(o.Env.Log, o.Env.Verbose)
 	}
-	fmt.Fprintf(logw, "Project %s (%s)\n", cfg.File, cfg.Kind)
+	log.Info(fmt.Sprintf("Project %s (%s)", cfg.File, cfg.Kind))
 	for _, n := range cfg.Notes {
-		fmt.Fprintf(logw, "  note: %s\n", n)
+		log.Info(fmt.Sprintf("  note: %s", n))
 	}
 	out := o.Out
 	if out == "" {
@@ -120,13 +123,15 @@ func Build(ctx context.Context, o BuildOptions) (*Report, *project.Config, error
 	}
 
 	if len(todo) > 0 {
-		env, err := OpenEnv(o.Env)
+		eo := o.Env
+		eo.Logger = log
+		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
+		eo.ProjectSource = filepath.Base(cfg.File)
+		env, err := OpenEnv(eo)
 		if err != nil {
 			return nil, cfg, err
 		}
 		defer env.Close()
-		env.opts.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
-		env.opts.ProjectSource = filepath.Base(cfg.File)
 		jobsN := o.Jobs
 		if jobsN <= 0 {
 			jobsN = 4
@@ -215,9 +220,9 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 				}
 				ts = append(ts, t)
 			}
-			layout := l.Layout
+			layout := record.Layout(l.Layout)
 			if layout == "" && len(ts) == 1 {
-				layout = "python"
+				layout = record.LayoutPython
 			}
 			name := l.Name + "-" + string(a)
 			jobs = append(jobs, job{name: name, opts: ArtifactOptions{
@@ -238,7 +243,7 @@ func planJobs(cfg *project.Config, o BuildOptions, out string) ([]job, error) {
 			return nil, fmt.Errorf("%s: function %s: %w", f.Pos, f.Name, err)
 		}
 		jobs = append(jobs, job{name: f.Name, opts: ArtifactOptions{
-			Kind: KindFunction, Name: f.Name, Targets: []target.Target{t},
+			Kind: KindFunction, Name: f.Name, Handler: f.Handler, Targets: []target.Target{t},
 			Deps:     Inputs{RequirementFiles: nonEmpty(abs(f.Deps.Requirements)), Lock: abs(f.Deps.Lock), Requirements: f.Deps.Inline},
 			Src:      abs(f.Source),
 			Excludes: f.Excludes, SkipPaths: []string{out},
@@ -281,7 +286,7 @@ func jobInputs(cfg *project.Config, j *job) (string, error) {
 		fmt.Fprintf(h, "lock %x\n", sha256.Sum256(data))
 	}
 	if !o.Deps.Empty() && o.Deps.Lock == "" {
-		set, err := ReadRequirements(o.Deps)
+		set, err := o.Deps.Read()
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", j.name, err)
 		}
@@ -344,7 +349,7 @@ func writeState(p string, s *buildState) error {
 	if err != nil {
 		return err
 	}
-	return cache.WriteFileAtomic(p, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(p, append(data, '\n'), 0o644)
 }
 
 // checkBudgets checks each function with the layers it uses against
@@ -361,11 +366,11 @@ func checkBudgets(cfg *project.Config, jobs []job, reps []*ArtifactReport) error
 			continue
 		}
 		total := fr.UnzippedSize
-		parts := []string{fmt.Sprintf("%s %s", f.Name, humanBytes(fr.UnzippedSize))}
+		parts := []string{fmt.Sprintf("%s %s", f.Name, human.Bytes(fr.UnzippedSize))}
 		for _, l := range f.Layers {
 			if lr := byName[l+"-"+string(f.Arch)]; lr != nil {
 				total += lr.UnzippedSize
-				parts = append(parts, fmt.Sprintf("%s %s", l, humanBytes(lr.UnzippedSize)))
+				parts = append(parts, fmt.Sprintf("%s %s", l, human.Bytes(lr.UnzippedSize)))
 			}
 		}
 		if total > UnzippedLimit {
@@ -386,7 +391,7 @@ func WriteBuildSummary(w io.Writer, r *Report) error {
 			status = "unchanged"
 		}
 		tgt := runtimeLabel(a) + "/" + a.Architecture
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, humanBytes(a.Size), humanBytes(a.UnzippedSize), status, a.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Kind, tgt, human.Bytes(a.Size), human.Bytes(a.UnzippedSize), status, a.Path)
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,11 +19,9 @@ import (
 	"github.com/lambdapack/lambdapack/internal/image"
 	"github.com/lambdapack/lambdapack/internal/image/base"
 	"github.com/lambdapack/lambdapack/internal/image/dockerfile"
-	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
-	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
 // DockerfileOptions describe a Dockerfile build.
@@ -73,7 +73,7 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 	if err != nil {
 		return nil, err
 	}
-	bo := base.Options{CacheDir: imagesDir, Offline: env.opts.Offline, Remote: iopts.Remote, Log: env.log()}
+	bo := base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: iopts.Remote, Log: env.log}
 	rep := &ImageReport{Name: iopts.Name, Kind: KindImage}
 	for _, arch := range archs {
 		p := image.Platform(string(arch))
@@ -134,7 +134,7 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 		}
 		rep.Images = append(rep.Images, info)
 	}
-	if err := shipImages(ctx, env.log(), iopts, rep); err != nil {
+	if err := shipImages(ctx, env, iopts, rep); err != nil {
 		return nil, err
 	}
 	rep.Seconds = time.Since(start).Seconds()
@@ -211,10 +211,10 @@ type pipStep struct {
 
 // plan runs the stage's instructions against the base: files copied, the
 // packages pip would install, and the config.
-func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, []string, error) {
+func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error) {
 	cf, err := b.Image.ConfigFile()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	vars := map[string]string{}
 	for _, kv := range cf.Config.Env {
@@ -234,7 +234,6 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 	}
 	files := map[string]*tree.File{} // absolute image path -> file
 	var pips []pipStep
-	var notes []string
 	abs := func(p string) string {
 		if !strings.HasPrefix(p, "/") {
 			p = path.Join(r.workdir, p)
@@ -243,13 +242,13 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 	}
 	for _, ins := range r.stage.Steps {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		switch ins.Cmd {
 		case "ARG":
 			kvs, err := dockerfile.KeyValues(ins)
 			if err != nil {
-				return nil, nil, r.errorf(ins, "%v", err)
+				return nil, r.errorf(ins, "%v", err)
 			}
 			for _, kv := range kvs {
 				name, def := kv[0], kv[1]
@@ -264,7 +263,7 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 		case "ENV":
 			kvs, err := dockerfile.KeyValues(ins)
 			if err != nil {
-				return nil, nil, r.errorf(ins, "%v", err)
+				return nil, r.errorf(ins, "%v", err)
 			}
 			for _, kv := range kvs {
 				v := dockerfile.Expand(kv[1], vars)
@@ -274,20 +273,20 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 		case "LABEL":
 			kvs, err := dockerfile.KeyValues(ins)
 			if err != nil {
-				return nil, nil, r.errorf(ins, "%v", err)
+				return nil, r.errorf(ins, "%v", err)
 			}
 			for _, kv := range kvs {
 				r.labels[dockerfile.Expand(kv[0], vars)] = dockerfile.Expand(kv[1], vars)
 			}
 		case "WORKDIR":
 			if len(ins.Args) != 1 {
-				return nil, nil, r.errorf(ins, "WORKDIR takes one folder")
+				return nil, r.errorf(ins, "WORKDIR takes one folder")
 			}
 			r.workdir = abs(dockerfile.Expand(ins.Args[0], vars))
 			dirs[r.workdir] = true
 		case "CMD", "ENTRYPOINT":
 			if !ins.JSON {
-				return nil, nil, r.errorf(ins, `%s in shell form runs through /bin/sh -c, which Lambda bases and distroless images do not start as a handler: write the JSON form, %s ["module.handler"]`, ins.Cmd, ins.Cmd)
+				return nil, r.errorf(ins, `%s in shell form runs through /bin/sh -c, which Lambda bases and distroless images do not start as a handler: write the JSON form, %s ["module.handler"]`, ins.Cmd, ins.Cmd)
 			}
 			args := make([]string, len(ins.Args))
 			for i, a := range ins.Args {
@@ -304,22 +303,28 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 		case "COPY", "ADD":
 			n, err := r.copy(ins, vars, abs, dirs, files)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if n == 0 {
-				return nil, nil, r.errorf(ins, "%s copies nothing: no file of the context matches (or .dockerignore leaves them all out)", ins.Cmd)
+				return nil, r.errorf(ins, "%s copies nothing: no file of the context matches (or .dockerignore leaves them all out)", ins.Cmd)
 			}
 		case "RUN":
 			ps, err := r.pip(ins, vars, abs, files)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			pips = append(pips, ps)
 			dirs[ps.target] = true
 		}
 	}
 
-	tr := &tree.Tree{Record: record.Record{Kind: record.KindImage, Runtime: t.Runtime, Architecture: string(t.Arch), Python: t.Python(), Version: CurrentVersion()}}
+	tr := &tree.Tree{Record: record.Record{Kind: record.KindImage, Runtime: t.Runtime, Architecture: string(t.Arch), Python: t.Python(), Version: CurrentVersion()}, Pure: true}
+	ok := false
+	defer func() {
+		if !ok {
+			tr.Close()
+		}
+	}()
 	// One resolution per target folder: installs into the same folder are
 	// one set, as pip leaves them.
 	var targets []string
@@ -336,75 +341,68 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 		byTarget[p.target] = p
 		targets = append(targets, p.target)
 	}
-	var all []chosen
-	var findings []verify.Finding
+	var reqHashes []string
 	for _, tgt := range targets {
 		p := byTarget[tgt]
-		pkgs, pn, err := env.packagesFor(ctx, t, p.deps)
+		// The pipeline plans what pip --target would leave in the folder:
+		// a function's packages, without code.
+		sub, err := env.planPackages(ctx, ArtifactOptions{Kind: KindFunction, Deps: p.deps, Targets: []target.Target{t},
+			ExcludePackages: r.o.ExcludePackages, Slim: r.o.Slim, StripPatterns: r.o.StripPatterns, Compile: r.o.Compile})
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: %w", r.file, p.ins.Line, err)
+			return nil, fmt.Errorf("%s:%d: %w", r.file, p.ins.Line, err)
 		}
-		notes = append(notes, pn...)
-		all = append(all, pkgs...)
-		plan, err := env.planInstall(ctx, pkgs, install.FunctionLayout(), r.o.ExcludePackages)
-		if err != nil {
-			return nil, nil, err
-		}
-		tr.OnClose(plan)
-		sn, err := applySlim(plan, ArtifactOptions{Slim: r.o.Slim, StripPatterns: r.o.StripPatterns})
-		if err != nil {
-			return nil, nil, err
-		}
-		notes = append(notes, sn...)
-		part := tree.Part{Targets: []target.Target{t}, Root: strings.TrimPrefix(tgt, "/") + "/"}
-		sub := &tree.Tree{}
-		for i := range plan.Entries {
-			e := &plan.Entries[i]
-			f := tree.File{Path: e.Path, Mode: e.Mode, Size: e.Size, Digest: e.Digest, Dist: e.Dist, Role: tree.RoleDeps}
-			if e.Member != nil {
-				f.Origin, f.Member = tree.FromWheel, e.Member
-			} else {
-				f.Origin, f.Data = tree.FromBytes, e.Data
+		tr.OnClose(sub)
+		sub.Record.Kind = record.KindImage
+		// Verified as installed, before anything of the image is built.
+		label := fmt.Sprintf("%s:%d (%s)", r.file, p.ins.Line, t.Arch)
+		if !r.o.NoVerify {
+			findings, err := VerifyTree(ctx, env, sub, CheckOptions{Name: label, Strict: r.o.Strict, Force: r.o.Force})
+			if err != nil {
+				return nil, err
 			}
-			sub.Files = append(sub.Files, f)
-			g := f
-			g.Path = path.Join(tgt, e.Path)
+			for _, f := range findings {
+				tr.Notes = append(tr.Notes, fmt.Sprintf("%s %s: %s: %s", f.Severity, f.Rule, f.File, f.Message))
+			}
+		}
+		tr.Notes = append(tr.Notes, sub.Notes...)
+		tr.Pure = tr.Pure && sub.Pure
+		reqHashes = append(reqHashes, tgt+"="+sub.Record.RequirementsSHA256)
+		part := tree.Part{Targets: []target.Target{t}, Root: strings.TrimPrefix(tgt, "/") + "/"}
+		for _, sp := range sub.Parts {
+			part.Dists = append(part.Dists, sp.Dists...)
+		}
+		for i := range sub.Files {
+			g := sub.Files[i]
+			g.Path = path.Join(tgt, g.Path)
+			g.Part = len(tr.Parts)
 			files[g.Path] = &g
 		}
-		for _, d := range plan.Dists {
-			part.Dists = append(part.Dists, tree.Dist{Name: d.Name, Version: d.Version, Filename: d.Filename, Size: d.Size, Files: d.Files})
-		}
 		tr.Parts = append(tr.Parts, part)
-		if !r.o.NoVerify {
-			// The installed packages, as pip --target would leave them.
-			fs, err := verifyImageTree(ctx, env, sub, t, fmt.Sprintf("%s:%d (%s)", r.file, p.ins.Line, t.Arch), r.o)
-			if err != nil {
-				return nil, nil, err
-			}
-			findings = append(findings, fs...)
-		}
 	}
-	for _, f := range findings {
-		notes = append(notes, fmt.Sprintf("%s %s: %s: %s", f.Severity, f.Rule, f.File, f.Message))
+	switch len(reqHashes) {
+	case 0:
+	case 1:
+		tr.Record.RequirementsSHA256 = strings.TrimPrefix(reqHashes[0], targets[0]+"=")
+	default:
+		h := sha256.Sum256([]byte(strings.Join(reqHashes, "\n")))
+		tr.Record.RequirementsSHA256 = hex.EncodeToString(h[:])
 	}
-	tr.Record.RequirementsSHA256 = requirementsHash(all)
 	for p, f := range files {
 		g := *f
 		g.Path = strings.TrimPrefix(p, "/")
 		tr.Files = append(tr.Files, g)
 	}
 	if err := tr.Sort(); err != nil {
-		tr.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	if !r.setCmd && r.o.Handler != "" && r.o.Handler != "-" {
 		r.cmd, r.setCmd = []string{r.o.Handler}, true
 	}
 	if b.Info.Lambda && !r.setCmd && len(cf.Config.Cmd) == 0 {
-		tr.Close()
-		return nil, nil, fmt.Errorf("%s has no CMD and the Lambda base has none: add CMD [\"module.handler\"] or pass --handler module.handler", r.file)
+		return nil, fmt.Errorf("%s has no CMD and the Lambda base has none: add CMD [\"module.handler\"] or pass --handler module.handler", r.file)
 	}
-	return tr, notes, nil
+	ok = true
+	return tr, nil
 }
 
 // configure hands the Dockerfile's config to image.Build.

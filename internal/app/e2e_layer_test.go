@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
@@ -67,7 +68,7 @@ print(platform.machine(), np.__version__, pydantic.VERSION, orjson.__version__, 
 `
 
 // e2eCheckReport checks the parts of a report every build shares.
-func e2eCheckReport(t *testing.T, rep *app.ArtifactReport, kind, runtime, arch, python string, want ...string) {
+func e2eCheckReport(t *testing.T, rep *app.ArtifactReport, kind record.Kind, runtime, arch, python string, want ...string) {
 	t.Helper()
 	if rep.Kind != kind || rep.Runtime != runtime || rep.Architecture != arch || rep.Python != python {
 		t.Errorf("report says kind %q runtime %q arch %q python %q, want %q %q %q %q", rep.Kind, rep.Runtime, rep.Architecture, rep.Python, kind, runtime, arch, python)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/cache"
 )
 
@@ -70,5 +71,5 @@ func (f *factsStore) save() error {
 		return err
 	}
 	f.dirty = false
-	return cache.WriteFileAtomic(f.path, data, 0o644)
+	return atomicfile.WriteFile(f.path, data, 0o644)
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,12 +17,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/image"
 	"github.com/lambdapack/lambdapack/internal/image/base"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/image/remote"
 	"github.com/lambdapack/lambdapack/internal/image/tarball"
-	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -55,6 +54,7 @@ type ImageOptions struct {
 	ExcludePackages []string
 	Slim            bool
 	StripPatterns   []string
+	Compile         bool
 
 	NoVerify, Force, Strict bool
 
@@ -73,7 +73,7 @@ type ImageOptions struct {
 
 	// tree, when set, plans each architecture's tree instead of the
 	// requirements and Src (the Dockerfile subset).
-	tree func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, []string, error)
+	tree func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error)
 	// build overrides image.BuildOptions (the Dockerfile subset).
 	build func(*image.BuildOptions)
 }
@@ -133,7 +133,6 @@ type ImageIndexInfo struct {
 // verified.
 func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, error) {
 	start := time.Now()
-	log := env.log()
 	archs, err := imageArchs(o.Archs)
 	if err != nil {
 		return nil, err
@@ -153,7 +152,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	if err != nil {
 		return nil, err
 	}
-	bo := base.Options{CacheDir: imagesDir, Offline: env.opts.Offline, Remote: o.Remote, Log: log}
+	bo := base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: o.Remote, Log: env.log}
 	rep := &ImageReport{Name: o.Name, Kind: KindImage, Base: o.Base}
 	if rep.Base == "" {
 		rep.Base = base.Lambda
@@ -165,7 +164,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 		}
 		rep.Images = append(rep.Images, info)
 	}
-	if err := shipImages(ctx, log, o, rep); err != nil {
+	if err := shipImages(ctx, env, o, rep); err != nil {
 		return nil, err
 	}
 	rep.Seconds = time.Since(start).Seconds()
@@ -192,7 +191,6 @@ func imageArchs(in []string) ([]target.Arch, error) {
 }
 
 func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Options, arch target.Arch, lc *image.LayerCache) (*ImageInfo, error) {
-	log := env.log()
 	b, err := base.Fetch(ctx, o.Base, arch, o.Runtime, bo)
 	if err != nil {
 		return nil, err
@@ -201,53 +199,50 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Option
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", b.Ref, err)
 	}
-	if note := deprecationNote(t); note != "" {
-		log.Printf("warning: %s", note)
-	}
 	kind := "a Lambda base"
 	if !b.Info.Lambda {
 		kind = "not a Lambda base: awslambdaric is added and runs the handler"
 	}
-	log.Printf("Base %s (%s): %s, Python %s, glibc %s, %s; building for %s", b.Ref, arch, b.Info.Interpreter, b.Info.Python, b.Info.Glibc, kind, t)
+	env.logf("Base %s (%s): %s, Python %s, glibc %s, %s; building for %s", b.Ref, arch, b.Info.Interpreter, b.Info.Python, b.Info.Glibc, kind, t)
 
 	plan := o.tree
 	if plan == nil {
-		plan = func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, []string, error) {
+		plan = func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error) {
 			return env.imageTree(ctx, o, b, t)
 		}
 	}
-	tr, notes, err := plan(ctx, env, b, t)
+	// Plan: the same tree a function zip of these inputs would hold.
+	tr, err := plan(ctx, env, b, t)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
+	tr.Record.Kind = record.KindImage
 
 	info := &ImageInfo{Architecture: string(arch), BaseDigest: b.Digest.String(), Runtime: t.Runtime, Target: t.String(),
-		Python: b.Info.Python, Glibc: b.Info.Glibc, Handler: o.Handler, Notes: notes, Packages: []PackageReport{}}
+		Python: b.Info.Python, Glibc: b.Info.Glibc, Handler: o.Handler, Notes: tr.Notes, Packages: []PackageReport{}}
 	for _, p := range tr.Parts {
 		for _, d := range p.Dists {
 			info.Packages = append(info.Packages, PackageReport{Name: d.Name, Version: d.Version, Filename: d.Filename, Size: d.Size})
 		}
 	}
-	sort.Slice(info.Packages, func(i, j int) bool { return info.Packages[i].Name < info.Packages[j].Name })
+	slices.SortFunc(info.Packages, func(a, b PackageReport) int { return strings.Compare(a.Name, b.Name) })
 
+	// Verify, then sink: the tree is checked for the base's target before
+	// the image is built (a Dockerfile build checked each of its installs
+	// as it planned them).
 	label := fmt.Sprintf("image %s", arch)
-	if !o.NoVerify && o.tree == nil {
-		findings, err := verifyImageTree(ctx, env, tr, t, label, o)
-		if err != nil {
-			return nil, err
-		}
-		info.Findings = append(info.Findings, findings...)
-	}
 	bopts := image.BuildOptions{Handler: o.Handler, Env: o.Env, Cache: lc}
 	if o.build != nil {
 		o.build(&bopts)
 	}
-	wstart := time.Now()
-	res, err := image.Build(ctx, b, tr, bopts)
-	if err != nil {
+	sink := &image.Sink{Base: b, Options: bopts}
+	check := CheckOptions{Name: label, Strict: o.Strict, Force: o.Force, NoVerify: o.NoVerify || o.tree != nil}
+	if _, info.Findings, err = WriteTree(ctx, env, tr, sink, check); err != nil {
 		return nil, err
 	}
+	res := sink.Result
+	// Lambda's image rules, on the image itself, before it ships.
 	if !o.NoVerify {
 		rules := image.CheckLambda(res, b)
 		if hasErrors(rules, o.Strict) && !o.Force {
@@ -259,12 +254,6 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Option
 		}
 		info.Findings = append(info.Findings, rules...)
 	}
-	reused := "written"
-	if res.DepsReused {
-		reused = "reused from the cache"
-	}
-	log.Printf("Built %s image %s: dependency layer %s (%s, %s), code layer %s (%s), in %s",
-		arch, res.Digest, short(res.Deps.Digest), humanBytes(res.Deps.Size), reused, short(res.Code.Digest), humanBytes(res.Code.Size), roundDur(time.Since(wstart)))
 	info.Digest = res.Digest.String()
 	info.Size, info.UncompressedSize = res.Size, res.TarSize
 	if res.Deps.Digest.Hex != "" {
@@ -279,130 +268,63 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Option
 	return info, nil
 }
 
-func short(h v1.Hash) string {
-	if len(h.Hex) < 12 {
-		return "none"
-	}
-	return h.Algorithm + ":" + h.Hex[:12]
-}
-
-// imageTree plans the files of a function image for t: the packages in the
-// task root (awslambdaric added on a base that is not Lambda's) and the
-// code from Src.
-func (env *Env) imageTree(ctx context.Context, o ImageOptions, b *image.Base, t target.Target) (*tree.Tree, []string, error) {
+// imageTree plans the files of a function image for t with the pipeline
+// (PlanTree): exactly what a function zip of the same inputs holds, the
+// packages in the task root and the code from Src; on a base that is not
+// Lambda's, awslambdaric too.
+func (env *Env) imageTree(ctx context.Context, o ImageOptions, b *image.Base, t target.Target) (*tree.Tree, error) {
 	deps := o.Deps
-	if !b.Info.Lambda {
-		if deps.Lock != "" {
-			// The lock must carry the runtime client itself.
-			deps.Requirements = nil
-		} else {
-			deps.Requirements = append(slices.Clone(deps.Requirements), "awslambdaric")
-		}
+	if !b.Info.Lambda && deps.Lock == "" {
+		// A lock must carry the runtime client itself (checked below).
+		deps.Requirements = append(slices.Clone(deps.Requirements), "awslambdaric")
 	}
-	pkgs, notes, err := env.packagesFor(ctx, t, deps)
+	tr, err := PlanTree(ctx, env, ArtifactOptions{
+		Kind: KindFunction, Deps: deps, Targets: []target.Target{t},
+		Src: o.Src, Excludes: o.Excludes, SkipPaths: o.SkipPaths,
+		ExcludePackages: o.ExcludePackages, Slim: o.Slim, StripPatterns: o.StripPatterns, Compile: o.Compile,
+		Name: o.Name, Handler: o.Handler,
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if !b.Info.Lambda && !slices.ContainsFunc(pkgs, func(c chosen) bool { return names.Canonical(c.Name) == "awslambdaric" }) {
-		return nil, nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler, and the lock %s has none: add awslambdaric to the locked requirements", b.Ref, deps.Lock)
-	}
-	tr := &tree.Tree{Record: record.Record{Kind: record.KindImage, Runtime: t.Runtime, Architecture: string(t.Arch), Python: t.Python(),
-		Handler: o.Handler, RequirementsSHA256: requirementsHash(pkgs), Version: CurrentVersion()}}
-	owner := map[string]string{}
-	if len(pkgs) > 0 {
-		plan, err := env.planInstall(ctx, pkgs, install.FunctionLayout(), o.ExcludePackages)
-		if err != nil {
-			return nil, nil, err
-		}
-		tr.OnClose(plan)
-		for _, d := range plan.Dropped {
-			notes = append(notes, fmt.Sprintf("%s: %s/%s left out (an image has no place for .data/%s)", d.Wheel, d.Scheme, d.Member, d.Scheme))
-		}
-		if len(o.ExcludePackages) > 0 {
-			notes = append(notes, excludeNotes(o.ExcludePackages, plan)...)
-		}
-		sn, err := applySlim(plan, ArtifactOptions{Slim: o.Slim, StripPatterns: o.StripPatterns})
-		if err != nil {
-			return nil, nil, err
-		}
-		notes = append(notes, sn...)
-		part := tree.Part{Targets: []target.Target{t}}
-		for _, d := range plan.Dists {
-			part.Dists = append(part.Dists, tree.Dist{Name: d.Name, Version: d.Version, Filename: d.Filename, Size: d.Size, Files: d.Files})
-		}
-		tr.Parts = append(tr.Parts, part)
-		tr.Pure = allPure(plan)
-		for i := range plan.Entries {
-			e := &plan.Entries[i]
-			f := tree.File{Path: e.Path, Mode: e.Mode, Size: e.Size, Digest: e.Digest, Dist: e.Dist, Role: tree.RoleDeps}
-			if e.Member != nil {
-				f.Origin, f.Member = tree.FromWheel, e.Member
-			} else {
-				f.Origin, f.Data = tree.FromBytes, e.Data
-			}
-			tr.Files = append(tr.Files, f)
-			owner[e.Path] = e.Dist
-		}
-	}
-	if o.Src != "" {
-		files, err := collectSource(o.Src, o.Excludes, o.SkipPaths...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range files {
-			if d, clash := owner[f.Rel]; clash {
-				tr.Close()
-				return nil, nil, fmt.Errorf("%s in %s has the same path as a file of %s: rename it, or --exclude it if it is a vendored copy", f.Rel, o.Src, d)
-			}
-			tr.Files = append(tr.Files, tree.File{Path: f.Rel, Mode: f.Mode, Size: f.Size, Origin: tree.FromDisk, Disk: f.Abs, Role: tree.RoleCode})
-		}
-	}
-	if err := tr.Sort(); err != nil {
+	if !b.Info.Lambda && !hasDist(tr, "awslambdaric") {
 		tr.Close()
-		return nil, nil, err
+		if deps.Lock != "" {
+			return nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler, and the lock %s has none: add awslambdaric to the locked requirements", b.Ref, deps.Lock)
+		}
+		return nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler: do not --exclude-package it", b.Ref)
 	}
-	return tr, notes, nil
+	return tr, nil
 }
 
-// verifyImageTree runs the artifact checks on the image's files for the
-// base's target. The zip size budgets do not apply to an image (its limit
-// is CheckLambda's 10 GB).
-func verifyImageTree(ctx context.Context, env *Env, tr *tree.Tree, t target.Target, label string, o ImageOptions) ([]verify.Finding, error) {
-	entries := make([]verify.Entry, 0, len(tr.Files))
-	for i := range tr.Files {
-		f := &tr.Files[i]
-		entries = append(entries, verify.Entry{Path: f.Path, Size: f.Size, Digest: f.Digest, Open: f.Open})
-	}
-	vopts := verify.Options{Kind: verify.KindFunction}
-	if env.facts != nil {
-		vopts.Facts = env.facts
-	}
-	vr, err := verify.Check(ctx, verify.EntriesSource(label, entries), t, vopts)
+// planPackages plans a function's packages without code, as PlanTree does
+// (targets, pins, fetch, plan): what pip install --target leaves in a
+// Dockerfile's folder.
+func (env *Env) planPackages(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
+	o.Kind, o.Src = KindFunction, ""
+	targets, err := env.targets(o)
 	if err != nil {
-		return nil, fmt.Errorf("verifying %s: %w", label, err)
+		return nil, err
 	}
-	var kept []verify.Finding
-	failed := false
-	for _, f := range vr.Findings {
-		if f.Rule == verify.RuleSize || f.Rule == verify.RuleZipSize {
-			continue
-		}
-		if f.Severity == verify.Error || o.Strict && f.Severity == verify.Warning {
-			failed = true
-		}
-		if f.Severity != verify.Info {
-			kept = append(kept, f)
+	parts, err := env.pinParts(ctx, o, targets)
+	if err != nil {
+		return nil, err
+	}
+	wheels, err := env.fetchParts(ctx, parts)
+	if err != nil {
+		return nil, err
+	}
+	return env.planTree(ctx, o, parts, wheels)
+}
+
+// hasDist reports whether the tree installs the distribution name.
+func hasDist(tr *tree.Tree, name string) bool {
+	for _, p := range tr.Parts {
+		if slices.ContainsFunc(p.Dists, func(d tree.Dist) bool { return d.Name == names.Canonical(name) }) {
+			return true
 		}
 	}
-	if failed && !o.Force {
-		vr.Findings = slices.DeleteFunc(vr.Findings, func(f verify.Finding) bool {
-			return f.Rule == verify.RuleSize || f.Rule == verify.RuleZipSize
-		})
-		var b strings.Builder
-		_ = vr.WriteText(&b)
-		return nil, &VerifyError{Output: label, Target: t, Report: b.String()}
-	}
-	return kept, nil
+	return false
 }
 
 // imageTags names the images (and the index) in a registry, layout or
@@ -415,7 +337,7 @@ func imageTags(tag string, n int, arch string) string {
 	return tag + "-" + arch
 }
 
-func shipImages(ctx context.Context, log interface{ Printf(string, ...any) }, o ImageOptions, rep *ImageReport) error {
+func shipImages(ctx context.Context, env *Env, o ImageOptions, rep *ImageReport) error {
 	repoTag := o.Tag
 	var repo name.Repository
 	pushTag := ""
@@ -464,7 +386,7 @@ func shipImages(ctx context.Context, log interface{ Printf(string, ...any) }, o 
 				return err
 			}
 			im.Ref = repo.Digest(im.Digest).String()
-			log.Printf("Pushed %s (%s) as %s", im.Ref, im.Architecture, ref)
+			env.logf("Pushed %s (%s) as %s", im.Ref, im.Architecture, ref)
 		}
 		if idx != nil {
 			ref := repo.Tag(tag)
@@ -472,7 +394,7 @@ func shipImages(ctx context.Context, log interface{ Printf(string, ...any) }, o 
 				return err
 			}
 			rep.Index.Ref = repo.Digest(rep.Index.Digest).String()
-			log.Printf("Pushed index %s as %s (for other tools: a Lambda function takes one of the images above)", rep.Index.Ref, ref)
+			env.logf("Pushed index %s as %s (for other tools: a Lambda function takes one of the images above)", rep.Index.Ref, ref)
 		}
 	}
 	if o.OCILayout != "" {
@@ -488,7 +410,7 @@ func shipImages(ctx context.Context, log interface{ Printf(string, ...any) }, o 
 			return err
 		}
 		rep.OCILayout = o.OCILayout
-		log.Printf("Wrote %s to the OCI layout %s", plural(len(items), "manifest"), o.OCILayout)
+		env.logf("Wrote %s to the OCI layout %s", human.Count(len(items), "manifest"), o.OCILayout)
 	}
 	if o.Tarball != "" {
 		var tagged []tarball.Tagged
@@ -499,7 +421,7 @@ func shipImages(ctx context.Context, log interface{ Printf(string, ...any) }, o 
 			return err
 		}
 		rep.Tarball = o.Tarball
-		log.Printf("Wrote %s (docker load -i %s)", o.Tarball, filepath.Base(o.Tarball))
+		env.logf("Wrote %s (docker load -i %s)", o.Tarball, filepath.Base(o.Tarball))
 	}
 	return nil
 }
@@ -512,7 +434,7 @@ func WriteImageText(w io.Writer, r *ImageReport) error {
 		if im.Ref != "" {
 			ref = im.Ref
 		}
-		if _, err := fmt.Fprintf(w, "%s  %s  %s, %s packages, %s compressed\n", im.Architecture, ref, im.Target, fmt.Sprint(len(im.Packages)), humanBytes(im.Size)); err != nil {
+		if _, err := fmt.Fprintf(w, "%s  %s  %s, %s packages, %s compressed\n", im.Architecture, ref, im.Target, fmt.Sprint(len(im.Packages)), human.Bytes(im.Size)); err != nil {
 			return err
 		}
 		for _, f := range im.Findings {

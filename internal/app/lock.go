@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,13 +10,11 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/lock"
 	"github.com/lambdapack/lambdapack/internal/pep440"
-	"github.com/lambdapack/lambdapack/internal/pep508"
-	"github.com/lambdapack/lambdapack/internal/reqfile"
+	"github.com/lambdapack/lambdapack/internal/pins"
 	"github.com/lambdapack/lambdapack/internal/resolve"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -101,11 +97,11 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 	if o.Deps.Empty() {
 		return nil, errors.New("nothing to lock: give requirements as arguments or with -r FILE (\"-r -\" reads stdin)")
 	}
-	set, err := ReadRequirements(o.Deps)
+	reqs, err := o.Deps.Read()
 	if err != nil {
 		return nil, err
 	}
-	if len(set.Requirements) == 0 {
+	if len(reqs.Requirements) == 0 {
 		return nil, errors.New("nothing to lock: the requirement files hold no requirement")
 	}
 	prefs := map[string]pep440.Version{}
@@ -120,41 +116,33 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 			}
 		}
 	}
-	res, err := env.resolveWith(ctx, t, set, prefs)
+	set, err := env.Pins.Resolve(ctx, t, reqs, prefs)
 	if err != nil {
 		return nil, err
 	}
-	pkgs := make([]chosen, len(res.Packages))
-	for i, p := range res.Packages {
-		pkgs[i] = chosen{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}
-	}
-	if set.Options.RequireHashes {
-		if pkgs, err = env.enforceHashes(ctx, t, set, res, pkgs); err != nil {
-			return nil, err
-		}
-	}
+	res, ps := set.Resolution, set.Pins
 	// A direct reference to a remote wheel without a #sha256= fragment has
 	// no hash yet: download it once to hash it (a lock needs one).
-	for i, p := range pkgs {
+	for i, p := range ps {
 		if p.SHA256 != "" {
 			continue
 		}
-		sum, size, err := hashRemote(ctx, env, p.File)
+		sum, size, err := env.Pins.HashRemote(ctx, p.File)
 		if err != nil {
 			return nil, err
 		}
-		pkgs[i].SHA256 = sum
-		pkgs[i].File.Hashes = map[string]string{"sha256": sum}
-		pkgs[i].File.Size = size
+		ps[i].SHA256 = sum
+		ps[i].File.Hashes = map[string]string{"sha256": sum}
+		ps[i].File.Size = size
 	}
 	out := &LockResult{Target: t, Resolve: res}
 	dir := "."
 	if o.Output != "" && o.Output != "-" {
 		dir = filepath.Dir(o.Output)
 	}
-	out.Lock = BuildPylock(t, res, pkgs, dir)
+	out.Lock = BuildPylock(t, res, ps, dir)
 	out.Report = &LockReport{Target: LockTarget{Runtime: t.Runtime, Architecture: string(t.Arch), Python: t.Python(), Glibc: t.Glibc()}, Packages: []LockPackage{}}
-	for _, p := range pkgs {
+	for _, p := range ps {
 		out.Report.Packages = append(out.Report.Packages, LockPackage{
 			Name: p.Name, Version: p.Version, Filename: p.File.Filename, URL: p.File.URL, SHA256: p.SHA256, Size: p.File.Size,
 		})
@@ -169,7 +157,7 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 			path = "pylock.toml"
 		}
 		if !lock.PylockFileName(filepath.Base(path)) {
-			env.log().Printf("Note: %s is not a PEP 751 name (pylock.toml or pylock.NAME.toml); installers may not find it", filepath.Base(path))
+			env.logf("Note: %s is not a PEP 751 name (pylock.toml or pylock.NAME.toml); installers may not find it", filepath.Base(path))
 		}
 		if err := lock.WritePylockFile(path, out.Lock); err != nil {
 			return nil, err
@@ -186,7 +174,7 @@ func TargetMarker(t target.Target) string {
 
 // BuildPylock turns a resolution into a PEP 751 lock: one wheel per
 // package, local files as paths relative to dir (the lock's folder).
-func BuildPylock(t target.Target, res *resolve.Result, pkgs []chosen, dir string) *lock.Lock {
+func BuildPylock(t target.Target, res *resolve.Result, ps []pins.Pin, dir string) *lock.Lock {
 	l := &lock.Lock{
 		LockVersion:    "1.0",
 		CreatedBy:      "lambdapack",
@@ -197,8 +185,8 @@ func BuildPylock(t target.Target, res *resolve.Result, pkgs []chosen, dir string
 			"python": t.Python(), "glibc": t.Glibc(),
 		}},
 	}
-	byName := map[string]chosen{}
-	for _, p := range pkgs {
+	byName := map[string]pins.Pin{}
+	for _, p := range ps {
 		byName[p.Name] = p
 	}
 	for _, rp := range res.Packages {
@@ -252,7 +240,7 @@ func WriteLockText(w io.Writer, r *LockResult, output string) error {
 	for _, p := range r.Report.Packages {
 		size := "?"
 		if p.Size > 0 {
-			size = humanBytes(p.Size)
+			size = human.Bytes(p.Size)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Filename, size)
 	}
@@ -264,44 +252,4 @@ func WriteLockText(w io.Writer, r *LockResult, output string) error {
 	}
 	_, err := fmt.Fprintf(w, "Locked %d packages for %s in %s\n", len(r.Report.Packages), r.Target, output)
 	return err
-}
-
-func hashRemote(ctx context.Context, env *Env, f index.File) (string, int64, error) {
-	rc, err := env.Index.Open(ctx, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", f.Filename, err)
-	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", f.Filename, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// resolveWith is ResolveRequirements with preferred versions.
-func (env *Env) resolveWith(ctx context.Context, t target.Target, set *reqfile.Set, prefs map[string]pep440.Version) (*resolve.Result, error) {
-	if _, err := env.index(set.Options.Index); err != nil {
-		return nil, err
-	}
-	reqs := make([]pep508.Requirement, len(set.Requirements))
-	for i, r := range set.Requirements {
-		reqs[i] = r.Requirement
-	}
-	var cons []pep508.Requirement
-	for _, c := range set.Constraints {
-		cons = append(cons, c.Requirement)
-	}
-	ro := resolve.Options{Constraints: cons, NoBinary: set.Options.NoBinary, OnlyBinary: set.Options.OnlyBinary, Preferences: prefs}
-	if set.Options.Pre {
-		ro.Prerelease = resolve.PrereleaseAllow
-	}
-	start := time.Now()
-	res, err := resolve.Resolve(ctx, env.Source, t, reqs, ro)
-	if err != nil {
-		return nil, err
-	}
-	env.log().Printf("Resolved %d packages for %s in %s (%d project pages, %d metadata files)", len(res.Packages), t, roundDur(time.Since(start)), res.Stats.Projects, res.Stats.Metadata)
-	return res, nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/lambdapack/lambdapack/internal/human"
 	"io"
 	"sort"
 	"strings"
@@ -25,7 +26,7 @@ func WriteArtifactText(w io.Writer, r *ArtifactReport) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PACKAGE\tVERSION\tUNPACKED")
 		for _, p := range pk {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, p.Version, humanBytes(p.Size))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, p.Version, human.Bytes(p.Size))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -39,14 +40,14 @@ func WriteArtifactText(w io.Writer, r *ArtifactReport) error {
 	if r.Pure {
 		archs = "x86_64 and arm64 (pure Python)"
 	}
-	fmt.Fprintf(w, "%s %s for %s on %s\n", strings.ToUpper(r.Kind[:1])+r.Kind[1:], label, runtimeLabel(r), archs)
+	fmt.Fprintf(w, "%s %s for %s on %s\n", strings.ToUpper(string(r.Kind[:1]))+string(r.Kind[1:]), label, runtimeLabel(r), archs)
 	zipNote := "fits a direct upload"
 	if r.Size > DirectUploadLimit {
 		zipNote = "over the 50 MiB direct-upload limit: upload it through S3 (publish --bucket)"
 	}
-	fmt.Fprintf(w, "  zipped   %10s  (%s)\n", humanBytes(r.Size), zipNote)
+	fmt.Fprintf(w, "  zipped   %10s  (%s)\n", human.Bytes(r.Size), zipNote)
 	fmt.Fprintf(w, "  unzipped %10s  (%.1f%% of Lambda's 262,144,000-byte limit for a function and its layers)\n",
-		humanBytes(r.UnzippedSize), 100*float64(r.UnzippedSize)/UnzippedLimit)
+		human.Bytes(r.UnzippedSize), 100*float64(r.UnzippedSize)/UnzippedLimit)
 	fmt.Fprintf(w, "  sha256   %s\n", r.SHA256)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/glob"
+	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
 // DefaultExcludes are left out of a function's source folder unless the user
@@ -95,7 +95,7 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		if err := archive.ValidPath(rel); err != nil {
+		if err := tree.ValidPath(rel); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		out = append(out, sourceFile{Rel: rel, Abs: p, Mode: info.Mode().Perm(), Size: info.Size()})

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
@@ -59,13 +59,13 @@ func (r *VerifyResult) Failed(strict bool) bool {
 }
 
 // verifyTargets picks the targets: flags first, then the zip's record
-// (publish.ZipComment), then x86_64 for the architecture. notes are lines
+// (internal/record), then x86_64 for the architecture. notes are lines
 // for the text report saying where the target came from.
 func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, notes []string, err error) {
-	var rec publish.ZipComment
-	var recErr error = publish.ErrNoZipComment
+	var rec record.Record
+	recErr := record.ErrNone
 	if fi, statErr := os.Stat(opts.Path); statErr == nil && fi.Mode().IsRegular() {
-		rec, recErr = publish.ReadZipComment(opts.Path)
+		rec, recErr = record.ReadZip(opts.Path)
 	}
 	hasRec := recErr == nil
 	runtimes := []string{opts.Runtime}
@@ -79,7 +79,7 @@ func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, not
 			switch {
 			case hasRec:
 				why = "its lambdapack record names no runtime"
-			case !errors.Is(recErr, publish.ErrNoZipComment):
+			case !errors.Is(recErr, record.ErrNone):
 				why = fmt.Sprintf("its lambdapack record could not be read (%v)", recErr)
 			}
 			return nil, false, nil, fmt.Errorf("verify %s: --runtime is required: %s; pass the runtime to check against, for example --runtime python3.12", opts.Path, why)

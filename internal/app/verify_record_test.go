@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/lambdapack/lambdapack/internal/index"
-	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
@@ -44,7 +44,7 @@ func sharedObject(t *testing.T, machine uint16) []byte {
 // recordedZip writes a zip of files (wheels installed under python/ by the
 // caller) with lambdapack's record rec in its archive comment (none when
 // rec is nil).
-func recordedZip(t *testing.T, files map[string][]byte, rec *publish.ZipComment) string {
+func recordedZip(t *testing.T, files map[string][]byte, rec *record.Record) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -61,7 +61,7 @@ func recordedZip(t *testing.T, files map[string][]byte, rec *publish.ZipComment)
 		w.Write(files[n])
 	}
 	if rec != nil {
-		c, err := publish.FormatZipComment(*rec)
+		c, err := rec.Format()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func installWheel(t *testing.T, files map[string][]byte, prefix string, w testut
 
 // arm64Layer is an arm64 layer of one package with five aarch64 extension
 // modules, recorded (rec) as built for python3.12/arm64.
-func arm64Layer(t *testing.T, rec *publish.ZipComment) string {
+func arm64Layer(t *testing.T, rec *record.Record) string {
 	so := sharedObject(t, 183)
 	w := testutil.Wheel{Name: "fast", Version: "1.0", Tags: []string{"cp312-cp312-manylinux_2_17_aarch64"}, Files: map[string][]byte{"fast/__init__.py": []byte("\n")}}
 	for _, m := range []string{"a", "b", "c", "d", "e"} {
@@ -119,7 +119,7 @@ func arm64Layer(t *testing.T, rec *publish.ZipComment) string {
 // note; no flag and no record is a clear error asking for --runtime.
 func TestVerifyTargetFromRecord(t *testing.T) {
 	ctx := t.Context()
-	rec := &publish.ZipComment{Runtime: "python3.12", Architecture: "arm64", Architectures: []string{"arm64"}, Python: "3.12"}
+	rec := &record.Record{Runtime: "python3.12", Architecture: "arm64", Architectures: []string{"arm64"}, Python: "3.12"}
 	p := arm64Layer(t, rec)
 
 	for _, c := range []struct {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -20,11 +19,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
 // Entry is one file of the output zip. Exactly one of Data, Zip or File is
@@ -107,7 +108,7 @@ type Options struct {
 	// ("python/" for a layer, "" for a function zip).
 	Root string
 	// Comment is the zip's archive comment (lambdapack records what the
-	// artifact was built for there; see publish.ZipComment). At most 65535
+	// artifact was built for there; see internal/record). At most 65535
 	// bytes.
 	Comment string
 	// TempDir holds spill files; "" means the destination's folder.
@@ -173,30 +174,21 @@ func msDosTime(t time.Time) (date, tm uint16) {
 	return
 }
 
+// Limits on a path inside an artifact (tree's).
+const (
+	MaxComponent = tree.MaxComponent
+	MaxPath      = tree.MaxPath
+)
+
 // ValidPath reports why p cannot be a path inside an artifact, or nil: it
 // must be relative, slash-separated and clean, without "..", backslashes,
-// drive letters or NUL bytes.
-func ValidPath(p string) error {
-	switch {
-	case p == "":
-		return errors.New("empty path")
-	case strings.HasPrefix(p, "/"):
-		return fmt.Errorf("absolute path %q", p)
-	case strings.ContainsAny(p, "\\\x00"):
-		return fmt.Errorf("path %q holds a backslash or NUL", p)
-	case len(p) >= 2 && p[1] == ':':
-		return fmt.Errorf("path %q starts with a drive letter", p)
-	case !utf8.ValidString(p):
-		return fmt.Errorf("path %q is not UTF-8", p)
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		switch seg {
-		case "", ".", "..":
-			return fmt.Errorf("path %q is not clean (empty, . or .. segment)", p)
-		}
-	}
-	return nil
-}
+// drive letters or NUL bytes, and within ValidLength's limits. It is
+// tree.ValidPath, the one rule every sink and planner applies.
+func ValidPath(p string) error { return tree.ValidPath(p) }
+
+// ValidLength reports a path with a component longer than MaxComponent
+// bytes or a total over MaxPath (tree.ValidLength).
+func ValidLength(p string) error { return tree.ValidLength(p) }
 
 type kind int
 
@@ -265,20 +257,16 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	}
 	res.Path = dest
 
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".tmp-*")
+	tmp, err := atomicfile.Create(dest, atomicfile.WithSync(opts.Sync))
 	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
+		return nil, err
 	}
-	ok := false
+	defer tmp.Abort() // nothing at dest unless committed
 	var spills []string
 	var spillMu sync.Mutex
 	defer func() {
 		for _, s := range spills {
 			os.Remove(s)
-		}
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
 		}
 	}()
 
@@ -372,22 +360,9 @@ func Write(ctx context.Context, dest string, entries []Entry, opts Options) (*Re
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dest, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
+	if err := tmp.Commit(0o644); err != nil {
+		return nil, err
 	}
-	if opts.Sync {
-		if err := tmp.Sync(); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", dest, err)
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
-	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("writing %s: %w", dest, err)
-	}
-	ok = true
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	res.Size = cw.n
 	for _, it := range items {
@@ -577,9 +552,13 @@ func compress(it *item, opts Options, addSpill func(string)) error {
 }
 
 func writeItem(zw *zip.Writer, it *item, date, tm uint16) error {
+	// The MS-DOS fields alone: Modified would add an extended-timestamp
+	// field, and the bytes would depend on the time zone.
 	fh := &zip.FileHeader{
-		Name:         it.name,
+		Name: it.name,
+		//lint:ignore SA1019 deliberate: see above
 		ModifiedDate: date,
+		//lint:ignore SA1019 deliberate: see above
 		ModifiedTime: tm,
 	}
 	fh.SetMode(it.mode)

@@ -421,6 +421,31 @@ func TestValidPath(t *testing.T) {
 			t.Errorf("ValidPath(%q) ok = %v, want %v", p, got, ok)
 		}
 	}
+	// Each component at most 255 bytes (NAME_MAX), the whole at most
+	// MaxPath; the message does not repeat a 60,000-byte name whole.
+	long := strings.Repeat("n", 60000)
+	deep := strings.Repeat(strings.Repeat("d", 199)+"/", 20) // 4,000 bytes
+	for p, ok := range map[string]bool{
+		strings.Repeat("a", 255) + "/b.py":      true,
+		strings.Repeat("\u00e9", 127) + "/b.py": true, // 254 bytes
+		strings.Repeat("a", 256) + "/b.py":      false,
+		"a/" + strings.Repeat("\u00e9", 128):    false, // 256 bytes
+		strings.TrimSuffix(deep, "/"):           true,
+		deep + "x":                              false,
+		long:                                    false,
+		"python/" + long + ".py":                false,
+	} {
+		err := ValidPath(p)
+		if (err == nil) != ok {
+			t.Errorf("ValidPath(%d bytes) = %v, want ok %v", len(p), err, ok)
+		}
+		if err != nil && len(err.Error()) > 400 {
+			t.Errorf("ValidPath's error is %d bytes long", len(err.Error()))
+		}
+	}
+	if _, err := Write(context.Background(), filepath.Join(t.TempDir(), "out.zip"), []Entry{{Path: "python/" + long + ".py", Data: []byte("x")}}, Options{}); err == nil || !strings.Contains(err.Error(), "255") {
+		t.Errorf("Write of a 60,000-byte name: %v", err)
+	}
 }
 
 func TestManyEntriesSmallBudget(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/install"
 	"github.com/lambdapack/lambdapack/internal/testutil"
+	"github.com/lambdapack/lambdapack/internal/zipsink"
 )
 
 // synthWheels returns wheels shaped like real ones: many Python sources
@@ -118,7 +119,7 @@ func buildLayer(t testing.TB, cacheDir string, reqs []cache.Request, out string,
 	}
 	defer plan.Close()
 	opts.Root = plan.Layout.Root
-	res, err := archive.Write(context.Background(), out, plan.ArchiveEntries(), opts)
+	res, err := archive.Write(context.Background(), out, zipsink.Entries(plan.Files()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func BenchmarkArchive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer plan.Close()
-	entries := plan.ArchiveEntries()
+	entries := zipsink.Entries(plan.Files())
 	var unzipped int64
 	for _, e := range plan.Entries {
 		unzipped += e.Size

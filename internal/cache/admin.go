@@ -43,7 +43,7 @@ type Kind string
 // Cache.Dir are reported under their folder name.
 const (
 	KindWheels   Kind = "wheels"             // <root>/v1/blobs: downloaded files by sha256
-	KindPages    Kind = "index pages"        // index/simple-v1: project pages as served
+	KindPages    Kind = "index pages"        // index/simple-v2: project pages as served
 	KindParsed   Kind = "parsed index pages" // index/parsed-v1: the same pages decoded
 	KindMetadata Kind = "metadata"           // index/metadata-v1: core metadata files
 	KindLocks    Kind = "locks"              // <root>/v1/locks: cross-process locks
@@ -325,7 +325,7 @@ func kindOf(rel, base string) Kind {
 	case "index":
 		sub, _, _ := strings.Cut(rest, "/")
 		switch sub {
-		case "simple-v1":
+		case "simple-v1", "simple-v2": // v2 since credentials were kept out of keys and labels
 			return KindPages
 		case "parsed-v1":
 			return KindParsed

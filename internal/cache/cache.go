@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
 
 // Layout is the version of the on-disk layout; a change that old readers
@@ -101,6 +104,10 @@ type Cache struct {
 	jobs     int
 	reporter Reporter
 	client   *http.Client
+	lim      netlimit.Limits
+	limSet   bool
+	attempts int
+	backoff  time.Duration
 
 	mu       sync.Mutex
 	inflight map[string]*call
@@ -138,6 +145,27 @@ func WithReporter(r Reporter) Option { return func(c *Cache) error { c.reporter 
 // WithHTTPClient sets the client of the default opener for http(s) URLs.
 func WithHTTPClient(h *http.Client) Option { return func(c *Cache) error { c.client = h; return nil } }
 
+// WithLimits sets the network limits of the default opener for http(s)
+// URLs (zero fields take their defaults). Without it they are
+// netlimit.FromEnv's.
+func WithLimits(l netlimit.Limits) Option {
+	return func(c *Cache) error { c.lim, c.limSet = l.WithDefaults(), true; return nil }
+}
+
+// WithRetries sets how many times the default opener tries a download in
+// all (default 3: each try starts from zero) and the first wait between
+// tries, doubled after each (default 250ms). Requests with their own Open
+// retry as that opener does.
+func WithRetries(attempts int, backoff time.Duration) Option {
+	return func(c *Cache) error {
+		if attempts < 1 {
+			return fmt.Errorf("download attempts %d: want at least 1", attempts)
+		}
+		c.attempts, c.backoff = attempts, backoff
+		return nil
+	}
+}
+
 // DefaultDir returns LAMBDAPACK_CACHE_DIR, else lambdapack under the user's
 // cache folder.
 func DefaultDir() (string, error) {
@@ -154,11 +182,18 @@ func DefaultDir() (string, error) {
 // Open opens (creating it if needed) the cache at dir; "" means
 // DefaultDir().
 func Open(dir string, opts ...Option) (*Cache, error) {
-	c := &Cache{jobs: 8, inflight: map[string]*call{}}
+	c := &Cache{jobs: 8, inflight: map[string]*call{}, attempts: 3, backoff: 250 * time.Millisecond}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
+	}
+	if !c.limSet {
+		lim, err := netlimit.FromEnv(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		c.lim = lim
 	}
 	if c.temp {
 		d, err := os.MkdirTemp("", "lambdapack-cache-*")
@@ -184,7 +219,16 @@ func Open(dir string, opts ...Option) (*Cache, error) {
 		}
 	}
 	if c.client == nil {
-		c.client = http.DefaultClient
+		// Response headers and bodies are watched per attempt
+		// (netlimit.Watchdog); the transport bounds the rest.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSHandshakeTimeout = 15 * time.Second
+		c.client = &http.Client{Transport: tr}
+	}
+	if c.client.CheckRedirect == nil {
+		hc := *c.client
+		hc.CheckRedirect = netlimit.CheckRedirect
+		c.client = &hc
 	}
 	return c, nil
 }
@@ -333,27 +377,117 @@ func (c *Cache) open(ctx context.Context, r Request) (io.ReadCloser, error) {
 	case "file":
 		return os.Open(filepath.FromSlash(u.Path))
 	case "http", "https":
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := c.client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, fmt.Errorf("HTTP %s", resp.Status)
-		}
-		return resp.Body, nil
+		return c.openHTTP(ctx, r.URL)
 	}
 	return nil, fmt.Errorf("unsupported URL scheme %q", u.Scheme)
 }
 
+// byDefaultOpener reports whether the cache's own HTTP opener serves r.
+func byDefaultOpener(r Request) bool {
+	return r.Open == nil && (strings.HasPrefix(r.URL, "http://") || strings.HasPrefix(r.URL, "https://"))
+}
+
+// statusError is an HTTP answer other than 200.
+type statusError struct {
+	status     int
+	retryAfter time.Duration
+	hasWait    bool
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s", e.status, http.StatusText(e.status))
+}
+
+// openHTTP GETs rawURL for one attempt, bounded by the download deadline
+// and watched for stalls and trickles; closing the body ends the attempt.
+func (c *Cache) openHTTP(ctx context.Context, rawURL string) (io.ReadCloser, error) {
+	actx, cancel := context.WithTimeoutCause(ctx, c.lim.DownloadTimeout, &netlimit.DeadlineError{
+		What: "one download attempt", After: c.lim.DownloadTimeout, Hint: "set " + netlimit.EnvDownloadTimeout + " to allow more"})
+	wctx, wd := c.lim.Watch(actx)
+	stop := func() { wd.Stop(); cancel() }
+	req, err := http.NewRequestWithContext(wctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		err = attemptErr(actx, wd, err)
+		stop()
+		return nil, err
+	}
+	wd.Headers()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		stop()
+		e := &statusError{status: resp.StatusCode}
+		e.retryAfter, e.hasWait = netlimit.RetryAfter(resp.Header, time.Now())
+		return nil, e
+	}
+	return &watchedBody{ReadCloser: wd.Body(resp.Body), actx: actx, wd: wd, stop: stop}, nil
+}
+
+// attemptErr names why an attempt failed: a stall or a deadline, else the
+// error without net/http's URL wrapper (the URL may carry credentials;
+// messages name it redacted themselves).
+func attemptErr(actx context.Context, wd *netlimit.Watchdog, err error) error {
+	if cause := wd.Cause(actx, err); cause != err {
+		return cause
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+type watchedBody struct {
+	io.ReadCloser
+	actx context.Context
+	wd   *netlimit.Watchdog
+	stop func()
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = attemptErr(b.actx, b.wd, err)
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.stop()
+	return err
+}
+
+// transient reports whether another try of the default opener could
+// succeed: a stall, a deadline, a cut or reset connection, a 5xx or 429.
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status >= 500 || se.status == http.StatusTooManyRequests || se.status == http.StatusRequestTimeout
+	}
+	if errors.Is(err, ErrHashMismatch) || errors.Is(err, errTooBig) ||
+		errors.Is(err, netlimit.ErrRedirectLoop) || errors.Is(err, netlimit.ErrTooManyRedirects) {
+		return false
+	}
+	return true
+}
+
+var errTooBig = errors.New("larger than expected")
+
 const maxUnknownSize = 8 << 30
 
 // download streams one file into a temporary file beside its blob,
-// checking size and sha256, and renames it into place.
+// checking size and sha256, and renames it into place. The default HTTP
+// opener's failures that another try could mend are tried again from zero.
 func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 	what := fmt.Sprintf("%s from %s", r.Name, Redact(r.URL))
 	dir := filepath.Join(c.base, "blobs", "sha256")
@@ -380,23 +514,74 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 		c.reporter.Start(r.Name, size)
 		defer func() { c.reporter.Done(r.Name, err) }()
 	}
+	removeStale(dir)
+	tmp, err := atomicfile.Create(filepath.Join(dir, "download"), atomicfile.Sync())
+	if err != nil {
+		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+	}
+	defer tmp.Abort()
+	tries := 1
+	if byDefaultOpener(r) {
+		tries = c.attempts
+	}
+	var n int64
+	var got string
+	for attempt := 1; ; attempt++ {
+		n, got, err = c.copyOnce(ctx, r, tmp.File)
+		if err == nil {
+			break
+		}
+		if attempt >= tries || !transient(ctx, err) {
+			if attempt > 1 {
+				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+		}
+		wait := c.backoff << (attempt - 1)
+		var se *statusError
+		if errors.As(err, &se) && se.hasWait {
+			if se.retryAfter > c.lim.MaxRetryAfter {
+				return Blob{}, fmt.Errorf("downloading %s: %w: the server asks to retry after %v, longer than lambdapack waits (%v); try again later", what, err, se.retryAfter, c.lim.MaxRetryAfter)
+			}
+			wait = se.retryAfter
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return Blob{}, fmt.Errorf("downloading %s: %w", what, ctx.Err())
+		}
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+		}
+		if err := tmp.Truncate(0); err != nil {
+			return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+		}
+	}
+	if r.SHA256 != "" && got != r.SHA256 {
+		return Blob{}, fmt.Errorf("downloading %s: %w: expected %s, got %s; the file changed or was tampered with", what, ErrHashMismatch, r.SHA256, got)
+	}
+	final := c.BlobPath(got)
+	if r.SHA256 == "" {
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return Blob{}, fmt.Errorf("storing %s: %w", what, err)
+		}
+	}
+	if err := tmp.CommitAs(final, 0o644); err != nil {
+		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
+	}
+	return Blob{Name: r.Name, Path: final, SHA256: got, Size: n}, nil
+}
+
+// copyOnce opens the file and copies it into tmp (from its start), at most
+// the expected size (or maxUnknownSize), returning its size and sha256.
+func (c *Cache) copyOnce(ctx context.Context, r Request, tmp *os.File) (int64, string, error) {
 	rc, err := c.open(ctx, r)
 	if err != nil {
-		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+		return 0, "", err
 	}
 	defer rc.Close()
-	removeStale(dir)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	h := sha256.New()
 	limit := int64(maxUnknownSize)
 	if r.Size > 0 {
@@ -409,41 +594,17 @@ func (c *Cache) download(ctx context.Context, r Request) (b Blob, err error) {
 	n, err := io.Copy(w, io.LimitReader(readerCtx{ctx, rc}, limit))
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return Blob{}, fmt.Errorf("downloading %s: %w after %d bytes: %v; try again", what, ErrTruncated, n, err)
+			return n, "", fmt.Errorf("%w after %d bytes: %v; try again", ErrTruncated, n, err)
 		}
-		return Blob{}, fmt.Errorf("downloading %s: %w", what, err)
+		return n, "", err
 	}
 	if r.Size > 0 && n < r.Size {
-		return Blob{}, fmt.Errorf("downloading %s: %w: got %d of %d bytes; try again", what, ErrTruncated, n, r.Size)
+		return n, "", fmt.Errorf("%w: got %d of %d bytes; try again", ErrTruncated, n, r.Size)
 	}
 	if r.Size > 0 && n > r.Size {
-		return Blob{}, fmt.Errorf("downloading %s: more than the expected %d bytes; the index or lock has the wrong size, or the file changed", what, r.Size)
+		return n, "", fmt.Errorf("%w: more than the expected %d bytes; the index or lock has the wrong size, or the file changed", errTooBig, r.Size)
 	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if r.SHA256 != "" && got != r.SHA256 {
-		return Blob{}, fmt.Errorf("downloading %s: %w: expected %s, got %s; the file changed or was tampered with", what, ErrHashMismatch, r.SHA256, got)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	final := c.BlobPath(got)
-	if r.SHA256 == "" {
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-		}
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return Blob{}, fmt.Errorf("storing %s: %w", what, err)
-	}
-	ok = true
-	syncDir(filepath.Dir(final))
-	return Blob{Name: r.Name, Path: final, SHA256: got, Size: n}, nil
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // removeStale deletes temporary files a killed run left in dir (older than
@@ -485,13 +646,6 @@ func (r readerCtx) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Dir returns (creating it) a folder of the cache for other artifacts, e.g.
@@ -505,33 +659,6 @@ func (c *Cache) Dir(name string) (string, error) {
 		return "", fmt.Errorf("creating cache folder %s: %w", d, err)
 	}
 	return d, nil
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder, synced and renamed, so readers see the old file or the new one.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // Memo is a set of keys kept in the cache (e.g. "this wheel passed its
@@ -561,5 +688,5 @@ func (m *Memo) Put(key string) error {
 	if !keyRE.MatchString(key) {
 		return fmt.Errorf("memo key %q is not a plain name", key)
 	}
-	return WriteFileAtomic(filepath.Join(m.dir, key), nil, 0o644)
+	return atomicfile.WriteFile(filepath.Join(m.dir, key), nil, 0o644, atomicfile.Sync())
 }

@@ -16,7 +16,11 @@
 // matching file is synced and renamed into place, so a truncated download,
 // a hash mismatch or a killed run leaves nothing in the cache. A per-blob
 // file lock lets several goroutines and several processes share one cache:
-// the second waits and then finds the blob. Offline mode uses the cache
+// the second waits and then finds the blob. A request's own Open (the
+// index client's, as the pipeline wires it) brings the bytes; without one,
+// the cache's HTTP opener does, within netlimit.Limits (a watched,
+// deadline-bound attempt, three tries from zero for failures that may
+// pass). Offline mode uses the cache
 // alone and lists what is missing; NoCache mode uses a temporary folder
 // that Close removes.
 //

@@ -50,7 +50,7 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 				var bars *progress.Bars
 				if !quiet && isTerminal(s.Err) {
 					bars = progress.New(s.Err)
-					o.Env.Downloads = bars
+					o.Env.Progress = bars
 				}
 				rep, _, buildErr := app.Build(ctx, o)
 				if bars != nil {

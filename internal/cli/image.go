@@ -34,7 +34,7 @@ func (f *imageFlags) run(cmd *cobra.Command, s *Streams, args []string) error {
 	var bars *progress.Bars
 	if !f.quiet && isTerminal(s.Err) {
 		bars = progress.New(s.Err)
-		f.env.Downloads = bars
+		f.env.Progress = bars
 	}
 	env, err := app.OpenEnv(f.env)
 	if err != nil {
@@ -108,6 +108,7 @@ ENTRYPOINT) the same way, for any architecture.`,
 		fl.StringSliceVar(&o.ExcludePackages, "exclude-package", nil, "leave these distributions out")
 		fl.BoolVar(&o.Slim, "slim", false, "strip __pycache__, *.pyi stubs and tests folders (never what imports need)")
 		fl.StringArrayVar(&o.StripPatterns, "strip-pattern", nil, "also strip files matching this glob; repeatable")
+		fl.BoolVar(&o.Compile, "compile", false, "byte-compile with unchecked-hash .pyc files (needs a local CPython of the base's version)")
 		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the images")
 		fl.BoolVar(&o.Force, "force", false, "write the images even when verification finds errors")
 		fl.BoolVar(&o.Strict, "strict", false, "treat verification warnings as errors")

@@ -11,6 +11,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 )
 
 // buildFlags are the flags layer and function share.
@@ -21,6 +22,7 @@ type buildFlags struct {
 	quiet    bool
 	publish  bool
 	pubFlags publish.LayerOptions
+	layout   string
 }
 
 func (f *buildFlags) register(cmd *cobra.Command, kind string) {
@@ -52,10 +54,11 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 }
 
-func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind string, args []string) error {
+func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind record.Kind, args []string) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	f.opts.Kind = kind
+	f.opts.Layout = record.Layout(f.layout)
 	f.opts.Deps.Requirements = args
 	f.opts.Deps.Stdin = s.In
 	log := s.Err
@@ -66,7 +69,7 @@ func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind string, args []str
 	var bars *progress.Bars
 	if !f.quiet && isTerminal(s.Err) {
 		bars = progress.New(s.Err)
-		f.env.Downloads = bars
+		f.env.Progress = bars
 	}
 	env, err := app.OpenEnv(f.env)
 	if err != nil {
@@ -133,7 +136,7 @@ zip. SOURCE_DATE_EPOCH sets the timestamps inside it.`,
 			RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, s, app.KindLayer, args) },
 		}
 		f.register(cmd, "layer")
-		cmd.Flags().StringVar(&f.opts.Layout, "layout", "python", "python (python/) or site-packages (python/lib/python3.X/site-packages)")
+		cmd.Flags().StringVar(&f.layout, "layout", "python", "python (python/) or site-packages (python/lib/python3.X/site-packages)")
 		cmd.Flags().BoolVar(&f.publish, "publish", false, "publish the layer after building it (see lambdapack publish layer)")
 		cmd.Flags().StringVar(&f.pubFlags.Name, "name", "", "with --publish: the layer's name")
 		cmd.Flags().StringVar(&f.pubFlags.Bucket, "bucket", "", "with --publish: upload through this S3 bucket")

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lambdapack/lambdapack/internal/cli"
-	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -61,7 +61,7 @@ func TestPublishLayerCLI(t *testing.T) {
 	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("artifacts")}); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := publish.FormatZipComment(publish.ZipComment{Runtime: "python3.13", Architecture: "arm64"})
+	rec, _ := record.Record{Runtime: "python3.13", Architecture: "arm64"}.Format()
 	z := smallZip(t, "python/m.py", "v = 1\n", rec)
 
 	type result struct {

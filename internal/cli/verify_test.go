@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 // verifyZip writes a layer of one wheel under python/, plus extra files,
 // with lambdapack's record rec in its archive comment (none when nil).
-func verifyZip(t *testing.T, w testutil.Wheel, extra map[string][]byte, rec *publish.ZipComment) string {
+func verifyZip(t *testing.T, w testutil.Wheel, extra map[string][]byte, rec *record.Record) string {
 	t.Helper()
 	data := w.Bytes()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -45,7 +45,7 @@ func verifyZip(t *testing.T, w testutil.Wheel, extra map[string][]byte, rec *pub
 		add(name, b)
 	}
 	if rec != nil {
-		c, err := publish.FormatZipComment(*rec)
+		c, err := rec.Format()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestVerifyCLITargetAndGrouping(t *testing.T) {
 	for _, m := range []string{"a", "b", "c"} {
 		w.Files["tiny/_"+m+".abi3.so"] = machO()
 	}
-	rec := &publish.ZipComment{Runtime: "python3.13", Architecture: "arm64", Architectures: []string{"arm64", "x86_64"}, Python: "3.13"}
+	rec := &record.Record{Runtime: "python3.13", Architecture: "arm64", Architectures: []string{"arm64", "x86_64"}, Python: "3.13"}
 	recorded := verifyZip(t, w, nil, rec)
 	bare := verifyZip(t, w, nil, nil)
 

@@ -46,3 +46,49 @@ func TestSetNegation(t *testing.T) {
 		t.Error("unclosed class accepted")
 	}
 }
+
+// The strip-pattern side of the dialect: components anywhere, the matched
+// folder, and the syntax both sides share.
+func TestAnywhereAndPrefix(t *testing.T) {
+	cases := []struct {
+		glob, path, prefix string
+		anywhere           bool
+	}{
+		{"numpy/tests", "python/numpy/tests/test_a.py", "python/numpy/tests", true},
+		{"numpy/tests", "python/numpy/tests/test_a.py", "", false},
+		{"numpy/tests", "numpy/tests/test_a.py", "numpy/tests", false},
+		{"pkg/data/**/examples.json", "python/pkg/data/x/examples.json", "python/pkg/data/x/examples.json", true},
+		{"docs/**", "python/pkg/docs/a/b.html", "python/pkg/docs", true},
+		{"*.pyi", "python/pkg/a.pyi", "python/pkg/a.pyi", false},
+		{"__pycache__", "a/__pycache__/m.pyc", "a/__pycache__", false},
+		{"/numpy/tests", "python/numpy/tests/x.py", "", true},
+		{"/python/numpy", "python/numpy/tests/x.py", "python/numpy", true},
+		{"data/[!ab].txt", "data/c.txt", "data/c.txt", false},
+		{"data/[^ab].txt", "data/a.txt", "", false},
+		{"lib**.so", "pkg/libfoo.so", "pkg/libfoo.so", false},
+		{"**", "a/b", "a/b", false},
+		{" docs/ ", "docs/x", "docs", false},
+	}
+	for _, c := range cases {
+		compile := Compile
+		if c.anywhere {
+			compile = CompileAnywhere
+		}
+		p, err := compile(c.glob)
+		if err != nil {
+			t.Fatalf("%q: %v", c.glob, err)
+		}
+		got, ok := p.MatchPrefix(c.path)
+		if got != c.prefix || ok != (c.prefix != "") {
+			t.Errorf("%q (anywhere %v) on %q: prefix %q %v, want %q", c.glob, c.anywhere, c.path, got, ok, c.prefix)
+		}
+	}
+	for _, bad := range []string{"", "/", "a/../b", "a//b", "./", "[", "x/[a-"} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if p, _ := Compile(" !docs/ "); p.String() != "!docs" {
+		t.Errorf("String() = %q", p.String())
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // MaxImageBytes is Lambda's limit on a function image's uncompressed size.
-const MaxImageBytes = 10 << 30
+const MaxImageBytes = verify.ImageLimit
 
 // RuleImage names the findings of CheckLambda.
 const RuleImage = "image"

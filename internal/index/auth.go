@@ -2,6 +2,7 @@ package index
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -161,6 +162,20 @@ func (a *authStore) apply(req *http.Request) {
 	if a.netrcDef != nil {
 		req.SetBasicAuth(a.netrcDef.user, a.netrcDef.pass)
 	}
+}
+
+// holdsSecret reports whether b contains a known secret (a page that
+// echoes the credentials in its links, say), so that it is never stored.
+func (a *authStore) holdsSecret(b []byte) bool {
+	if a == nil {
+		return false
+	}
+	for _, sec := range a.secrets {
+		if sec != "" && bytes.Contains(b, []byte(sec)) {
+			return true
+		}
+	}
+	return false
 }
 
 // scrub removes known secrets from a message.

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/gob"
@@ -16,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
 
 // pageCache stores index pages (with their validators) and metadata files
@@ -41,7 +42,10 @@ func (e *cacheEntry) fresh(now time.Time) bool {
 }
 
 func newPageCache(dir string) (*pageCache, error) {
-	for _, sub := range []string{"simple-v1", "metadata-v1", "parsed-v1"} {
+	// simple-v1 keyed and labelled pages by their URL with its
+	// credentials: remove what an older version left there.
+	_ = os.RemoveAll(filepath.Join(dir, "simple-v1"))
+	for _, sub := range []string{"simple-v2", "metadata-v1", "parsed-v1"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating the index cache folder %s: %w (pick another with --cache-dir)", dir, err)
 		}
@@ -58,7 +62,7 @@ func key(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "simple-v1", k[:2], k) }
+func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "simple-v2", k[:2], k) }
 func (pc *pageCache) metaPath(k string) string { return filepath.Join(pc.dir, "metadata-v1", k[:2], k) }
 func (pc *pageCache) parsedPath(k string) string {
 	return filepath.Join(pc.dir, "parsed-v1", k[:2], k)
@@ -156,28 +160,11 @@ func (pc *pageCache) storeMeta(k string, b []byte) error {
 
 // writeAtomic writes data to path through a temp file in the same folder.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	_, err = w.Write(data)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing cache file %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing cache file: %w", err)
 	}
 	return nil
 }

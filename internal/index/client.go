@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
 
 // Client talks to the configured indexes and find-links locations. It is
@@ -28,7 +30,7 @@ type Client struct {
 	backoff     time.Duration
 	concurrency int
 	heuristic   time.Duration
-	timeout     time.Duration
+	lim         netlimit.Limits
 	auth        *authStore
 	reporter    Reporter
 
@@ -115,13 +117,26 @@ func WithRetries(attempts int, backoff time.Duration) Option {
 }
 
 // WithTimeout bounds one attempt at a page or metadata request, body
-// included (default 2 minutes); a timed-out attempt is retried.
+// included (default netlimit.DefaultAttemptTimeout); a timed-out attempt is
+// retried.
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) error {
 		if d <= 0 {
 			return fmt.Errorf("WithTimeout: %v is not a positive duration", d)
 		}
-		c.timeout = d
+		c.lim.AttemptTimeout = d
+		return nil
+	}
+}
+
+// WithLimits replaces the network limits (read timeout and minimum rate,
+// attempt, total and download deadlines, page size, longest Retry-After).
+// Zero fields take their defaults. Without it the limits are
+// netlimit.FromEnv's: the defaults, changed by LAMBDAPACK_HTTP_TIMEOUT,
+// LAMBDAPACK_DOWNLOAD_TIMEOUT and LAMBDAPACK_MAX_PAGE_SIZE.
+func WithLimits(l netlimit.Limits) Option {
+	return func(c *Client) error {
+		c.lim = l.WithDefaults()
 		return nil
 	}
 }
@@ -143,10 +158,14 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		backoff:     250 * time.Millisecond,
 		concurrency: 16,
 		heuristic:   10 * time.Minute,
-		timeout:     2 * time.Minute,
 		projects:    map[string]*projectCall{},
 		warned:      map[string]bool{},
 	}
+	lim, err := netlimit.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c.lim = lim
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -164,9 +183,19 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		}
 		c.hc = &http.Client{Transport: tr}
 	}
+	if c.hc.CheckRedirect == nil {
+		// A redirect loop fails at once, naming the loop, instead of
+		// being retried.
+		hc := *c.hc
+		hc.CheckRedirect = netlimit.CheckRedirect
+		c.hc = &hc
+	}
 	c.sem = make(chan struct{}, c.concurrency)
 	return c, nil
 }
+
+// Limits returns the network limits the client obeys.
+func (c *Client) Limits() netlimit.Limits { return c.lim }
 
 // Config returns the configuration the client uses.
 func (c *Client) Config() Config { return c.cfg }
@@ -202,8 +231,9 @@ func newTransport(concurrency int, log *slog.Logger) (*http.Transport, error) {
 		MaxIdleConnsPerHost:   concurrency,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// Response headers and bodies are watched per attempt
+		// (netlimit.Watchdog), with the client's own limits.
 	}, nil
 }
 

@@ -12,7 +12,18 @@
 // Of several indexes, the first that has a project is the only one used for
 // it, so an extra index cannot shadow a private package (dependency
 // confusion). Pages are cached on disk honouring ETag, Last-Modified and
-// Cache-Control; requests are bounded, retried with backoff on 5xx, resets
-// and timeouts, and authenticated from URL userinfo or ~/.netrc; credentials
-// never appear in errors or logs.
+// Cache-Control, keyed by URLs without credentials. Requests are
+// authenticated from URL userinfo or ~/.netrc; credentials never appear in
+// errors, logs or the cache.
+//
+// Every request obeys netlimit.Limits: each attempt is watched (headers
+// within the read timeout, a body that keeps a minimum rate) and bounded by
+// a deadline, each page or metadata request by a total deadline, and every
+// body by a size (a page past MaxPageSize, gzip bombs included, is refused
+// and never cached). Failures that may pass are retried with backoff or
+// after the server's Retry-After, each retry reported (EventRetry); a
+// redirect loop fails at once. A download cut short resumes with a range
+// request, or restarts from zero skipping what was delivered. A remote page
+// may not link to file:// URLs: only a local find-links location may give
+// local paths.
 package index

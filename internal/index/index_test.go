@@ -175,8 +175,7 @@ func TestMetadataRangeIgnoredFallsBackToDownload(t *testing.T) {
 func TestMetadataHashMismatch(t *testing.T) {
 	w := testutil.Wheel{Name: "m", Version: "1"}
 	bad := []byte("Metadata-Version: 2.1\nName: m\nVersion: 666\n")
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/simple/m/":
 			rw.Header().Set("Content-Type", "text/html")
@@ -303,7 +302,7 @@ func TestBadPages(t *testing.T) {
 			if !strings.Contains(err.Error(), `"x"`) || !strings.Contains(err.Error(), u) {
 				t.Fatalf("error should name index and package: %v", err)
 			}
-			if m, _ := filepath.Glob(filepath.Join(dir, "simple-v1", "*", "*")); len(m) != 0 {
+			if m, _ := filepath.Glob(filepath.Join(dir, "simple-v2", "*", "*")); len(m) != 0 {
 				t.Fatalf("a bad page was cached: %v", m)
 			}
 		})

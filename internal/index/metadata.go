@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
 
 // maxMetadata bounds a METADATA file (real ones are well under 1 MiB).
@@ -30,6 +31,21 @@ const maxMetadata = 16 << 20
 // tailSize is the first suffix range fetched from a wheel: the end of
 // central directory record and, for most wheels, the whole directory.
 const tailSize = 64 << 10
+
+// maxCentralDir bounds a wheel's central directory read with a range
+// request (a wheel of 100,000 files has about 10 MiB of it).
+const maxCentralDir = 64 << 20
+
+// maxRangeBytes bounds all the range requests made to read one wheel's
+// METADATA: the tail, the central directory and the member.
+const maxRangeBytes = tailSize + maxCentralDir + maxMetadata + 1<<20
+
+// spillAt is how much of a whole wheel (from a server that ignores
+// ranges) is held in memory before it goes to a temporary file.
+const spillAt = 32 << 20
+
+// maxWheelSize bounds a wheel whose size the index does not give.
+const maxWheelSize = 8 << 30
 
 // Metadata returns a distribution's core metadata (the wheel's METADATA):
 // the PEP 658 file when the index has one (its hash checked when given),
@@ -41,6 +57,9 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 		return &Error{Op: "reading the metadata of " + f.Filename, Index: f.Index, URL: Redact(f.URL), Err: err}
 	}
 	if path, ok := localPath(f.URL); ok {
+		if err := c.localAllowed(f); err != nil {
+			return nil, wrap(err)
+		}
 		b, err := localWheelMetadata(path, f.Filename)
 		if err != nil {
 			return nil, wrap(err)
@@ -62,7 +81,7 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	}
 	var data []byte
 	if f.MetadataURL != "" {
-		resp, err := c.fetchAll(ctx, f.MetadataURL, nil)
+		resp, err := c.fetchAll(ctx, f.MetadataURL, nil, getOpts{what: "the metadata file", limit: maxMetadata})
 		if err != nil {
 			return nil, wrap(err)
 		}
@@ -125,31 +144,52 @@ func checkHashes(data []byte, hashes map[string]string) error {
 }
 
 // wheelMetadata reads METADATA out of a remote wheel with range requests.
-// It returns the bytes received too.
+// It returns the bytes received too. A server that ignores ranges sends
+// the whole wheel, which is read as a stream into memory or, past
+// spillAt, a temporary file, and bounded by the wheel's size.
 func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, int64, error) {
-	resp, err := c.fetchAll(ctx, f.URL, http.Header{"Range": {"bytes=-" + strconv.Itoa(tailSize)}, "Accept-Encoding": {"identity"}})
+	var whole int64
+	readWhole := func(body io.Reader, resp *http.Response) ([]byte, error) {
+		limit := int64(maxWheelSize)
+		if f.Size > 0 {
+			limit = f.Size
+		}
+		if resp.ContentLength > limit {
+			return nil, &tooLargeError{what: "the wheel", limit: limit, declared: resp.ContentLength}
+		}
+		sp, err := spool(body, limit)
+		whole = sp.size
+		if err != nil {
+			return nil, err
+		}
+		defer sp.Close()
+		c.log.Debug("server ignores range requests; downloaded the whole wheel", "file", f.Filename, "bytes", sp.size)
+		md, err := metadataFromZip(sp, sp.size, f.Filename)
+		if err != nil {
+			return nil, &permanentError{err}
+		}
+		return md, nil
+	}
+	hdr := http.Header{"Range": {"bytes=-" + strconv.Itoa(tailSize)}, "Accept-Encoding": {"identity"}}
+	resp, err := c.fetchAll(ctx, f.URL, hdr, getOpts{what: "the end of the wheel", limit: tailSize, ranged: true, whole: readWhole, attempt: c.lim.DownloadTimeout})
 	if err != nil {
-		return nil, 0, err
+		return nil, whole, err
 	}
 	got := int64(len(resp.Body))
 	switch resp.Status {
 	case http.StatusOK:
-		// The server ignored the range: we have the whole wheel.
-		c.log.Debug("server ignores range requests; downloaded the whole wheel", "file", f.Filename, "bytes", got)
-		md, err := metadataFromZip(bytes.NewReader(resp.Body), got, f.Filename)
-		return md, got, err
+		// The server ignored the range: readWhole had the whole wheel.
+		return resp.Body, whole, nil
 	case http.StatusPartialContent:
 	case http.StatusRequestedRangeNotSatisfiable:
-		full, err := c.fetchAll(ctx, f.URL, nil)
+		full, err := c.fetchAll(ctx, f.URL, http.Header{"Accept-Encoding": {"identity"}}, getOpts{what: "the wheel", whole: readWhole, attempt: c.lim.DownloadTimeout})
 		if err != nil {
-			return nil, got, err
+			return nil, got + whole, err
 		}
 		if full.Status != http.StatusOK {
 			return nil, got, &statusError{Status: full.Status}
 		}
-		got += int64(len(full.Body))
-		md, err := metadataFromZip(bytes.NewReader(full.Body), int64(len(full.Body)), f.Filename)
-		return md, got, err
+		return full.Body, got + whole, nil
 	default:
 		return nil, got, &statusError{Status: resp.Status}
 	}
@@ -160,18 +200,74 @@ func (c *Client) wheelMetadata(ctx context.Context, f File) ([]byte, int64, erro
 	if start+int64(len(resp.Body)) != total {
 		return nil, got, fmt.Errorf("%w: range response of %d bytes at %d does not reach the end (%d)", ErrTruncated, len(resp.Body), start, total)
 	}
-	ra := &rangeReaderAt{c: c, ctx: ctx, url: f.URL, size: total}
+	ra := &rangeReaderAt{c: c, ctx: ctx, url: f.URL, size: total, fetched: got}
 	ra.add(start, resp.Body)
 	// Prefetch the whole central directory in one request when the tail
 	// does not hold it, instead of letting archive/zip read it piecemeal.
 	if cdStart, ok := centralDirStart(resp.Body, start); ok && cdStart < start {
+		if start-cdStart > maxCentralDir {
+			return nil, got, fmt.Errorf("%s: the zip directory is %d bytes, more than the %s a wheel's can be", f.Filename, start-cdStart, netlimit.HumanSize(maxCentralDir))
+		}
 		if _, err := ra.fetch(cdStart, start-cdStart); err != nil {
-			return nil, got + ra.fetched, err
+			return nil, ra.fetched, err
 		}
 	}
 	md, err := metadataFromZip(ra, total, f.Filename)
-	c.log.Debug("read metadata with range requests", "file", f.Filename, "requests", ra.requests+1, "bytes", got+ra.fetched, "of", total)
-	return md, got + ra.fetched, err
+	c.log.Debug("read metadata with range requests", "file", f.Filename, "requests", ra.requests+1, "bytes", ra.fetched, "of", total)
+	return md, ra.fetched, err
+}
+
+// spooled is a stream read to its end: in memory, or in a temporary file
+// already unlinked where the system allows it (so a killed run leaves
+// nothing behind).
+type spooled struct {
+	io.ReaderAt
+	size int64
+	file *os.File
+}
+
+func (s *spooled) Close() error {
+	if s.file == nil {
+		return nil
+	}
+	err := s.file.Close()
+	os.Remove(s.file.Name())
+	return err
+}
+
+// spool reads r to its end, at most limit bytes (past it: ErrTooLarge).
+func spool(r io.Reader, limit int64) (*spooled, error) {
+	lr := io.LimitReader(r, limit+1)
+	var buf bytes.Buffer
+	n, err := io.CopyN(&buf, lr, spillAt)
+	if err == io.EOF {
+		return &spooled{ReaderAt: bytes.NewReader(buf.Bytes()), size: n}, nil
+	}
+	if err != nil {
+		return &spooled{size: n}, err
+	}
+	f, err := os.CreateTemp("", "lambdapack-wheel-*")
+	if err != nil {
+		return &spooled{size: n}, &permanentError{fmt.Errorf("spooling a wheel to a temporary file: %w", err)}
+	}
+	os.Remove(f.Name()) // fails harmlessly where an open file cannot be removed
+	sp := &spooled{ReaderAt: f, file: f, size: n}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		sp.Close()
+		return sp, &permanentError{fmt.Errorf("spooling a wheel to a temporary file: %w", err)}
+	}
+	buf = bytes.Buffer{}
+	m, err := io.Copy(f, lr)
+	sp.size += m
+	if err != nil {
+		sp.Close()
+		return sp, err
+	}
+	if sp.size > limit {
+		sp.Close()
+		return sp, &tooLargeError{what: "the wheel", limit: limit, declared: -1}
+	}
+	return sp, nil
 }
 
 func parseContentRange(v string) (start, total int64, err error) {
@@ -246,8 +342,9 @@ func metadataFromZip(r io.ReaderAt, size int64, filename string) ([]byte, error)
 		}
 	}
 	if h, ok := r.(interface{ hint(n int64) }); ok {
-		// The local header plus the compressed member, in one request.
-		h.hint(30 + int64(len(pick.Name)) + int64(len(pick.Extra)) + 512 + int64(pick.CompressedSize64))
+		// The local header plus the compressed member, in one request
+		// (no more than a METADATA file can be).
+		h.hint(30 + int64(len(pick.Name)) + int64(len(pick.Extra)) + 512 + int64(min(pick.CompressedSize64, maxMetadata)))
 	}
 	if pick.UncompressedSize64 > maxMetadata {
 		return nil, fmt.Errorf("%s: %s is %d bytes, more than a METADATA file can reasonably be", filename, pick.Name, pick.UncompressedSize64)
@@ -376,8 +473,11 @@ func (r *rangeReaderAt) fetch(off, n int64) ([]byte, error) {
 }
 
 func (r *rangeReaderAt) fetchLocked(off, n int64) ([]byte, error) {
+	if r.fetched+n > maxRangeBytes {
+		return nil, fmt.Errorf("reading the wheel's METADATA would take more than %s of range requests; the wheel looks malformed", netlimit.HumanSize(maxRangeBytes))
+	}
 	hdr := http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", off, off+n-1)}, "Accept-Encoding": {"identity"}}
-	resp, err := r.c.fetchAll(r.ctx, r.url, hdr)
+	resp, err := r.c.fetchAll(r.ctx, r.url, hdr, getOpts{what: "a range of the wheel", limit: n, ranged: true})
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,19 @@ func pageKind(ct string) string {
 	return ""
 }
 
+// remotePage reports whether a page came over http(s).
+func remotePage(base *url.URL) bool { return base.Scheme == "http" || base.Scheme == "https" }
+
+// checkLink refuses a link from a remote page to anything but http(s): a
+// file:// link would make lambdapack read a file of this machine as if it
+// were the download.
+func checkLink(base, u *url.URL) error {
+	if !remotePage(base) || u.Scheme == "http" || u.Scheme == "https" {
+		return nil
+	}
+	return fmt.Errorf("%w: the page %s links to %s; only a local find-links folder or page may (refusing it: check the index)", ErrLocalLink, stripUserinfo(base.String()), Redact(u.String()))
+}
+
 type jsonFile struct {
 	Filename         string            `json:"filename"`
 	URL              string            `json:"url"`
@@ -75,6 +88,9 @@ func parseJSONPage(body []byte, base *url.URL) ([]File, []string, error) {
 			return nil, nil, fmt.Errorf("%w: file %s: bad url: %v", ErrMalformed, jf.Filename, err)
 		}
 		u.Fragment = ""
+		if err := checkLink(base, u); err != nil {
+			return nil, nil, fmt.Errorf("file %s: %w", jf.Filename, err)
+		}
 		f := File{Filename: jf.Filename, URL: stripUserinfo(u.String()), Size: -1}
 		if len(jf.Hashes) > 0 {
 			f.Hashes = map[string]string{}
@@ -299,6 +315,12 @@ func parseHTMLPage(body []byte, base *url.URL) ([]File, error) {
 		u, err := base.Parse(strings.TrimSpace(href))
 		if err != nil {
 			return nil, fmt.Errorf("%w: bad link %q: %v", ErrMalformed, href, err)
+		}
+		if remotePage(base) && u.Scheme != "http" && u.Scheme != "https" {
+			if u.Scheme == "file" {
+				return nil, checkLink(base, u)
+			}
+			continue // mailto:, javascript: and the like are not files
 		}
 		frag := u.Fragment
 		u.Fragment, u.RawFragment = "", ""

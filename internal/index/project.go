@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
 
 // Project lists the files of a project: from the first index (in the order
@@ -126,7 +127,7 @@ func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]Fil
 		}
 		return err
 	}
-	notFound, err := c.cachedGet(ctx, pageURL, acceptPages, Event{Project: canon}, parse)
+	notFound, err := c.cachedGet(ctx, pageURL, acceptPages, "the index page", Event{Project: canon}, parse)
 	if err != nil {
 		return nil, nil, &Error{Op: "fetching the project page", Index: Redact(indexURL), Package: canon, URL: Redact(pageURL), Err: err}
 	}
@@ -138,16 +139,20 @@ func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]Fil
 
 // cachedGet GETs a page through the on-disk cache: a fresh entry (max-age)
 // is used as is, a stale one is revalidated with ETag / Last-Modified. parse
-// sees every body before it is cached, so nothing that fails to parse is
-// stored. notFound is true for 404 and 410.
-func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, ev Event, parse func(ct string, final *url.URL, body []byte) error) (notFound bool, err error) {
+// sees every body before it is cached, so nothing that fails to parse (or
+// is past the page size limit) is stored. notFound is true for 404 and 410.
+// Credentials never reach the disk: entries are keyed and labelled by the
+// URL without its userinfo, and a body that holds a known secret is not
+// stored.
+func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev Event, parse func(ct string, final *url.URL, body []byte) error) (notFound bool, err error) {
 	ev.Kind, ev.URL = EventPage, Redact(rawURL)
 	defer func() {
 		if err == nil {
 			c.report(ev)
 		}
 	}()
-	k := key("page", rawURL, accept)
+	bare := stripUserinfo(rawURL)
+	k := key("page", bare, accept)
 	now := time.Now()
 	e, body := c.cache.loadPage(k)
 	parseEntry := func(e *cacheEntry, body []byte) error {
@@ -186,7 +191,8 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, ev Event,
 			hdr.Set("If-Modified-Since", e.LastModified)
 		}
 	}
-	resp, err := c.fetchAll(ctx, rawURL, hdr)
+	resp, err := c.fetchAll(ctx, rawURL, hdr, getOpts{what: what, limit: c.lim.MaxPageSize,
+		hint: "set " + netlimit.EnvMaxPageSize + " if your index really serves pages this large"})
 	if err != nil {
 		return false, err
 	}
@@ -226,11 +232,11 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, ev Event,
 		if err := parse(ct, final, resp.Body); err != nil {
 			return false, err
 		}
-		if noStore {
+		if noStore || c.auth.holdsSecret(resp.Body) {
 			c.cache.dropPage(k)
 			return false, nil
 		}
-		ne := &cacheEntry{URL: rawURL, FinalURL: resp.FinalURL, Status: 200, ContentType: ct,
+		ne := &cacheEntry{URL: bare, FinalURL: resp.FinalURL, Status: 200, ContentType: ct,
 			ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
 			StoredAt: now, MaxAge: maxAge, NoCache: noCache}
 		if err := c.cache.storePage(k, ne, resp.Body); err != nil {
@@ -242,7 +248,7 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept string, ev Event,
 			// No heuristic freshness for a miss: a project published a
 			// minute later must be seen.
 			realMaxAge, _, _ := cacheControl(resp.Header, 0)
-			ne := &cacheEntry{URL: rawURL, FinalURL: resp.FinalURL, Status: http.StatusNotFound, StoredAt: now, MaxAge: realMaxAge, NoCache: noCache}
+			ne := &cacheEntry{URL: bare, FinalURL: resp.FinalURL, Status: http.StatusNotFound, StoredAt: now, MaxAge: realMaxAge, NoCache: noCache}
 			_ = c.cache.storePage(k, ne, nil)
 		}
 		return true, nil
@@ -322,7 +328,7 @@ func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) 
 			files, err = parseHTMLPage(body, final)
 			return err
 		}
-		notFound, err := c.cachedGet(ctx, loc, "text/html", Event{}, parse)
+		notFound, err := c.cachedGet(ctx, loc, "text/html", "the find-links page", Event{}, parse)
 		if err == nil && notFound {
 			err = &statusError{Status: http.StatusNotFound}
 		}

@@ -71,6 +71,12 @@ var (
 	ErrOffline     = errors.New("not in the cache and running offline")
 	ErrHash        = errors.New("hash mismatch")
 	ErrNoIndex     = errors.New("no package index configured")
+	// ErrTooLarge: a page or file is past its bound (netlimit.Limits);
+	// it is refused, never cached, and not retried.
+	ErrTooLarge = errors.New("response too large")
+	// ErrLocalLink: a remote index listed a file:// URL or a path on this
+	// machine.
+	ErrLocalLink = errors.New("a remote index may not point at local files")
 )
 
 // NotFoundError says that no configured index or find-links location has a

@@ -10,10 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-// The pypa/installer rows in ../shared/conformance/installer (read in place).
+// The pypa/installer rows in testdata/installer (see the README there).
 
 type confFile struct {
 	Tests []struct {
@@ -33,7 +32,7 @@ type confFile struct {
 
 func loadConf(t *testing.T, name string) confFile {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testutil.SharedDir(t), "conformance", "installer", name))
+	data, err := os.ReadFile(filepath.Join("testdata", "installer", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"sync"
 
 	kflate "github.com/klauspost/compress/flate"
-	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/tree"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -207,7 +207,7 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 		opts.Layout.Scripts = "bin/"
 	}
 	for _, d := range []string{opts.Layout.Root, opts.Layout.Scripts} {
-		if d != "" && (!strings.HasSuffix(d, "/") || archive.ValidPath(d) != nil) {
+		if d != "" && (!strings.HasSuffix(d, "/") || tree.ValidPath(d) != nil) {
 			return nil, fmt.Errorf("planning an install: layout folder %q must be a clean relative path ending in /", d)
 		}
 	}
@@ -430,18 +430,18 @@ func (p *Plan) renderRecord(d *Dist, recordPath string) []byte {
 	return b.Bytes()
 }
 
-// ArchiveEntries returns the plan as entries for archive.Write.
-func (p *Plan) ArchiveEntries() []archive.Entry {
-	out := make([]archive.Entry, len(p.Entries))
-	for i, e := range p.Entries {
-		out[i] = archive.Entry{Path: e.Path, Mode: e.Mode}
+// Files returns the plan as tree files (installed packages, RoleDeps), in
+// path order: a wheel member to copy, or bytes made here. The caller sets
+// Part when the tree has several installations.
+func (p *Plan) Files() []tree.File {
+	out := make([]tree.File, len(p.Entries))
+	for i := range p.Entries {
+		e := &p.Entries[i]
+		out[i] = tree.File{Path: e.Path, Mode: e.Mode, Size: e.Size, Digest: e.Digest, Dist: e.Dist, Role: tree.RoleDeps}
 		if e.Member != nil {
-			out[i].Zip = e.Member
+			out[i].Origin, out[i].Member = tree.FromWheel, e.Member
 		} else {
-			out[i].Data = e.Data
-			if out[i].Data == nil {
-				out[i].Data = []byte{}
-			}
+			out[i].Origin, out[i].Data = tree.FromBytes, e.Data
 		}
 	}
 	return out
@@ -526,8 +526,8 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 	members := map[string]*zip.File{}
 	distInfos := map[string]bool{}
 	for _, f := range zr.File {
-		if err := archive.ValidPath(f.Name); err != nil {
-			return res, fmt.Errorf("member %q: %v", f.Name, err)
+		if err := tree.ValidPath(f.Name); err != nil {
+			return res, fmt.Errorf("member %v", err) // the error quotes the name, cut short
 		}
 		mode := f.ExternalAttrs >> 16
 		if mode&0o170000 == 0o120000 {
@@ -679,7 +679,7 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 	L := opts.Layout
 	dataPrefix := stem + ".data/"
 	add := func(p string, mode fs.FileMode, f *zip.File, data []byte, digest string, size int64) error {
-		if err := archive.ValidPath(p); err != nil {
+		if err := tree.ValidPath(p); err != nil {
 			return fmt.Errorf("installed path: %v", err)
 		}
 		res.entries = append(res.entries, Entry{Path: p, Mode: mode, Size: size, Digest: digest, Dist: fnName, Wheel: fname, Member: f, Data: data})
@@ -745,7 +745,7 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 			return res, fmt.Errorf("%s/entry_points.txt: %v", distInfo, err)
 		}
 		for _, e := range eps {
-			if strings.ContainsAny(e.Name, "/\\") || archive.ValidPath(e.Name) != nil {
+			if strings.ContainsAny(e.Name, "/\\") || tree.ValidPath(e.Name) != nil {
 				return res, fmt.Errorf("entry point script name %q is not a plain file name", e.Name)
 			}
 			out := e.Launcher(opts.Interpreter)

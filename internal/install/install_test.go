@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambdapack/lambdapack/internal/archive"
 	"github.com/lambdapack/lambdapack/internal/testutil"
+	"github.com/lambdapack/lambdapack/internal/zipsink"
 )
 
 func build(t *testing.T, wheels []Wheel, opts Options) *Plan {
@@ -267,6 +268,7 @@ func TestHostileWheelsAreRefused(t *testing.T) {
 		"dist-info-name":    {func() spec { s := good(); s.distInfo = "innocent-1.0.dist-info"; return s }(), "not for evil"},
 		"bad-filename":      {func() spec { s := good(); s.filename = "evil.whl"; return s }(), "not a wheel file name"},
 		"wheel-version-two": {with(file("evil-1.0.dist-info/WHEEL", "Wheel-Version: 2.0\n")), "not supported"},
+		"long-component":    {with(file("evil/"+strings.Repeat("n", 60000)+".py", "x")), "a file name is at most 255 bytes"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -284,7 +286,10 @@ func TestHostileWheelsAreRefused(t *testing.T) {
 				t.Error("a plan came back with the error")
 			}
 			if !strings.Contains(err.Error(), tc.s.fileName()) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not name the wheel or say %q", err, tc.want)
+				t.Errorf("error %.500q does not name the wheel or say %q", err, tc.want)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error is %d bytes long: a hostile name is repeated whole", len(err.Error()))
 			}
 			t.Log(err)
 		})
@@ -442,7 +447,7 @@ func TestMemoSkipsRecheck(t *testing.T) {
 	if m.puts != 1 {
 		t.Error("the second build checked the wheel again")
 	}
-	a, b := first.ArchiveEntries(), second.ArchiveEntries()
+	a, b := first.Files(), second.Files()
 	if len(a) != len(b) {
 		t.Fatal("plans differ")
 	}
@@ -470,7 +475,7 @@ func TestInstalledLayerRunsWithPython(t *testing.T) {
 	dir := t.TempDir()
 	p := build(t, []Wheel{richSpec().write(t, dir)}, Options{Layout: LayerLayout()})
 	out := filepath.Join(dir, "layer.zip")
-	if _, err := archive.Write(context.Background(), out, p.ArchiveEntries(), archive.Options{Root: "python/"}); err != nil {
+	if _, err := archive.Write(context.Background(), out, zipsink.Entries(p.Files()), archive.Options{Root: "python/"}); err != nil {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, "opt")

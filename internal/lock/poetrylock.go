@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,7 +108,7 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 	chosen := map[int]bool{}
 	if roots == nil {
 		for i, p := range l.Packages {
-			main := p.Category == "main" || containsStr(p.Groups, "main") || (p.Category == "" && len(p.Groups) == 0)
+			main := p.Category == "main" || slices.Contains(p.Groups, "main") || (p.Category == "" && len(p.Groups) == 0)
 			if !main || p.Optional {
 				continue
 			}
@@ -349,15 +350,6 @@ func SelectFile(file string, t target.Target, extras []string) ([]Selected, erro
 		return l.Select(t, file)
 	}
 	return nil, fmt.Errorf("%s: %w: use pylock.toml, uv.lock, poetry.lock or Pipfile.lock (or a hashed requirements file with -r)", file, errNotLock)
-}
-
-func containsStr(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedStrKeys[V any](m map[string]V) []string {

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,6 +20,8 @@ import (
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pep508"
 	"github.com/lambdapack/lambdapack/internal/tags"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
 
 // PylockFileName reports whether name is a valid PEP 751 lock file name:
@@ -274,27 +275,7 @@ func WritePylockFile(path string, l *Lock) error {
 		}
 		return f.Close()
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".pylock-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // ValidationError is a pylock.toml that breaks PEP 751's rules. Its message

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 func sample() *Lock {
@@ -91,7 +89,7 @@ func TestPylockWriteFileAtomic(t *testing.T) {
 // TestPylockExamples reads the PEP 751 examples of the conformance folder:
 // the valid ones parse, the invalid one is rejected.
 func TestPylockExamples(t *testing.T) {
-	dir := filepath.Join(testutil.SharedDir(t), "conformance", "pylock")
+	dir := filepath.Join("testdata", "pylock")
 	files, err := filepath.Glob(filepath.Join(dir, "*.toml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no pylock examples in %s (%v)", dir, err)
@@ -133,10 +131,10 @@ func TestPylockExamples(t *testing.T) {
 }
 
 // TestPylockValidationVectors replays packaging's pylock validation tests
-// (conformance/packaging/test_pylock.json): the same documents are rejected
+// (testdata/packaging/test_pylock.json): the same documents are rejected
 // with the same messages.
 func TestPylockValidationVectors(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(testutil.SharedDir(t), "conformance", "packaging", "test_pylock.json"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "packaging", "test_pylock.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,15 +13,12 @@ import (
 )
 
 // The conformance test reads pypa/packaging's tests/test_metadata.py vectors
-// (/work/shared/conformance/packaging/test_metadata.json) and runs every row
+// (testdata/packaging/test_metadata.json) and runs every row
 // about the fields this package models. Metadata.from_raw(..., validate=False)
 // rows check one field lazily; here they run through the same per-field code
 // Parse uses, looking only at that field's verdict.
 
-type (
-	confFile = testutil.ConformanceFile
-	confTest = testutil.ConformanceTest
-)
+type confTest = testutil.ConformanceTest
 
 var metadataSkips = map[string]string{
 	"TestRawMetadata::test_non_repeating_fields_only_once":                          "parse_email's raw-dict API (and its parameters are unresolved)",

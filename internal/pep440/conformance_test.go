@@ -13,15 +13,12 @@ import (
 )
 
 // The conformance test runs pypa/packaging's own test vectors (extracted to
-// /work/shared/conformance/packaging/test_{version,specifiers}.json, see the
+// testdata/packaging/test_{version,specifiers}.json, see the
 // README there) against this package. Every test of those files is either
 // handled below or skipped by name, with a reason, in conformanceSkips; an
 // unclassified test fails the run so new upstream rows cannot slip by.
 
-type (
-	confFile = testutil.ConformanceFile
-	confTest = testutil.ConformanceTest
-)
+type confFile = testutil.ConformanceFile
 
 // A rowFunc checks one parametrized row; a bodyFunc checks a test without
 // parameters, given its literal body vectors. Both return a description of

@@ -12,17 +12,18 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
-// TestDifferentialPackaging compares this package with pypa/packaging 26 as
-// installed in pyenv's CPython 3.11 (see /work/shared/TESTING.md) on a
+// TestDifferentialPackaging compares this package with pypa/packaging at the
+// version scripts/setup-packaging.sh pins (testutil.PackagingPython) on a
 // generated corpus: odd spellings of versions, specifier sets of every
 // operator, and contains/filter under the three pre-release policies.
 
 const packagingOracle = `
 import json, sys
+import packaging
 from packaging.version import Version, InvalidVersion
 from packaging.specifiers import SpecifierSet, InvalidSpecifier
 d = json.load(sys.stdin)
-out = {"versions": [], "cmp": [], "sets": []}
+out = {"packaging": packaging.__version__, "versions": [], "cmp": [], "sets": []}
 parsed = {}
 for s in d["versions"]:
     try:
@@ -65,9 +66,10 @@ type oracleSet struct {
 }
 
 type oracleOut struct {
-	Versions []*string    `json:"versions"`
-	Cmp      []int        `json:"cmp"`
-	Sets     []*oracleSet `json:"sets"`
+	Packaging string       `json:"packaging"`
+	Versions  []*string    `json:"versions"`
+	Cmp       []int        `json:"cmp"`
+	Sets      []*oracleSet `json:"sets"`
 }
 
 // genVersion writes a version in a random legal (or occasionally broken)
@@ -160,7 +162,7 @@ func genSet(r *rand.Rand) string {
 }
 
 func TestDifferentialPackaging(t *testing.T) {
-	py := testutil.Python(t, "3.11")
+	py := testutil.PackagingPython(t)
 	r := rand.New(rand.NewPCG(440, 26))
 	var in oracleIn
 	for i := 0; i < 3000; i++ {
@@ -216,7 +218,7 @@ func TestDifferentialPackaging(t *testing.T) {
 	bad := 0
 	report := func(format string, args ...any) {
 		if bad++; bad <= 25 {
-			t.Errorf(format, args...)
+			t.Errorf("packaging %s: "+format, append([]any{want.Packaging}, args...)...)
 		}
 	}
 	for i, s := range in.Versions {
@@ -275,6 +277,6 @@ func TestDifferentialPackaging(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("compared with packaging: %d versions, %d comparisons, %d specifier sets x %d candidates x 3 policies",
-		len(in.Versions), len(in.Pairs), nsets, len(in.Candidates))
+	t.Logf("compared with packaging %s: %d versions, %d comparisons, %d specifier sets x %d candidates x 3 policies",
+		want.Packaging, len(in.Versions), len(in.Pairs), nsets, len(in.Candidates))
 }

@@ -2,6 +2,7 @@ package pep440
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,24 @@ func TestErrorsSayWhat(t *testing.T) {
 	_, err = Parse("1.0+")
 	if err == nil || !containsAll(err.Error(), `"1.0+"`, "PEP 440") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestArbitraryNeedsAVersion: packaging 26.4 rejects "===" with nothing
+// after it (its regex wants [^\s;)]+); so does this package, whether or not
+// a Python oracle is on the machine.
+func TestArbitraryNeedsAVersion(t *testing.T) {
+	for _, s := range []string{"===", "=== ", "===\t", ">=1.0,==="} {
+		if set, err := ParseSpecifierSet(s); err == nil {
+			t.Errorf("ParseSpecifierSet(%q) = %q, want an error", s, set)
+		} else if !errors.Is(err, ErrInvalidSpecifier) || !strings.Contains(err.Error(), "===") {
+			t.Errorf("ParseSpecifierSet(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"===foo", "=== foo", "===1.0"} {
+		if _, err := ParseSpecifierSet(s); err != nil {
+			t.Errorf("ParseSpecifierSet(%q): %v", s, err)
+		}
 	}
 }
 

@@ -155,6 +155,9 @@ func compileSpecifier(s string) (Specifier, compiled, error) {
 	sp := Specifier{Operator: op, Version: ver}
 	var c compiled
 	if op == "===" {
+		if ver == "" {
+			return Specifier{}, compiled{}, invalidSpec(s, "an arbitrary (===) clause needs a version after it")
+		}
 		if strings.IndexFunc(ver, func(r rune) bool { return r == ';' || r == ')' || isPySpace(r) }) >= 0 {
 			return Specifier{}, compiled{}, invalidSpec(s, "an arbitrary (===) version cannot contain white space, ';' or ')'")
 		}
@@ -697,6 +700,7 @@ func equalLower(a, b string) bool {
 	if ascii {
 		return strings.EqualFold(a, b)
 	}
+	//lint:ignore SA6005 Python's str.lower() equality, which strings.EqualFold is not outside ASCII (it folds 'ſ' to 's')
 	return strings.ToLower(a) == strings.ToLower(b)
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // The conformance tests read pypa/packaging's test vectors
-// (/work/shared/conformance/packaging/*.json, see its README) and run every
+// (testdata/packaging/*.json, see its README) and run every
 // row that tests the standard. Rows that test packaging's Python API are
 // skipped by test name, each with its reason.
 

@@ -6,13 +6,36 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/lambdapack/lambdapack/internal/index"
 )
 
-// Bars shows one bar per download. It implements cache.Reporter.
+// Bars shows one bar per download or zip being written (cache.Reporter,
+// zipsink.Progress) and one line counting the index's answers
+// (index.Reporter).
 type Bars struct {
-	p    *mpb.Progress
-	mu   sync.Mutex
-	bars map[string]*mpb.Bar
+	p     *mpb.Progress
+	mu    sync.Mutex
+	bars  map[string]*mpb.Bar
+	index *mpb.Bar
+}
+
+// Report counts the index pages and metadata files read (index.Reporter).
+func (b *Bars) Report(e index.Event) {
+	if e.Kind != index.EventPage && e.Kind != index.EventMetadata {
+		return
+	}
+	b.mu.Lock()
+	if b.index == nil {
+		b.index = b.p.AddBar(0,
+			mpb.PrependDecorators(decor.Name("index", decor.WCSyncSpaceR)),
+			mpb.AppendDecorators(decor.CurrentNoUnit("%d pages and metadata files read")),
+			mpb.BarRemoveOnComplete(),
+		)
+	}
+	bar := b.index
+	b.mu.Unlock()
+	bar.Increment()
 }
 
 // New draws bars on w (a terminal).
@@ -67,6 +90,10 @@ func (b *Bars) Wait() {
 	for n, bar := range b.bars {
 		bar.Abort(true)
 		delete(b.bars, n)
+	}
+	if b.index != nil {
+		b.index.Abort(true)
+		b.index = nil
 	}
 	b.mu.Unlock()
 	b.p.Wait()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -228,7 +229,7 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 	}
 	archs := r.strs(child(props, "CompatibleArchitectures"), "layer "+name+": CompatibleArchitectures")
 	if ba, _ := r.str(child(meta, "BuildArchitecture")); ba != "" {
-		if len(archs) > 0 && !contains(archs, ba) {
+		if len(archs) > 0 && !slices.Contains(archs, ba) {
 			r.errs = append(r.errs, errorf(r.pos(child(meta, "BuildArchitecture")), "add it to CompatibleArchitectures", "layer %s is built for %s but CompatibleArchitectures is %v", name, ba, archs))
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -208,7 +209,7 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 		for _, l := range items(child(fn, "layers")) {
 			if l.Kind == yaml.MappingNode {
 				if ref := r.str(child(l, "Ref")); ref == "PythonRequirementsLambdaLayer" {
-					if !contains(f.Layers, "pythonRequirements") {
+					if !slices.Contains(f.Layers, "pythonRequirements") {
 						f.Layers = append(f.Layers, "pythonRequirements")
 					}
 					continue
@@ -246,13 +247,4 @@ func excludesFromPatterns(patterns []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -28,23 +28,19 @@
 // # The zip's record of its target
 //
 // An artifact built by lambdapack carries what it was built for in its zip
-// ARCHIVE COMMENT (a file would be extracted into /opt or /var/task). The
-// comment is the text "lambdapack: " followed by one line of JSON, the
-// ZipComment struct:
+// ARCHIVE COMMENT (a file would be extracted into /opt or /var/task), written
+// and read by internal/record:
 //
-//	lambdapack: {"runtime":"python3.12","runtimes":["python3.13"],"architecture":"arm64",
-//	             "architectures":["x86_64","arm64"],"python":"3.12",
+//	lambdapack: {"kind":"layer","runtime":"python3.12","runtimes":["python3.13"],
+//	             "architecture":"arm64","architectures":["x86_64","arm64"],"python":"3.12",
 //	             "requirements_sha256":"<hex>","version":"v1.2.3"}
 //
 // Every field is optional. The compatible runtimes are runtime plus runtimes;
 // the compatible architectures are architecture plus architectures (a layer
-// of pure-Python wheels lists both). requirements_sha256 is the hex sha256 of
+// with no native code lists both). requirements_sha256 is the hex sha256 of
 // the resolved requirements (the lock) and goes into the S3 object's
-// metadata; version is lambdapack's. Writers: build the string with
-// FormatZipComment (deterministic bytes) and set it with
-// (*zip.Writer).SetComment; readers: ReadZipComment or ParseZipComment. When
-// a report from `lambdapack layer --json` is given instead (LayerOptions.
-// ReportPath), its artifact entry with the zip's sha256 (else its file name)
+// metadata; version is lambdapack's. When a report from `lambdapack layer
+// --json` is given instead (LayerOptions.ReportPath), its artifact entry with the zip's sha256 (else its file name)
 // supplies runtime, architecture and pure (pure means both architectures).
 //
 // # Publishing from other commands

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,7 +115,7 @@ func Function(ctx context.Context, o FunctionOptions) (*FunctionResult, error) {
 		}
 	}
 	if art.hasRec && cur.Runtime != "" {
-		if rts := art.record.CompatibleRuntimes(); len(rts) > 0 && !contains(rts, string(cur.Runtime)) {
+		if rts := art.record.CompatibleRuntimes(); len(rts) > 0 && !slices.Contains(rts, string(cur.Runtime)) {
 			w := fmt.Sprintf("%s was built for %s but function %s uses %s", o.ZipPath, strings.Join(rts, ", "), o.FunctionName, cur.Runtime)
 			res.Warnings = append(res.Warnings, w)
 			logf(o.Log, "warning: %s", w)
@@ -248,13 +249,4 @@ func (c *clients) waitUpdated(ctx context.Context, o FunctionOptions, res *Funct
 		case <-time.After(every):
 		}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

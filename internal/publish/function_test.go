@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -78,7 +79,7 @@ func TestFunctionUpdateViaS3(t *testing.T) {
 	if _, err := cl.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("code")}); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := publish.FormatZipComment(publish.ZipComment{Runtime: "python3.12", Architecture: "arm64"})
+	rec, _ := record.Record{Runtime: "python3.12", Architecture: "arm64"}.Format()
 	z := writeZip(t, map[string]string{"app.py": "def handler(e, c):\n    return 2\n"}, rec)
 	hexsum, code := sums(t, z)
 

@@ -18,6 +18,8 @@ import (
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/lambdapack/lambdapack/internal/record"
 )
 
 // DefaultKeyPrefix is the S3 key prefix when none is given.
@@ -37,7 +39,7 @@ type LayerOptions struct {
 	Description string
 
 	// Runtimes and Architectures are the compatible ones. When empty they
-	// come from ReportPath, else from the zip's comment (see ZipComment).
+	// come from ReportPath, else from the zip's comment (see internal/record).
 	Runtimes      []string
 	Architectures []string
 	// ReportPath is a report from `lambdapack layer --json` (optional).
@@ -88,7 +90,7 @@ type artifact struct {
 	sum    []byte
 	hex    string
 	code   string // base64 std of sum: Lambda's CodeSha256
-	record ZipComment
+	record record.Record
 	hasRec bool
 }
 
@@ -109,11 +111,11 @@ func openArtifact(path string) (*artifact, error) {
 	a := &artifact{path: path, size: n, sum: h.Sum(nil)}
 	a.hex = hex.EncodeToString(a.sum)
 	a.code = base64.StdEncoding.EncodeToString(a.sum)
-	rec, err := ReadZipComment(path)
+	rec, err := record.ReadZip(path)
 	switch {
 	case err == nil:
 		a.record, a.hasRec = rec, true
-	case errors.Is(err, ErrNoZipComment):
+	case errors.Is(err, record.ErrNone):
 	default:
 		return nil, err
 	}
@@ -415,7 +417,7 @@ func isNotFound(err error) bool {
 // architecture it was not built for, or (unless it is pure Python, built for
 // both architectures) with a runtime it was not built for: Lambda would
 // accept it, and the function would fail at import.
-func checkAgainstRecord(rec ZipComment, runtimes, archs []string, source string) error {
+func checkAgainstRecord(rec record.Record, runtimes, archs []string, source string) error {
 	builtA := rec.CompatibleArchitectures()
 	for _, a := range archs {
 		if !slices.Contains(builtA, a) {

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdapack/lambdapack/internal/publish"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -91,9 +92,9 @@ func sortedKeys(m map[string]string) []string {
 	return ks
 }
 
-func layerZip(t *testing.T, body string, rec publish.ZipComment) string {
+func layerZip(t *testing.T, body string, rec record.Record) string {
 	t.Helper()
-	c, err := publish.FormatZipComment(rec)
+	c, err := rec.Format()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +112,9 @@ func sums(t *testing.T, path string) (hexsum, code string) {
 }
 
 func TestZipCommentRoundTrip(t *testing.T) {
-	in := publish.ZipComment{Runtime: "python3.12", Runtimes: []string{"python3.13"}, Architecture: "arm64",
+	in := record.Record{Runtime: "python3.12", Runtimes: []string{"python3.13"}, Architecture: "arm64",
 		Python: "3.12", RequirementsSHA256: strings.Repeat("ab", 32), Version: "v1.2.3"}
-	s, err := publish.FormatZipComment(in)
+	s, err := in.Format()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestZipCommentRoundTrip(t *testing.T) {
 	if s != want {
 		t.Fatalf("FormatZipComment:\n got %s\nwant %s", s, want)
 	}
-	out, err := publish.ParseZipComment(s)
+	out, err := record.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,15 +132,15 @@ func TestZipCommentRoundTrip(t *testing.T) {
 	if got := out.CompatibleRuntimes(); !cmp.Equal(got, []string{"python3.12", "python3.13"}) {
 		t.Errorf("CompatibleRuntimes = %v", got)
 	}
-	if _, err := publish.ParseZipComment("made by zip 3.0"); !errors.Is(err, publish.ErrNoZipComment) {
+	if _, err := record.Parse("made by zip 3.0"); !errors.Is(err, record.ErrNone) {
 		t.Errorf("foreign comment: err = %v, want ErrNoZipComment", err)
 	}
-	if _, err := publish.ParseZipComment("lambdapack: {broken"); err == nil || errors.Is(err, publish.ErrNoZipComment) {
+	if _, err := record.Parse("lambdapack: {broken"); err == nil || errors.Is(err, record.ErrNone) {
 		t.Errorf("broken record: err = %v, want a parse error", err)
 	}
 	// The record survives a real zip.
 	p := layerZip(t, "x = 1\n", in)
-	got, err := publish.ReadZipComment(p)
+	got, err := record.ReadZip(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestLayerIdempotentAndNewVersions(t *testing.T) {
 	motoEnv(t)
 	ctx := context.Background()
 	cl := testClients(t)
-	rec := publish.ZipComment{Runtime: "python3.12", Architecture: "arm64", Python: "3.12"}
+	rec := record.Record{Runtime: "python3.12", Architecture: "arm64", Python: "3.12"}
 	zip1 := layerZip(t, "x = 1\n", rec)
 	_, code1 := sums(t, zip1)
 
@@ -269,7 +270,7 @@ func TestLayerViaS3(t *testing.T) {
 	if _, err := cl.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("layers")}); err != nil {
 		t.Fatal(err)
 	}
-	rec := publish.ZipComment{Runtime: "python3.11", Architecture: "x86_64", RequirementsSHA256: strings.Repeat("cd", 32)}
+	rec := record.Record{Runtime: "python3.11", Architecture: "x86_64", RequirementsSHA256: strings.Repeat("cd", 32)}
 	z := layerZip(t, "import json\n", rec)
 	hexsum, code := sums(t, z)
 	res, err := publish.Layer(ctx, publish.LayerOptions{ZipPath: z, Name: "deps", Bucket: "layers", KeyPrefix: "team/layers/", ToolVersion: "v9.9.9"})
@@ -313,7 +314,7 @@ func TestLayerViaS3(t *testing.T) {
 
 func TestLayerMissingBucket(t *testing.T) {
 	motoEnv(t)
-	z := layerZip(t, "x = 1\n", publish.ZipComment{Runtime: "python3.12", Architecture: "x86_64"})
+	z := layerZip(t, "x = 1\n", record.Record{Runtime: "python3.12", Architecture: "x86_64"})
 	_, err := publish.Layer(context.Background(), publish.LayerOptions{ZipPath: z, Name: "deps", Bucket: "no-such-bucket"})
 	if err == nil {
 		t.Fatal("publishing through a missing bucket succeeded")
@@ -337,7 +338,7 @@ func TestLayerDenied(t *testing.T) {
 	// May do everything in Lambda, may not write to S3.
 	noPut := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*","s3:GetObject","s3:ListBucket","sts:GetCallerIdentity"],"Resource":"*"}]}`
 	id2, secret2 := testutil.MotoIAMUser(t, ep, "no-put", noPut)
-	z := layerZip(t, "x = 1\n", publish.ZipComment{Runtime: "python3.12", Architecture: "x86_64"})
+	z := layerZip(t, "x = 1\n", record.Record{Runtime: "python3.12", Architecture: "x86_64"})
 
 	// moto cannot check the signature of Lambda GETs (see MotoEnforceAuth):
 	// let ListLayerVersions through unchecked, enforce from the next call.
@@ -431,7 +432,7 @@ func TestLayerFromReport(t *testing.T) {
 
 func TestNoCredentialsNoRegion(t *testing.T) {
 	isolateAWS(t)
-	z := layerZip(t, "x = 1\n", publish.ZipComment{Runtime: "python3.12", Architecture: "x86_64"})
+	z := layerZip(t, "x = 1\n", record.Record{Runtime: "python3.12", Architecture: "x86_64"})
 	t.Setenv("AWS_REGION", "us-east-1")
 	_, err := publish.Layer(context.Background(), publish.LayerOptions{ZipPath: z, Name: "deps"})
 	if err == nil || !strings.Contains(err.Error(), "no AWS credentials found") || !strings.Contains(err.Error(), "AWS_PROFILE") {
@@ -462,7 +463,7 @@ func readFile(t *testing.T, p string) []byte {
 // speaks the two calls here.)
 func TestLayerPublishesWhenReadingIsDenied(t *testing.T) {
 	isolateAWS(t)
-	z := layerZip(t, "x = 1\n", publish.ZipComment{Runtime: "python3.12", Architecture: "x86_64"})
+	z := layerZip(t, "x = 1\n", record.Record{Runtime: "python3.12", Architecture: "x86_64"})
 	_, code := sums(t, z)
 	published := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -140,6 +140,11 @@ func ReadZip(path string) (Record, error) {
 		return Record{}, fmt.Errorf("opening %s as a zip: %w", path, err)
 	}
 	defer z.Close()
+	if !strings.HasPrefix(strings.TrimSpace(z.Comment), strings.TrimSpace(Prefix)) {
+		// A zip's comment is lambdapack's only with the prefix (bare JSON
+		// is an image label's form).
+		return Record{}, fmt.Errorf("%s: %w", path, ErrNone)
+	}
 	r, err := Parse(z.Comment)
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", path, err)

@@ -14,4 +14,12 @@
 // rule). On standard input and in arguments they are relative to the
 // working directory. Editable (-e) lines are rejected: an editable install
 // cannot go into a Lambda artifact.
+//
+// Only regular files are read as requirements files (and /dev/null, as an
+// empty one): a folder, a pipe, a device or a kernel pseudo-file under /proc,
+// /sys or /dev is refused naming what it is, so `-r /proc/self/environ`
+// cannot turn the environment into error text. A line that fails to parse is
+// repeated in the error only in part (about 100 characters, around the
+// caret for a PEP 508 error), and a file holding NUL bytes is refused as not
+// text.
 package reqfile

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/names"
@@ -51,25 +53,16 @@ type Options struct {
 func (o Options) AllowedFormats(name string) (binary, source bool) {
 	n := names.Canonical(name)
 	switch {
-	case contains(o.OnlyBinary, n):
+	case slices.Contains(o.OnlyBinary, n):
 		return true, false
-	case contains(o.NoBinary, n):
+	case slices.Contains(o.NoBinary, n):
 		return false, true
-	case contains(o.OnlyBinary, ":all:"):
+	case slices.Contains(o.OnlyBinary, ":all:"):
 		return true, false
-	case contains(o.NoBinary, ":all:"):
+	case slices.Contains(o.NoBinary, ":all:"):
 		return false, true
 	}
 	return true, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Set is the result of reading requirements.
@@ -117,7 +110,7 @@ func (s *Set) Merge(o *Set) {
 
 func appendNew(list []string, more ...string) []string {
 	for _, m := range more {
-		if !contains(list, m) {
+		if !slices.Contains(list, m) {
 			list = append(list, m)
 		}
 	}
@@ -213,7 +206,7 @@ func ParseArgs(args []string, opts ...Option) (*Set, error) {
 			return nil, &Error{Source: src, Msg: "empty requirement"}
 		}
 		if strings.HasPrefix(line, "-") {
-			return nil, &Error{Source: src, Msg: fmt.Sprintf("%q looks like an option, not a requirement (use -r FILE for requirements files)", line)}
+			return nil, &Error{Source: src, Msg: fmt.Sprintf("%q looks like an option, not a requirement (use -r FILE for requirements files)", clip(line))}
 		}
 		r, err := p.requirement(line, src, p.dir)
 		if err != nil {
@@ -235,21 +228,119 @@ func (p *parser) file(path string, constraint bool, base string) error {
 	if base != "" && !filepath.IsAbs(path) {
 		path = filepath.Join(base, path)
 	}
+	shown := clip(path)
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return fmt.Errorf("reading requirements file %s: %w", path, err)
+		return fmt.Errorf("reading requirements file %s: %w", shown, err)
 	}
 	if p.active[abs] {
-		return fmt.Errorf("requirements file %s includes itself (through -r or -c)", path)
+		return fmt.Errorf("requirements file %s includes itself (through -r or -c)", shown)
 	}
-	f, err := os.Open(path)
+	if abs == os.DevNull {
+		return nil // the one device allowed: empty, and a common "no constraints"
+	}
+	f, err := openRegular(path, abs)
 	if err != nil {
-		return fmt.Errorf("reading requirements file %s: %w", path, err)
+		return fmt.Errorf("reading requirements file %s: %w", shown, err)
 	}
 	defer f.Close()
 	p.active[abs] = true
 	defer delete(p.active, abs)
 	return p.reader(f, path, filepath.Dir(abs), constraint)
+}
+
+// openRegular opens a requirements file, refusing anything but a regular
+// file: a folder, a device, a pipe or socket, and the kernel's pseudo-files
+// under /proc, /sys and /dev (which stat calls regular: -r
+// /proc/self/environ would otherwise read the environment, and an error
+// would echo it).
+func openRegular(path, abs string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("it is %s, not a regular file: give the path of a requirements file (or - for standard input)", modeText(st.Mode()))
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{"/proc/", "/sys/", "/dev/"} {
+		if strings.HasPrefix(filepath.ToSlash(real), dir) {
+			return nil, fmt.Errorf("it is a kernel pseudo-file (under %s), not a requirements file: give the path of a requirements file (or - for standard input)", strings.TrimSuffix(dir, "/"))
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	// Checked again on what was opened: the path may have changed since.
+	if st2, err := f.Stat(); err != nil || !st2.Mode().IsRegular() || !os.SameFile(st, st2) {
+		f.Close()
+		return nil, errors.New("it changed while being opened; try again")
+	}
+	return f, nil
+}
+
+// modeText names a kind of file that is not a regular file.
+func modeText(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file (" + m.Type().String() + ")"
+}
+
+// maxEcho is how much of an input line an error message repeats: enough to
+// recognise the line, never a whole file read by mistake.
+const maxEcho = 100
+
+// clip cuts s to maxEcho bytes (at a character boundary) for an error
+// message, saying how much was left out.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
+}
+
+// clipParseError shortens the line a PEP 508 parse error repeats to a
+// window around its caret.
+func clipParseError(err error) error {
+	var pe *pep508.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	rs := []rune(pe.Input)
+	if len(rs) <= maxEcho {
+		return err
+	}
+	lo := max(0, pe.Start-maxEcho/4)
+	if pe.Pos-lo > maxEcho*3/4 {
+		lo = pe.Pos - maxEcho*3/4
+	}
+	hi := min(len(rs), lo+maxEcho)
+	in, shift := string(rs[lo:hi]), lo
+	if lo > 0 {
+		in, shift = "..."+in, lo-3
+	}
+	if hi < len(rs) {
+		in += fmt.Sprintf("... (%d characters in all)", len(rs))
+	}
+	return &pep508.ParseError{Input: in, Pos: pe.Pos - shift, Start: max(pe.Start, lo) - shift, Msg: pe.Msg}
 }
 
 var (
@@ -272,6 +363,9 @@ func joinLines(r io.Reader) ([]logicalLine, error) {
 	for sc.Scan() {
 		n++
 		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.IndexByte(line, 0) >= 0 {
+			return nil, fmt.Errorf("line %d holds a NUL byte: this is not a requirements (text) file", n)
+		}
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\ufeff")
 		}
@@ -322,7 +416,7 @@ func (p *parser) reader(r io.Reader, name, dir string, constraint bool) error {
 			if errors.As(err, &e) {
 				return err
 			}
-			return &Error{Source: src, Msg: strings.TrimSpace(ll.text), Err: err}
+			return &Error{Source: src, Msg: clip(strings.TrimSpace(ll.text)), Err: err}
 		}
 	}
 	return nil
@@ -425,12 +519,12 @@ func (p *parser) line(text, raw, src, dir string, constraint bool) error {
 			case "--hash":
 				alg, hex, ok := strings.Cut(o.value, ":")
 				if !ok || alg == "" || hex == "" {
-					return &Error{Source: src, Msg: fmt.Sprintf("--hash=%s: want algorithm:hexdigest, e.g. --hash=sha256:...", o.value)}
+					return &Error{Source: src, Msg: fmt.Sprintf("--hash=%s: want algorithm:hexdigest, e.g. --hash=sha256:...", clip(o.value))}
 				}
 				switch strings.ToLower(alg) {
 				case "sha256", "sha384", "sha512":
 				default:
-					return &Error{Source: src, Msg: fmt.Sprintf("--hash algorithm %q is not allowed (use sha256, sha384 or sha512)", alg)}
+					return &Error{Source: src, Msg: fmt.Sprintf("--hash algorithm %q is not allowed (use sha256, sha384 or sha512)", clip(alg))}
 				}
 				r.Hashes = append(r.Hashes, strings.ToLower(alg)+":"+strings.ToLower(hex))
 				p.set.Options.RequireHashes = true
@@ -526,7 +620,7 @@ func (p *parser) requirement(arg, src, dir string) (Requirement, error) {
 	}
 	r, err := pep508.ParseRequirement(arg)
 	if err != nil {
-		return Requirement{}, &Error{Source: src, Msg: "invalid requirement", Err: err}
+		return Requirement{}, &Error{Source: src, Msg: "invalid requirement", Err: clipParseError(err)}
 	}
 	if r.URL != "" {
 		r.URL = resolveLocalURL(r.URL, dir)
@@ -549,17 +643,17 @@ func (p *parser) pathRequirement(spec, marker, src, dir string, isURL bool) (Req
 	if isURL {
 		pu, err := url.Parse(spec)
 		if err != nil {
-			return Requirement{}, &Error{Source: src, Msg: "invalid URL " + index.Redact(spec), Err: err}
+			return Requirement{}, &Error{Source: src, Msg: "invalid URL " + clip(index.Redact(spec)), Err: err}
 		}
 		base = filepath.Base(pu.Path)
 		if pu.Scheme == "file" {
 			if !exists(pu.Path) {
-				return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("no such file %s", pu.Path)}
+				return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("no such file %s", clip(pu.Path))}
 			}
 		}
 		u = spec
 		if !strings.HasSuffix(strings.ToLower(base), ".whl") {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel URL: write it as `name @ %s`, and note sdists are not built", index.Redact(spec), index.Redact(spec))}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel URL: write it as `name @ %s`, and note sdists are not built", clip(index.Redact(spec)), clip(index.Redact(spec)))}
 		}
 	} else {
 		path := spec
@@ -573,20 +667,20 @@ func (p *parser) pathRequirement(spec, marker, src, dir string, isURL bool) (Req
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s: no such file (a local wheel path is relative to the file that names it)", spec)}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s: no such file (a local wheel path is relative to the file that names it)", clip(spec))}
 		}
 		if st.IsDir() {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is a project folder: lambdapack does not build projects; build a wheel (e.g. `pip wheel --no-deps %s`) and name the .whl", spec, spec)}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is a project folder: lambdapack does not build projects; build a wheel (e.g. `pip wheel --no-deps %s`) and name the .whl", clip(spec), clip(spec))}
 		}
 		base = filepath.Base(path)
 		if !strings.HasSuffix(strings.ToLower(base), ".whl") {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel: lambdapack does not build sdists; build a wheel and name the .whl", spec)}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel: lambdapack does not build sdists; build a wheel and name the .whl", clip(spec))}
 		}
 		u = (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 	}
 	parts := strings.Split(strings.TrimSuffix(base, filepath.Ext(base)), "-")
 	if len(parts) < 5 || !names.Valid(parts[0]) {
-		return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a valid wheel file name (name-version[-build]-python-abi-platform.whl)", base)}
+		return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a valid wheel file name (name-version[-build]-python-abi-platform.whl)", clip(base))}
 	}
 	text := parts[0] + " @ " + u
 	if marker != "" {
@@ -594,7 +688,7 @@ func (p *parser) pathRequirement(spec, marker, src, dir string, isURL bool) (Req
 	}
 	r, err := pep508.ParseRequirement(text)
 	if err != nil {
-		return Requirement{}, &Error{Source: src, Msg: "invalid requirement", Err: err}
+		return Requirement{}, &Error{Source: src, Msg: "invalid requirement", Err: clipParseError(err)}
 	}
 	return Requirement{Requirement: r, Source: src, Line: spec}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lambdapack/lambdapack/internal/pep508"
@@ -243,5 +244,71 @@ func TestMerge(t *testing.T) {
 	a.Merge(b)
 	if len(a.Requirements) != 2 || a.Options.Index.IndexURL != "https://one.test/simple/" || len(a.Options.Index.ExtraIndexURLs) != 1 || !a.Options.Pre || !reflect.DeepEqual(a.Options.OnlyBinary, []string{"b"}) {
 		t.Fatalf("%+v", a)
+	}
+}
+
+// TestOnlyRegularFiles: -r of a folder, a pipe or a kernel pseudo-file is
+// refused naming what it is, and /proc/self/environ's content (the
+// environment, secrets included) never reaches an error message.
+func TestOnlyRegularFiles(t *testing.T) {
+	t.Setenv("LAMBDAPACK_TEST_SECRET", "s3cr3t-value-that-must-not-leak")
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "env.txt")
+	if err := os.Symlink("/proc/self/environ", link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{dir, "it is a folder, not a regular file"},
+		{fifo, "it is a named pipe, not a regular file"},
+		{"/proc/self/environ", "kernel pseudo-file (under /proc)"},
+		{link, "kernel pseudo-file (under /proc)"},
+		{"/dev/zero", "it is a character device, not a regular file"},
+	} {
+		main := write(t, dir, "main.txt", "-r "+c.path+"\n")
+		_, err := ParseFile(main)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
+			t.Errorf("-r %s: %v, want an error naming it and saying %q", c.path, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("-r %s: the error leaks the environment: %v", c.path, err)
+		}
+	}
+	if _, err := ParseFile(write(t, dir, "null.txt", "-c /dev/null\nflask\n")); err != nil {
+		t.Errorf("-c /dev/null: %v", err)
+	}
+}
+
+// TestEchoIsCut: a line that fails to parse is repeated in the error only
+// in part, whatever its length, and a file holding NUL bytes is not echoed.
+func TestEchoIsCut(t *testing.T) {
+	dir := t.TempDir()
+	secret := "TOKEN=" + strings.Repeat("x", 5000) + "-tail-secret"
+	for name, text := range map[string]string{
+		"pep508.txt": "numpy >= 1 " + secret + "\n",
+		"path.txt":   "./" + secret + "/pkg.whl\n",
+		"option.txt": "numpy --hash=" + secret + "\n",
+		"nul.txt":    "A=1\x00" + secret + "\x00B=2\n",
+	} {
+		_, err := ParseFile(write(t, dir, name, text))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if msg := err.Error(); len(msg) > 600 || strings.Contains(msg, "tail-secret") {
+			t.Errorf("%s: the error repeats too much (%d bytes): %.300s", name, len(msg), msg)
+		}
+	}
+	// The caret still points at the trouble when the line is cut.
+	_, err := ParseArgs([]string{strings.Repeat("a", 300) + " >= 1 ; " + strings.Repeat("b", 300) + " == '1'"})
+	var pe *pep508.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a ParseError, got %v", err)
+	}
+	if r := []rune(pe.Input); pe.Pos > len(r) || len(r) > 200 {
+		t.Errorf("clipped input %q (%d runes), caret at %d", pe.Input, len(r), pe.Pos)
 	}
 }

@@ -12,13 +12,12 @@ import (
 // toy is a provider over a tiny semver world, to test the PubGrub core on
 // the examples of pub's solver.md without any Python packaging.
 type toy struct {
-	s      *solver
-	vers   map[string][]string          // name -> versions ascending
-	deps   map[string]map[string]string // "name@ver" -> dep name -> spec
-	root   map[string]string
-	ids    map[string]pkgID
-	names  []string
-	loaded map[pkgID]bool
+	s     *solver
+	vers  map[string][]string          // name -> versions ascending
+	deps  map[string]map[string]string // "name@ver" -> dep name -> spec
+	root  map[string]string
+	ids   map[string]pkgID
+	names []string
 }
 
 func parseSemver(v string) [3]int {

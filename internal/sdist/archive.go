@@ -270,7 +270,7 @@ func extract(s Sdist, dir string) (string, error) {
 		switch typ {
 		case tar.TypeDir:
 			return os.MkdirAll(dst, 0o755)
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reads the legacy TypeRegA as TypeReg
 			if rest == "" {
 				return fmt.Errorf("member %q: the top folder is a file", name)
 			}

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -76,7 +76,7 @@ func (b *Builder) Metadata(ctx context.Context, s Sdist, t target.Target) (*meta
 		return nil, nil, "", fmt.Errorf("the backend of %s says the project is %s, not %s", s.name(), md.Name, c.Name.Name)
 	}
 	data, _ := json.Marshal(map[string]any{"source": src, "metadata": raw})
-	_ = cache.WriteFileAtomic(cached, data, 0o644)
+	_ = atomicfile.WriteFile(cached, data, 0o644) // a damaged entry is ignored when read
 	return md, raw, src, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/tags"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/verify"
@@ -291,11 +292,12 @@ func retag(src string, newTags []tags.Tag, purelib bool, drop []string, dstDir s
 		}
 		rb.WriteString(l + "\n")
 	}
-	tmp, err := os.CreateTemp(dstDir, ".tmp-*.whl")
+	dst := filepath.Join(dstDir, name)
+	tmp, err := atomicfile.Create(dst)
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Abort()
 	zw := zip.NewWriter(tmp)
 	for _, f := range zr.File {
 		if slices.Contains(drop, f.Name) {
@@ -309,7 +311,6 @@ func retag(src string, newTags []tags.Tag, purelib bool, drop []string, dstDir s
 			data = rb.Bytes()
 		default:
 			if err := zw.Copy(f); err != nil {
-				tmp.Close()
 				return "", err
 			}
 			continue
@@ -317,23 +318,16 @@ func retag(src string, newTags []tags.Tag, purelib bool, drop []string, dstDir s
 		h := f.FileHeader
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: h.Name, Method: zip.Deflate, Modified: h.Modified, ExternalAttrs: h.ExternalAttrs, CreatorVersion: h.CreatorVersion})
 		if err != nil {
-			tmp.Close()
 			return "", err
 		}
 		if _, err := w.Write(data); err != nil {
-			tmp.Close()
 			return "", err
 		}
 	}
 	if err := zw.Close(); err != nil {
-		tmp.Close()
 		return "", err
 	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	dst := filepath.Join(dstDir, name)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := tmp.Commit(0o644); err != nil {
 		return "", err
 	}
 	return dst, nil

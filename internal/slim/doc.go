@@ -16,7 +16,8 @@
 //	    when one of the three stays behind to shadow the runtime's copy.
 //
 //	StripPatterns(files, []string{"*.pyi", "numpy/tests", "botocore/data/**/examples-1.json"})
-//	    removes what --strip-pattern globs match (syntax: Pattern). A
+//	    removes what --strip-pattern globs match (internal/glob, compiled
+//	    with CompileAnywhere: components match anywhere in a path). A
 //	    pattern that matches a file itself never removes an __init__.py, a
 //	    compiled extension or shared library, a .pth file or dist-info
 //	    metadata; one that matches a folder removes the folder.

@@ -6,81 +6,23 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/lambdapack/lambdapack/internal/glob"
 )
 
-// Pattern is a compiled --strip-pattern glob.
-//
-// A pattern without "/" matches a single file or folder name anywhere
-// ("*.pyi", "__pycache__", "tests"). A pattern with "/" matches a run of
-// whole path components anywhere in the path ("numpy/tests",
-// "*/docs/*.html"); "**" matches any number of components
-// ("botocore/data/**/examples-1.json"). Components use path.Match syntax
-// (*, ?, [...]). A folder that matches takes everything under it.
-type Pattern struct {
-	src   string
-	parts []string
-}
-
-// ParsePattern checks and compiles a glob.
-func ParsePattern(s string) (Pattern, error) {
-	s = strings.Trim(strings.TrimSpace(s), "/")
-	if s == "" {
-		return Pattern{}, fmt.Errorf("strip pattern is empty")
-	}
-	parts := strings.Split(s, "/")
-	for _, p := range parts {
-		if p == "" || p == "." || p == ".." {
-			return Pattern{}, fmt.Errorf("strip pattern %q: empty, . or .. components are not allowed", s)
+// compile compiles strip patterns: internal/glob's dialect, matching a
+// run of whole path components anywhere in a path ("numpy/tests" matches
+// python/numpy/tests and python/lib/python3.12/site-packages/numpy/tests).
+func compile(patterns []string) ([]*glob.Pattern, error) {
+	var out []*glob.Pattern
+	for _, s := range patterns {
+		p, err := glob.CompileAnywhere(s)
+		if err != nil {
+			return nil, fmt.Errorf("strip pattern: %w", err)
 		}
-		if p == "**" {
-			continue
-		}
-		if _, err := path.Match(p, ""); err != nil {
-			return Pattern{}, fmt.Errorf("strip pattern %q: %w", s, err)
-		}
+		out = append(out, p)
 	}
-	return Pattern{src: s, parts: parts}, nil
-}
-
-func (p Pattern) String() string { return p.src }
-
-// matchAt reports the number of components of comps, starting at the
-// beginning, that the pattern consumes (-1 when it does not match).
-func matchParts(pat, comps []string) int {
-	if len(pat) == 0 {
-		return 0
-	}
-	if pat[0] == "**" {
-		for k := 0; k <= len(comps); k++ {
-			if n := matchParts(pat[1:], comps[k:]); n >= 0 {
-				return k + n
-			}
-		}
-		return -1
-	}
-	if len(comps) == 0 {
-		return -1
-	}
-	if ok, _ := path.Match(pat[0], comps[0]); !ok {
-		return -1
-	}
-	n := matchParts(pat[1:], comps[1:])
-	if n < 0 {
-		return -1
-	}
-	return 1 + n
-}
-
-// Match returns the matched prefix of p (a folder, or p itself) and
-// whether the pattern matches it.
-func (pt Pattern) Match(p string) (string, bool) {
-	comps := strings.Split(p, "/")
-	for start := range comps {
-		if n := matchParts(pt.parts, comps[start:]); n > 0 {
-			return strings.Join(comps[:start+n], "/"), true
-		}
-	}
-	return "", false
+	return out, nil
 }
 
 // protected reports why a file must stay when a pattern matches it (not
@@ -105,20 +47,16 @@ func protected(p string) string {
 // or shared library, a .pth file or dist-info metadata (they are listed in
 // Kept); a pattern matching a folder removes the whole folder.
 func StripPatterns(files []File, patterns []string) (*Result, error) {
-	var pats []Pattern
-	for _, s := range patterns {
-		p, err := ParsePattern(s)
-		if err != nil {
-			return nil, err
-		}
-		pats = append(pats, p)
+	pats, err := compile(patterns)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{}
 	kept := map[string]string{}
 	for _, f := range files {
 		reason := ""
 		for _, pt := range pats {
-			m, ok := pt.Match(f.Path)
+			m, ok := pt.MatchPrefix(f.Path)
 			if !ok {
 				continue
 			}
@@ -240,17 +178,16 @@ func Slim(files []File) (*Result, error) {
 			}
 		}
 	}
-	var pats []Pattern
-	for _, s := range SlimPreset {
-		p, _ := ParsePattern(s)
-		pats = append(pats, p)
+	pats, err := compile(SlimPreset)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{}
 	kept := map[string]string{}
 	for _, f := range files {
 		reason := ""
 		for _, pt := range pats {
-			m, ok := pt.Match(f.Path)
+			m, ok := pt.MatchPrefix(f.Path)
 			if !ok {
 				continue
 			}

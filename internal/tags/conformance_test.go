@@ -2,7 +2,7 @@ package tags_test
 
 // Conformance: pypa/packaging's own test vectors (tests/test_tags.py,
 // test_manylinux.py, test_utils.py, test_musllinux.py, extracted as JSON in
-// /work/shared/conformance/packaging) run against this package.
+// testdata/packaging, see the README there) run against this package.
 //
 // Every upstream test is either run by a handler below or skipped BY NAME in
 // skipped, with the reason; a test in the data that is in neither list fails
@@ -22,7 +22,6 @@ import (
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/tags"
-	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 type confFile struct {
@@ -93,7 +92,7 @@ func (c confTest) size() int {
 
 func loadConf(t *testing.T, name string) confFile {
 	t.Helper()
-	p := filepath.Join(testutil.SharedDir(t), "conformance", "packaging", name)
+	p := filepath.Join("testdata", "packaging", name)
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatalf("reading conformance data: %v", err)

@@ -44,8 +44,14 @@ type IndexOptions struct {
 	// "dist-info-metadata" / "data-dist-info-metadata" names only.
 	LegacyMetadataKey bool
 	// NoRanges makes the file server ignore Range headers (always 200 with
-	// the whole body), like some simple static servers.
+	// the whole body, no Accept-Ranges), like some simple static servers.
 	NoRanges bool
+	// BasicAuth, "user:password", makes every request without exactly
+	// these credentials answer 401.
+	BasicAuth string
+	// EchoCredentials lists files by absolute URLs that carry BasicAuth's
+	// credentials, as some proxies do.
+	EchoCredentials bool
 }
 
 // Sdist describes a source distribution for a test to write: a real .tar.gz
@@ -127,6 +133,12 @@ func WithoutMetadataFile() FileOption {
 	return func(f *indexFile) { f.noMetadata = true }
 }
 
+// LinkedAs makes the project page list the file at link (a file:// URL, an
+// absolute path, another host) instead of the index's own file URL.
+func LinkedAs(link string) FileOption {
+	return func(f *indexFile) { f.link = link }
+}
+
 // UploadedAt sets the PEP 700 upload time (default: a fixed 2024-01-01).
 func UploadedAt(t time.Time) FileOption {
 	return func(f *indexFile) { f.uploadTime = t }
@@ -144,6 +156,7 @@ type indexFile struct {
 	yankedReason   string
 	noMetadata     bool
 	uploadTime     time.Time
+	link           string // listed URL, when not the index's own
 }
 
 // Index is a PEP 691 / PEP 503 simple index served over httptest from files
@@ -162,6 +175,7 @@ type Index struct {
 	hits     map[string]int
 	served   map[string]int64
 	fail     map[string][]int
+	faults   map[string][]*faultState
 }
 
 // NewIndex starts a test index serving the given wheels with default options
@@ -186,6 +200,7 @@ func StartIndex(t testing.TB, opts IndexOptions) *Index {
 		hits:     map[string]int{},
 		served:   map[string]int64{},
 		fail:     map[string][]int{},
+		faults:   map[string][]*faultState{},
 	}
 	ix.Server = httptest.NewServer(http.HandlerFunc(ix.serve))
 	t.Cleanup(ix.Server.Close)
@@ -297,6 +312,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return c.ResponseWriter.Write(p)
 }
 
+// Flush sends what was written so far (stalls and trickles need it).
+func (c *countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 func (ix *Index) serve(w http.ResponseWriter, r *http.Request) {
 	ix.mu.Lock()
 	ix.hits[r.URL.Path]++
@@ -307,9 +329,27 @@ func (ix *Index) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := ix.opts
+	fault := ix.takeFault(r.URL.Path)
 	ix.mu.Unlock()
 
+	if opts.BasicAuth != "" {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user+":"+pass != opts.BasicAuth {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test index"`)
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return
+		}
+	}
 	cw := &countingWriter{ResponseWriter: w, ix: ix, path: r.URL.Path}
+	if fault != nil {
+		ix.serveFault(cw, r, fault, opts)
+		return
+	}
+	ix.serveNormal(cw, r, opts)
+}
+
+// serveNormal answers as a well-behaved index.
+func (ix *Index) serveNormal(cw http.ResponseWriter, r *http.Request, opts IndexOptions) {
 	p := r.URL.Path
 	switch {
 	case p == "/simple/" || p == "/simple":
@@ -441,7 +481,7 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 			}
 			m := map[string]any{
 				"filename":    f.filename,
-				"url":         "../../files/" + f.filename,
+				"url":         ix.listedURL(r, f, opts),
 				"hashes":      map[string]string{"sha256": f.sha256},
 				"size":        len(f.body),
 				"upload-time": f.uploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
@@ -489,7 +529,7 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 		if hasMeta(f) {
 			attrs += fmt.Sprintf(" data-%s=\"sha256=%s\"", metaKey, metaHash(f))
 		}
-		fmt.Fprintf(&b, "<a href=\"../../files/%s#sha256=%s\"%s>%s</a><br/>\n", f.filename, f.sha256, attrs, f.filename)
+		fmt.Fprintf(&b, "<a href=\"%s#sha256=%s\"%s>%s</a><br/>\n", html.EscapeString(ix.listedURL(r, f, opts)), f.sha256, attrs, f.filename)
 	}
 	b.WriteString("</body></html>\n")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -514,10 +554,23 @@ func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 	w.Header().Set("Content-Type", "application/octet-stream")
 	if opts.NoRanges {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
 		return
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// listedURL is the URL a page gives for a file.
+func (ix *Index) listedURL(r *http.Request, f *indexFile, opts IndexOptions) string {
+	switch {
+	case f.link != "":
+		return f.link
+	case opts.EchoCredentials && opts.BasicAuth != "":
+		return "http://" + opts.BasicAuth + "@" + r.Host + "/files/" + f.filename
+	}
+	return "../../files/" + f.filename
 }
 
 func canonicalName(n string) string {

@@ -104,17 +104,6 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir returns ../shared beside the repository (conformance data, seeds),
-// failing the test when it is not there.
-func SharedDir(t testing.TB) string {
-	t.Helper()
-	d := filepath.Join(filepath.Dir(RepoRoot(t)), "shared")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared folder beside the repository: %v", err)
-	}
-	return d
-}
-
 // PythonMinors lists the CPython minor versions pyenv has here, sorted.
 func PythonMinors() []string {
 	var out []string

@@ -189,9 +189,32 @@ func (t *Tree) Select(keep func(*File) bool) []*File {
 	return out
 }
 
+// PartFiles returns the files part i's targets read: the part's own, and
+// those outside every other part's Root (scripts in bin/, a function's
+// code), in order. Verification and byte-compiling look at a part this way;
+// so does a sink that runs one target.
+func (t *Tree) PartFiles(i int) []*File {
+	return t.Select(func(f *File) bool {
+		if f.Part == i {
+			return true
+		}
+		for j := range t.Parts {
+			if j != i && t.Parts[j].Root != "" && strings.HasPrefix(f.Path, t.Parts[j].Root) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // Sort orders Files by Path and refuses a path listed twice.
 func (t *Tree) Sort() error {
-	slices.SortStableFunc(t.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	byPath := func(a, b File) int { return strings.Compare(a.Path, b.Path) }
+	// Planners append sorted runs; moving the (large) Files is the cost,
+	// so sort only what is out of order.
+	if !slices.IsSortedFunc(t.Files, byPath) {
+		slices.SortFunc(t.Files, byPath)
+	}
 	for i := 1; i < len(t.Files); i++ {
 		if t.Files[i].Path == t.Files[i-1].Path {
 			return fmt.Errorf("%s is planned twice", t.Files[i].Path)

@@ -44,3 +44,40 @@ func TestOpenAndSort(t *testing.T) {
 		t.Error("a file with no origin opened")
 	}
 }
+
+// A part sees its own files and those outside every other part's folder
+// (a script in bin/ both installations share), not another Python's.
+func TestPartFiles(t *testing.T) {
+	tr := &Tree{
+		Parts: []Part{{Root: "python/lib/python3.12/site-packages/"}, {Root: "python/lib/python3.13/site-packages/"}},
+		Files: []File{
+			{Path: "bin/tool", Part: 0},
+			{Path: "python/lib/python3.12/site-packages/a.py", Part: 0},
+			{Path: "python/lib/python3.13/site-packages/a.py", Part: 1},
+		},
+	}
+	paths := func(fs []*File) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Path)
+		}
+		return out
+	}
+	if got := paths(tr.PartFiles(1)); len(got) != 2 || got[0] != "bin/tool" || got[1] != "python/lib/python3.13/site-packages/a.py" {
+		t.Errorf("part 1 sees %v", got)
+	}
+	if got := paths(tr.PartFiles(0)); len(got) != 2 || got[1] != "python/lib/python3.12/site-packages/a.py" {
+		t.Errorf("part 0 sees %v", got)
+	}
+}
+
+func TestValidPath(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"python/a.py": true, "bin/": true, "": false, "/abs": false, "a/../b": false, "a\\b": false,
+		"C:/x": false, "a//b": false, "./a": false, "a/\x00": false, "\xff": false,
+	} {
+		if got := ValidPath(p) == nil; got != ok {
+			t.Errorf("ValidPath(%q) ok = %v, want %v", p, got, ok)
+		}
+	}
+}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -68,6 +65,31 @@ func Sniff(head []byte) Format {
 	return NotBinary
 }
 
+// NativeHeadLen is how many leading bytes of a file Native needs to
+// decide: the ELF and Mach-O magic numbers, and a PE header's signature.
+const NativeHeadLen = nativeHeadLn
+
+// Native tells native code from a file's first bytes (up to NativeHeadLen;
+// the whole file when shorter): ELF, Mach-O (thin or fat) or PE, else
+// NotBinary, whatever the file's name or its wheel's tags say. An artifact
+// is pure (fits every architecture) only when no file is native: a
+// py3-none-any wheel holding an ELF file is not pure. A PE file is
+// confirmed by its "PE" signature when head reaches it; an MZ header
+// pointing beyond head counts as native.
+func Native(head []byte) Format {
+	f := Sniff(head)
+	if f == PE && len(head) >= 0x40 {
+		off := int(binary.LittleEndian.Uint32(head[0x3c:]))
+		if off+4 <= len(head) && !peSigned(head) {
+			return NotBinary
+		}
+	}
+	return f
+}
+
+// IsNative reports whether Native finds native code in head.
+func IsNative(head []byte) bool { return Native(head) != NotBinary }
+
 // ELFInfo is what the checks need to know about one ELF file.
 type ELFInfo struct {
 	Class   elf.Class
@@ -89,51 +111,6 @@ type ELFInfo struct {
 // (GLIBC_PRIVATE, GLIBC_2.3) auditwheel leaves out of the policy check.
 func isLoader(soname string) bool {
 	return strings.HasPrefix(soname, "ld-linux") || strings.HasPrefix(soname, "ld64.so")
-}
-
-// ReadELF reads the header, dynamic section and version needs of an ELF
-// file.
-func ReadELF(r io.ReaderAt) (*ELFInfo, error) {
-	f, err := elf.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info := &ELFInfo{Class: f.Class, Machine: f.Machine, Type: f.Type, Versions: map[string][]string{}}
-	if f.Section(".dynamic") == nil && dynamicProg(f) == nil {
-		return info, nil
-	}
-	info.Dynamic = true
-	if info.Needed, err = f.DynString(elf.DT_NEEDED); err != nil {
-		return nil, fmt.Errorf("reading DT_NEEDED: %w", err)
-	}
-	if s, _ := f.DynString(elf.DT_SONAME); len(s) > 0 {
-		info.SoName = s[0]
-	}
-	info.RPath = splitPaths(f.DynString(elf.DT_RPATH))
-	info.RunPath = splitPaths(f.DynString(elf.DT_RUNPATH))
-	needs, err := f.DynamicVersionNeeds()
-	if err != nil && f.Section(".gnu.version_r") != nil {
-		return nil, fmt.Errorf("reading .gnu.version_r: %w", err)
-	}
-	for _, n := range needs {
-		if isLoader(n.Name) {
-			continue
-		}
-		for _, d := range n.Needs {
-			info.Versions[n.Name] = append(info.Versions[n.Name], d.Dep)
-		}
-	}
-	return info, nil
-}
-
-func dynamicProg(f *elf.File) *elf.Prog {
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_DYNAMIC {
-			return p
-		}
-	}
-	return nil
 }
 
 func splitPaths(vals []string, err error) []string {
@@ -185,22 +162,6 @@ func glibcVersion(v string) (int, int, bool) {
 		return 0, 0, false
 	}
 	return m, n, true
-}
-
-// sortedVersions returns every needed version, sorted and deduplicated.
-func (e *ELFInfo) sortedVersions() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, vers := range e.Versions {
-		for _, v := range vers {
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // machineName is how findings name an ELF machine.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"runtime"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdapack/lambdapack/internal/names"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/tags"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -31,18 +33,25 @@ const (
 	// DirectUploadLimit is the largest zip Lambda takes in a direct
 	// upload; larger ones go through S3.
 	DirectUploadLimit int64 = 52_428_800
+	// ImageLimit is the most a function's container image may hold
+	// uncompressed, base included.
+	ImageLimit int64 = 10 << 30
 )
 
-// Kind is what an artifact is for.
-type Kind string
+// Kind is what an artifact is for: the artifact record's kind.
+type Kind = record.Kind
 
 const (
 	// KindAuto infers the kind (see Check).
 	KindAuto Kind = ""
 	// KindLayer: extracted to /opt; packages under python/.
-	KindLayer Kind = "layer"
+	KindLayer = record.KindLayer
 	// KindFunction: extracted to /var/task; packages at the top level.
-	KindFunction Kind = "function"
+	KindFunction = record.KindFunction
+	// KindImage: a container image's task root, checked as a function
+	// but without the zip's size budget (an image's is 10 GB, which
+	// image.CheckLambda holds it to, base included).
+	KindImage = record.KindImage
 )
 
 // ParseKind reads "layer", "function" or "" (infer).
@@ -118,8 +127,6 @@ type dist struct {
 	name, version string
 	dir           string // the .dist-info folder's path
 	root          string // the folder holding it (a site-packages root)
-	files         int
-	size          int64
 }
 
 func (d *dist) label() string {
@@ -158,6 +165,9 @@ type checker struct {
 	// (Python ABI, wheel tags, glibc and libraries) leave them to a check
 	// for their own runtime.
 	otherSites map[string]bool
+	// missing are the libraries binaries need that nothing provides,
+	// judged once every binary is read (reportMissing).
+	missing []missingLib
 }
 
 // Check verifies an artifact for a target: architecture, glibc and
@@ -176,6 +186,11 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	policy, err := PolicyFor(t.GlibcMajor, t.GlibcMinor)
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s for %s: %w", src.label(), t, err)
+	}
+	if l.isZip {
+		if err := declaredWithin(l.entries); err != nil {
+			return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
+		}
 	}
 	c := &checker{
 		t:       t,
@@ -209,6 +224,11 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		Packages:   []PackageSize{},
 	}
 	c.kind = opts.Kind
+	image := c.kind == KindImage
+	if image {
+		c.kind = KindFunction
+		rep.LimitBytes = ImageLimit
+	}
 	if c.kind == KindAuto {
 		c.kind = inferKind(c.entries)
 		rep.KindInferred = true
@@ -223,7 +243,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	if err := c.readDists(); err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
-	bins, err := c.sniff(ctx)
+	bins, err := c.sniff(ctx, l.isZip)
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
@@ -234,6 +254,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		rep.Binaries++
 		c.checkBinary(c.entries[i], b)
 	}
+	c.reportMissing(bins)
 	for i, e := range c.entries {
 		if c.otherSite(e.Path) == "" {
 			c.checkSuffix(e, bins[i])
@@ -252,7 +273,9 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		rep.WithBytes += w.Size
 	}
 	rep.TotalBytes = rep.UnzippedBytes + rep.WithBytes
-	c.checkSize(rep, opts)
+	if !image {
+		c.checkSize(rep, opts)
+	}
 	rep.Packages = c.largest(opts.Largest)
 
 	sort.SliceStable(c.findings, func(i, j int) bool {
@@ -280,6 +303,29 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		}
 	}
 	return rep, nil
+}
+
+// MaxDeclared is the most a zip's members may declare unzipped, in all,
+// for Check to read them: four times Lambda's limit, so that an artifact a
+// little over it is still verified (and the size finding says by how much)
+// while a zip bomb is refused before anything is inflated.
+const MaxDeclared = 4 * UnzippedLimit
+
+// declaredWithin refuses, before anything is inflated, a zip whose member
+// declares more than Lambda's whole unzipped limit or whose members
+// together declare more than MaxDeclared.
+func declaredWithin(es []Entry) error {
+	var total int64
+	for _, e := range es {
+		if e.Size > UnzippedLimit {
+			return fmt.Errorf("zip member %s declares %s unzipped, more than Lambda's limit of %s for a function and all its layers: refusing to inflate it (a zip bomb, or not a Lambda artifact)", clipName(e.Path), bytesText(e.Size), bytesText(UnzippedLimit))
+		}
+		total += e.Size
+	}
+	if total > MaxDeclared {
+		return fmt.Errorf("the zip's members declare %s unzipped, far over Lambda's limit of %s: refusing to inflate them (a zip bomb, or not a Lambda artifact)", bytesText(total), bytesText(UnzippedLimit))
+	}
+	return nil
 }
 
 // siteVersion returns the "3.Y" of a path under python/lib/python3.Y/site-packages/
@@ -375,7 +421,7 @@ func (c *checker) readDists() error {
 		stem := strings.TrimSuffix(path.Base(dir), ".dist-info")
 		d.name, d.version, _ = strings.Cut(stem, "-")
 		if i, ok := c.files[dir+"/METADATA"]; ok {
-			if b, err := readAll(c.entries[i]); err == nil {
+			if b, err := readSmall(c.entries[i], maxTextFile); err == nil {
 				n, v := metadataNameVersion(b)
 				if n != "" {
 					d.name = n
@@ -385,7 +431,10 @@ func (c *checker) readDists() error {
 				}
 			}
 		}
-		data, err := readAll(e)
+		data, err := readSmall(e, maxTextFile)
+		if isCorrupt(err) {
+			continue // reported with the other damaged members
+		}
 		if err != nil {
 			return err
 		}
@@ -512,20 +561,21 @@ var textExt = map[string]bool{
 
 // sniff reads the leading bytes of every file that could be a binary and
 // parses the ELF ones. The result is indexed like c.entries; nil when the
-// file is not a binary.
-func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
+// file is not a binary. A zip's members are all read to their end, once,
+// so that each one's size and CRC-32 are checked; a damaged one is a
+// finding (RuleCorrupt) and not looked at further.
+func (c *checker) sniff(ctx context.Context, wholeZip bool) ([]*binaryFile, error) {
 	out := make([]*binaryFile, len(c.entries))
+	corrupt := make([]error, len(c.entries))
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * runtime.GOMAXPROCS(0))
+	g.SetLimit(min(2*runtime.GOMAXPROCS(0), maxScanners))
 	for i, e := range c.entries {
-		if e.Link != "" || e.Open == nil || e.Size < 52 {
+		if e.Link != "" || e.Open == nil {
 			continue
 		}
-		base := path.Base(e.Path)
-		if textExt[strings.ToLower(path.Ext(base))] {
-			continue
-		}
-		if strings.Contains(e.Path, ".dist-info/") {
+		candidate := e.Size >= 52 && !textExt[strings.ToLower(path.Ext(path.Base(e.Path)))] && !strings.Contains(e.Path, ".dist-info/")
+		verify := wholeZip && e.zip
+		if !candidate && !verify {
 			continue
 		}
 		g.Go(func() error {
@@ -533,7 +583,7 @@ func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
 				return err
 			}
 			key := ""
-			if c.facts != nil && e.Digest != "" {
+			if candidate && !verify && c.facts != nil && e.Digest != "" {
 				key = factsVersion + e.Digest
 				if data, ok := c.facts.Get(key); ok {
 					var bf binaryFacts
@@ -548,7 +598,11 @@ func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
 					}
 				}
 			}
-			b, err := sniffEntry(e)
+			b, err := scanEntry(e, candidate, verify)
+			if isCorrupt(err) {
+				corrupt[i] = err
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -571,44 +625,84 @@ func (c *checker) sniff(ctx context.Context) ([]*binaryFile, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for i, err := range corrupt {
+		if err != nil {
+			var ce *corruptError
+			errors.As(err, &ce)
+			c.add(Error, RuleCorrupt, c.entries[i].Path,
+				fmt.Sprintf("is damaged: %v", ce.err),
+				"rebuild the artifact or copy it again (unzip -t shows the same damage); a zip that lambdapack wrote and that changed since was altered in transit or on disk")
+		}
+	}
 	return out, nil
 }
 
-// sniffEntry reads what an entry is: nil for a file that is no binary.
-func sniffEntry(e Entry) (*binaryFile, error) {
-	h, err := head(e, sniffLen)
+// scanEntry reads what an entry is (nil for a file that is no binary),
+// as a stream: its first bytes, and for an ELF file the ranges the loader
+// reads. With verify, the entry is read to its end so that its size and
+// CRC-32 are checked.
+func scanEntry(e Entry, candidate, verify bool) (*binaryFile, error) {
+	r, err := openEntry(e)
 	if err != nil {
 		return nil, err
 	}
-	f := Sniff(h)
-	if f == NotBinary {
-		return nil, nil
+	var f fetcher
+	var finish func() error
+	if ra, ok := r.rc.(io.ReaderAt); ok && !verify {
+		f, finish = readerAtFetcher{ra}, r.Close
+	} else {
+		s := &stream{e: e, r: r, passes: 1}
+		f, finish = s, func() error { return s.finish(verify) }
 	}
-	b := &binaryFile{format: f}
-	switch f {
-	case ELF:
-		ra, closeFn, err := readerAt(e)
-		if err != nil {
-			return nil, err
-		}
-		b.elf, b.err = ReadELF(ra)
-		closeFn()
-	case PE:
-		if !isPE(e) {
-			return nil, nil
-		}
+	b, err := sniffFrom(f, candidate)
+	if ferr := finish(); ferr != nil && (err == nil || isCorrupt(ferr)) {
+		return nil, ferr
+	}
+	if err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-// isPE confirms the PE signature an MZ header points at.
-func isPE(e Entry) bool {
-	h, err := head(e, 4096)
-	if err != nil || len(h) < 0x40 {
+// sniffFrom tells what a file is from its content.
+func sniffFrom(f fetcher, candidate bool) (*binaryFile, error) {
+	if !candidate {
+		return nil, nil
+	}
+	h, err := f.fetch(0, sniffLen)
+	if err != nil {
+		return nil, err
+	}
+	format := Sniff(h)
+	switch format {
+	case NotBinary:
+		return nil, nil
+	case PE:
+		h, err := f.fetch(0, nativeHeadLn)
+		if err != nil {
+			return nil, err
+		}
+		if !peSigned(h) {
+			return nil, nil
+		}
+	case ELF:
+		b := &binaryFile{format: ELF}
+		b.elf, b.err = readELF(f)
+		if isCorrupt(b.err) {
+			return nil, b.err
+		}
+		return b, nil
+	}
+	return &binaryFile{format: format}, nil
+}
+
+// peSigned confirms the PE signature an MZ header points at.
+func peSigned(h []byte) bool {
+	if len(h) < 0x40 {
 		return false
 	}
 	off := int(binary.LittleEndian.Uint32(h[0x3c:]))
-	return off+4 <= len(h) && string(h[off:off+4]) == "PE\x00\x00"
+	return off >= 0 && off+4 <= len(h) && string(h[off:off+4]) == "PE\x00\x00"
 }
 
 // loadable reports whether Linux would try to load a file at p as code:
@@ -814,13 +908,7 @@ func (c *checker) checkLibraries(e Entry, info *ELFInfo) {
 		if c.runtimeProvides(lib) || c.findLibrary(e, info, lib) != "" {
 			continue
 		}
-		where := "the layer's lib/ (/opt/lib)"
-		if c.kind == KindFunction {
-			where = "the function's lib/ (/var/task/lib)"
-		}
-		c.add(Error, RuleMissingLibrary, e.Path,
-			fmt.Sprintf("needs %s, which the runtime does not provide (it is not among %s's allowed libraries) and the artifact does not ship where the loader looks (its RPATH/RUNPATH, /var/task, /var/task/lib, /opt/lib)", lib, c.policy.Name),
-			fmt.Sprintf("install the package's manylinux wheel, which bundles its libraries (auditwheel repair), or ship %s in %s; if another layer ships it, pass that layer with --with", lib, where))
+		c.missing = append(c.missing, missingLib{e: e, info: info, lib: lib})
 	}
 }
 
@@ -930,7 +1018,10 @@ func (c *checker) checkWheelTags() error {
 		if !ok {
 			continue
 		}
-		data, err := readAll(c.entries[i])
+		data, err := readSmall(c.entries[i], maxTextFile)
+		if isCorrupt(err) {
+			continue // reported with the other damaged members
+		}
 		if err != nil {
 			return err
 		}

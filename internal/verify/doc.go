@@ -38,6 +38,11 @@
 //     Options.With whose files are known (ExtraFrom). A shared library
 //     (lib*.so*, or one in a *.libs or lib/ folder) also finds its
 //     siblings, as the libraries auditwheel grafts into pkg.libs do.
+//     A missing library is an error when the binary loads as the packages
+//     are imported, and a warning naming the optional modules that need it
+//     otherwise: importgraph.go builds the import graph from the packages'
+//     Python code (import-time imports only; guarded ones are optional),
+//     and a library nothing links to counts as loaded (ctypes, dlopen).
 //   - python-abi: extension module names fit the target:
 //     .cpython-3XY-<machine>-linux-gnu.so must name the target's Python and
 //     machine (not a free-threaded "t" build); .abi3.so and bare .so are
@@ -67,6 +72,21 @@
 //     runtime's copy.
 //   - unreadable (warning): a file that starts like an ELF binary but can't
 //     be parsed.
+//   - corrupt: a zip member whose bytes do not match the CRC-32 or the size
+//     its header records, or whose compressed data is damaged. Every member
+//     of a zip is read to its end once, whatever else is checked.
+//
+// Reading is bounded. A zip is refused, before anything is inflated, when
+// two members share compressed data (overlapping entries: a few megabytes
+// that inflate to terabytes), when one member declares more than Lambda's
+// whole unzipped limit, when all together declare more than MaxDeclared,
+// or when a path component is over 255 bytes (tree.ValidLength). Members
+// are read as streams, never inflated whole into memory: at most their
+// declared size, keeping a binary's first MiB and the few ranges its ELF
+// dynamic segment points at. ELF files are read as the dynamic loader reads
+// them (header, program headers, PT_DYNAMIC and the strings and version
+// needs it names), never through section headers. A folder's files are
+// read in place.
 //
 // Kind inference, unless Options.Kind says: a layer when the artifact has a
 // top-level python/ folder; a function when it has a top-level .py file (the

@@ -42,6 +42,7 @@ const (
 	RuleLayout         = "layout"          // python/ folders
 	RuleBoto3          = "boto3"           // bundled or not
 	RuleUnreadable     = "unreadable"      // a binary that could not be parsed
+	RuleCorrupt        = "corrupt"         // a zip member whose bytes fail its CRC-32 or size
 )
 
 // Finding is one problem or fact about one file.

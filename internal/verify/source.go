@@ -2,7 +2,6 @@ package verify
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
 // Entry is one file of an artifact: a zip member, a file under a folder, or
@@ -20,7 +21,9 @@ type Entry struct {
 	// Path is slash-separated and relative to the artifact's root
 	// ("python/numpy/__init__.py"). Directories are not entries.
 	Path string
-	// Size is the file's uncompressed size in bytes.
+	// Size is the file's uncompressed size in bytes. It is also the
+	// budget its content is read within: more bytes, or fewer at the end,
+	// fail the read.
 	Size int64
 	// Link, when set, makes the entry a symbolic link to Link (relative to
 	// the entry's folder); it has no content of its own.
@@ -32,6 +35,11 @@ type Entry struct {
 	// with Options.Facts, what was learnt about a binary is remembered by
 	// it and not read again.
 	Digest string
+
+	// zip marks a member of a zip file: read to its end once, its bytes
+	// must match crc and Size, and a read error is damage to the artifact.
+	zip bool
+	crc uint32
 }
 
 // Source is the artifact Check inspects: a zip file or a folder (Path), or
@@ -109,7 +117,7 @@ func (s Source) open(ctx context.Context) (*listing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: opening it as a zip: %w (give a .zip file or a folder)", s.Path, err)
 	}
-	es, err := zipEntries(&zr.Reader)
+	es, err := zipEntries(&zr.Reader, st.Size())
 	if err != nil {
 		zr.Close()
 		return nil, fmt.Errorf("verifying %s: %w", s.Path, err)
@@ -117,38 +125,73 @@ func (s Source) open(ctx context.Context) (*listing, error) {
 	return &listing{entries: es, zipSize: st.Size(), isZip: true, close: zr.Close}, nil
 }
 
-// zipEntries lists a zip's files, refusing names that would escape the
-// artifact's root.
-func zipEntries(zr *zip.Reader) ([]Entry, error) {
+// zipEntries lists a zip's files, refusing before anything is inflated
+// names that would escape the artifact's root or that no file system takes
+// (a component over 255 bytes), and members whose data overlap: no real
+// zip has them, and they make a few megabytes inflate into terabytes.
+func zipEntries(zr *zip.Reader, size int64) ([]Entry, error) {
+	type span struct {
+		start, end int64
+		name       string
+	}
+	var spans []span
 	var es []Entry
 	for _, f := range zr.File {
 		name := f.Name
+		if err := tree.ValidLength(name); err != nil {
+			return nil, fmt.Errorf("zip member %s: %w", clipName(name), err)
+		}
+		if f.CompressedSize64 > 0 {
+			off, err := f.DataOffset()
+			if err != nil {
+				return nil, fmt.Errorf("zip member %s: %w", clipName(name), err)
+			}
+			if f.CompressedSize64 > uint64(size) || off < 0 || off+int64(f.CompressedSize64) > size {
+				return nil, fmt.Errorf("zip member %s: its %d compressed bytes run past the end of the file: the zip is truncated or damaged", clipName(name), f.CompressedSize64)
+			}
+			spans = append(spans, span{off, off + int64(f.CompressedSize64), name})
+		}
+		if f.UncompressedSize64 > 1<<62 {
+			return nil, fmt.Errorf("zip member %s: declares %d bytes: the zip is damaged or crafted", clipName(name), f.UncompressedSize64)
+		}
 		if strings.HasSuffix(name, "/") || f.Mode().IsDir() {
 			continue
 		}
 		clean := path.Clean(strings.ReplaceAll(name, "\\", "/"))
 		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return nil, fmt.Errorf("zip member %q points outside the artifact", name)
+			return nil, fmt.Errorf("zip member %q points outside the artifact", clipName(name))
 		}
-		e := Entry{Path: clean, Size: int64(f.UncompressedSize64)}
+		e := Entry{Path: clean, Size: int64(f.UncompressedSize64), zip: true, crc: f.CRC32}
 		f := f
 		e.Open = func() (io.ReadCloser, error) { return f.Open() }
 		if f.Mode()&fs.ModeSymlink != 0 {
-			rc, err := f.Open()
-			if err != nil {
-				return nil, fmt.Errorf("reading symlink %s: %w", name, err)
+			if f.UncompressedSize64 > 4096 {
+				return nil, fmt.Errorf("zip member %s: a symbolic link of %d bytes", clipName(name), f.UncompressedSize64)
 			}
-			target, err := io.ReadAll(io.LimitReader(rc, 4096))
-			rc.Close()
+			target, err := readSmall(e, 4096)
 			if err != nil {
-				return nil, fmt.Errorf("reading symlink %s: %w", name, err)
+				return nil, err
 			}
 			e.Link = string(target)
 			e.Size = 0
 		}
 		es = append(es, e)
 	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return nil, fmt.Errorf("zip members %s and %s share compressed data (overlapping entries, the mark of a zip bomb): refusing to read the zip", clipName(spans[i-1].name), clipName(spans[i].name))
+		}
+	}
 	return es, nil
+}
+
+// clipName shortens a member name for a message.
+func clipName(s string) string {
+	if len(s) <= 200 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:200], len(s))
 }
 
 // walkDir lists a folder's files; symbolic links are listed as links.
@@ -195,62 +238,6 @@ func walkDir(ctx context.Context, root string) ([]Entry, error) {
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
 	return es, nil
-}
-
-// readAll returns an entry's content.
-func readAll(e Entry) ([]byte, error) {
-	if e.Open == nil {
-		return nil, fmt.Errorf("reading %s: no content", e.Path)
-	}
-	rc, err := e.Open()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	return b, nil
-}
-
-// readerAt opens an entry for random access: in place when the opener
-// returns an io.ReaderAt, else by reading it into memory.
-func readerAt(e Entry) (io.ReaderAt, func() error, error) {
-	if e.Open == nil {
-		return nil, nil, fmt.Errorf("reading %s: no content", e.Path)
-	}
-	rc, err := e.Open()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	if ra, ok := rc.(io.ReaderAt); ok {
-		return ra, rc.Close, nil
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	return bytes.NewReader(b), func() error { return nil }, nil
-}
-
-// head returns up to n leading bytes of an entry.
-func head(e Entry, n int) ([]byte, error) {
-	if e.Open == nil {
-		return nil, nil
-	}
-	rc, err := e.Open()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	defer rc.Close()
-	buf := make([]byte, n)
-	k, err := io.ReadFull(rc, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	return buf[:k], nil
 }
 
 // UnzippedSize returns the total uncompressed size of a zip file's or a

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,14 +53,14 @@ type Options struct {
 	// Remote is how to reach registries.
 	Remote remote.Options
 	// Log hears what Fetch did ("pulled", "cached", "offline").
-	Log *log.Logger
+	Log *slog.Logger
 	// ResolveTimeout bounds resolving a tag (default 30 s).
 	ResolveTimeout time.Duration
 }
 
 func (o Options) logf(format string, args ...any) {
 	if o.Log != nil {
-		o.Log.Printf(format, args...)
+		o.Log.Info(fmt.Sprintf(format, args...))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -93,7 +94,7 @@ func TestFetchRegistry(t *testing.T) {
 	}
 	reg.counts()
 	var logs bytes.Buffer
-	o := base.Options{CacheDir: t.TempDir(), Log: log.New(&logs, "", 0), Remote: remote.Options{Backoff: &ggcr.Backoff{Steps: 1}}}
+	o := base.Options{CacheDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil)), Remote: remote.Options{Backoff: &ggcr.Backoff{Steps: 1}}}
 
 	b, err := base.Fetch(ctx, ref, target.ARM64, "", o)
 	if err != nil {

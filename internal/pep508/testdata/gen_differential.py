@@ -3,7 +3,8 @@ evaluates a corpus of requirement and marker strings (the conformance rows
 plus deterministic mutations of them).
 
 Run with an interpreter that has packaging installed, from this folder:
-    python3 gen_differential.py /work/shared/conformance/packaging
+    python3 gen_differential.py packaging
+(the folder of pypa/packaging's vectors beside this script).
 """
 import json
 import random
@@ -148,7 +149,7 @@ def req_record(s):
 
 
 def main():
-    conf = Path(sys.argv[1])
+    conf = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "packaging")
     rng = random.Random(508)
     markers, reqs = collect_seeds(conf)
     m_in = list(markers) + [mutate(rng, rng.choice(markers)) for _ in range(3000)]

@@ -1,0 +1,23 @@
+// Package atomicfile writes files so that readers see the old content or
+// the new, never a part of either: the bytes go to a temporary file in the
+// destination's folder (named ".tmp-<name>-*", which the cache's sweep of
+// stale files recognises), which is renamed over the destination only when
+// complete. On any error, or Abort, the temporary file is removed and the
+// destination is untouched. Every writer of a file lambdapack keeps (zips,
+// locks, cache entries, index pages, build state) goes through it.
+//
+// One rule for syncing: Sync (fsync the file before the rename and its
+// folder after) is for files later runs trust without checking them again:
+// the cache's content-addressed blobs and its memo entries. Everything else
+// is written without it: a killed process still leaves the old file or the
+// new one (the rename is atomic), and only a power failure right after a
+// write could leave an empty file, which its readers survive (a zip is
+// built again; build state, verification facts and index pages that do not
+// parse are ignored). A zip can ask for Sync too (archive.Options.Sync).
+//
+//	f, err := atomicfile.Create(path)
+//	if err != nil { ... }
+//	defer f.Abort()                 // a no-op after Commit
+//	... write to f ...
+//	return f.Commit(0o644)
+package atomicfile

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"log"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -208,6 +211,38 @@ func TestE2EImage(t *testing.T) {
 				}
 			}
 		}
+		// The image's task root holds exactly what a function zip of the
+		// same inputs holds (the same planned tree), byte for byte.
+		for _, im := range rep.Images {
+			zip := filepath.Join(out, "function-"+im.Architecture+".zip")
+			e2eBuild(t, env, app.ArtifactOptions{Kind: app.KindFunction, Deps: o.Deps, Runtime: o.Runtime, Arch: im.Architecture,
+				Src: src, Excludes: o.Excludes, Output: zip})
+			h, _ := v1.NewHash(im.Digest)
+			img, err := layout.Image(o.OCILayout, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := imgFiles(t, filepath.Join(imagetest.Unpack(t, img), "var", "task")), imgFiles(t, testutil.Unzip(t, zip))
+			if len(got) == 0 || !maps.Equal(got, want) {
+				t.Errorf("%s: the image's /var/task and the function zip differ:\nimage %v\nzip   %v", im.Architecture, got, want)
+			}
+		}
+		// A third-party gzip reader (skopeo's, decompressing into a dir:
+		// copy) inflates every layer to the tar its diffID names.
+		dir := filepath.Join(out, "skopeo-dir")
+		cmd := exec.Command(skopeo, "copy", "--dest-decompress", "oci:"+o.OCILayout+":v1-x86_64", "dir:"+dir)
+		if outb, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("skopeo copy --dest-decompress: %v\n%s", err, outb)
+		}
+		h, _ := v1.NewHash(rep.Images[0].Digest)
+		img, _ := layout.Image(o.OCILayout, h)
+		cf, _ := img.ConfigFile()
+		for _, d := range cf.RootFS.DiffIDs[len(cf.RootFS.DiffIDs)-2:] {
+			if got := e2eSHA256File(t, filepath.Join(dir, d.Hex)); got != d.Hex {
+				t.Errorf("skopeo's inflated layer %s has sha256 %s", d, got)
+			}
+		}
+
 		// The tag names the index, for other consumers.
 		it, _ := name.NewTag(host + "/fn:v1")
 		d, err := remote.Get(ctx, it, remote.Options{})
@@ -342,6 +377,28 @@ CMD [ "app.handler" ]
 			t.Errorf("two-stage, --target build-arm64 for arm64: %v", err)
 		}
 	})
+}
+
+// imgFiles maps each regular file under root to its mode and sha256.
+func imgFiles(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = fmt.Sprintf("%v %s", st.Mode().Perm()&0o111 != 0, e2eSHA256File(t, p))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestImageDockerfileRefusals: what lambdapack cannot do without a

@@ -326,6 +326,13 @@ func asOCI(img v1.Image) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	if len(cf.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("its config lists %d diff_ids for %d layers", len(cf.RootFS.DiffIDs), len(layers))
+	}
 	adds := make([]mutate.Addendum, len(layers))
 	for i, l := range layers {
 		lt := m.Layers[i].MediaType
@@ -335,15 +342,21 @@ func asOCI(img v1.Image) (v1.Image, error) {
 		case types.DockerUncompressedLayer:
 			lt = types.OCIUncompressedLayer
 		}
-		adds[i] = mutate.Addendum{Layer: l, MediaType: lt}
+		// The config's diff_id, not one computed by inflating the layer
+		// again (as go-containerregistry reads a registry image's).
+		adds[i] = mutate.Addendum{Layer: knownDiffID{l, cf.RootFS.DiffIDs[i]}, MediaType: lt}
 	}
 	out := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 	if out, err = mutate.Append(out, adds...); err != nil {
 		return nil, err
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
 	return mutate.ConfigFile(out, cf.DeepCopy())
 }
+
+// knownDiffID is a layer whose diff_id its image's config gives.
+type knownDiffID struct {
+	v1.Layer
+	diffID v1.Hash
+}
+
+func (l knownDiffID) DiffID() (v1.Hash, error) { return l.diffID, nil }

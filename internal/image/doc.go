@@ -12,9 +12,13 @@
 //     into the target the wheels are chosen for.
 //   - WriteLayer writes files as one deterministic layer: a tar sorted by
 //     path with every parent folder, uid/gid 0, modes 0644/0755, one mtime
-//     (SOURCE_DATE_EPOCH, else 0), gzip at a fixed level. LayerCache keeps
-//     dependency layers by a key of their content, so a rebuild reuses the
-//     compressed bytes instead of writing them again.
+//     (SOURCE_DATE_EPOCH, else 0), one gzip member. A wheel member already
+//     deflated is not compressed again: its raw deflate data is spliced into
+//     the gzip stream (zlib's gzjoin technique, splice.go), and only tar
+//     headers, small and generated files and code are compressed, at a
+//     fixed level; members are inflated in parallel for the diffID.
+//     LayerCache keeps dependency layers by a key of their content, so a
+//     rebuild reuses the compressed bytes instead of writing them again.
 //   - Build puts a tree on a base: the dependencies in one layer, the
 //     function's code in another (so a code change never changes the
 //     dependency layer's digest), one history entry each, the config Lambda
@@ -22,6 +26,9 @@
 //     handler as the only CMD element on a Lambda base; on any other base
 //     the entrypoint python -m awslambdaric and PYTHONPATH=/var/task), and
 //     the artifact record in the record.Label label.
+//   - Sink is Build as a tree.Sink: the pipeline (app.WriteTree) verifies a
+//     planned tree, then hands it to the sink, which builds the image in
+//     memory (its dependency layer in the cache) for the caller to ship.
 //   - CheckLambda holds an image to Lambda's rules for function images
 //     (linux, one architecture, gzip or uncompressed layers, at most 10 GB
 //     uncompressed, every file readable by others, exactly one CMD element

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -25,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/image/imagetest"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/image/remote"
@@ -273,6 +275,26 @@ func TestE2EImage(t *testing.T) {
 			if im.DepsLayer != rep.Images[i].DepsLayer || !im.DepsReused || im.CodeLayer == rep.Images[i].CodeLayer || im.Digest == rep.Images[i].Digest {
 				t.Errorf("code change, %s: deps %s reused %v (was %s), code %s (was %s)", im.Architecture, im.DepsLayer, im.DepsReused, rep.Images[i].DepsLayer, im.CodeLayer, rep.Images[i].CodeLayer)
 			}
+		}
+		// lambdapack cache info tells the bases and layers apart; a prune
+		// of what went unused for an hour keeps them (just used).
+		u, err := cache.Inspect(env2.Cache.Root(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[cache.Kind]int{}
+		for _, k := range u.Kinds {
+			kinds[k.Kind] = k.Files
+		}
+		// Two dependency layers (one per architecture): entries and blobs.
+		if kinds[cache.KindImageBases] == 0 || kinds[cache.KindImageLayers] != 4 {
+			t.Errorf("cache info kinds %v", kinds)
+		}
+		rm, err := cache.Prune(env2.Cache.Root(), time.Now().Add(-time.Hour))
+		if err != nil || slices.ContainsFunc(rm.Kinds, func(k cache.KindUsage) bool {
+			return k.Kind == cache.KindImageBases || k.Kind == cache.KindImageLayers
+		}) {
+			t.Errorf("prune of an hour removed %+v (%v)", rm, err)
 		}
 	})
 

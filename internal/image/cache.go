@@ -10,6 +10,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/lambdapack/lambdapack/internal/cache"
+
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
@@ -18,6 +20,10 @@ import (
 //
 //	<Dir>/blobs/sha256/<hex>       a layer's gzipped bytes
 //	<Dir>/layers/<key>.json        the LayerInfo of the layer with that key
+//
+// A layer served from the cache is marked used (cache.MarkUsed), so that
+// lambdapack cache prune keeps what recent builds used (internal/cache
+// prunes a layer's entry and blob together).
 //
 // The bases image/base caches share the same blobs folder. Every write is a
 // temporary file in the destination's folder renamed into place, so a killed
@@ -47,6 +53,9 @@ func (c *LayerCache) Get(key string) (v1.Layer, LayerInfo, bool) {
 	if st, err := os.Stat(p); err != nil || st.Size() != info.Size {
 		return nil, info, false
 	}
+	// Used now: lambdapack cache prune keeps it.
+	cache.MarkUsed(c.entryPath(key))
+	cache.MarkUsed(p)
 	return NewLayer(info, func() (io.ReadCloser, error) { return os.Open(p) }), info, true
 }
 

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/image"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/image/remote"
@@ -222,6 +223,7 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 		if err != nil {
 			return nil, false
 		}
+		markUsed(o.CacheDir, d.Digest)
 		return &image.Base{Image: img, Digest: d.Digest, Remote: true}, true
 	}
 	_, isDigest := ref.(name.Digest)
@@ -265,6 +267,7 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 	if o.CacheDir != "" && layout.Has(o.CacheDir, digest) {
 		img, err := layout.Image(o.CacheDir, digest)
 		if err == nil {
+			markUsed(o.CacheDir, digest)
 			if _, err := layout.Write(ctx, o.CacheDir, []layout.Item{{Image: img, Annotations: map[string]string{cacheKey: key}}}, layout.Options{ReplaceBy: cacheKey}); err != nil {
 				return nil, fmt.Errorf("caching base %s: %w", spec, err)
 			}
@@ -288,6 +291,12 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 		return nil, fmt.Errorf("reading base %s from the cache: %w", spec, err)
 	}
 	return &image.Base{Image: img, Digest: digest, Remote: true}, nil
+}
+
+// markUsed records a use of the cached base with manifest digest h, which
+// lambdapack cache prune goes by (it keeps or removes a base whole).
+func markUsed(dir string, h v1.Hash) {
+	cache.MarkUsed(filepath.Join(dir, "blobs", h.Algorithm, h.Hex))
 }
 
 func writeAtomic(p string, b []byte) error {

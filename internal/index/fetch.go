@@ -220,8 +220,9 @@ func (c *Client) fetchAll(ctx context.Context, rawURL string, hdr http.Header, o
 	}
 	defer c.release()
 	start := time.Now()
-	tctx, cancel := context.WithTimeoutCause(ctx, c.lim.TotalTimeout, &netlimit.DeadlineError{
-		What: "the request", After: c.lim.TotalTimeout, Hint: "set " + netlimit.EnvHTTPTimeout + " to allow more on a slow network"})
+	total := &netlimit.DeadlineError{
+		What: "the request", After: c.lim.TotalTimeout, Hint: "set " + netlimit.EnvHTTPTimeout + " to allow more on a slow network"}
+	tctx, cancel := context.WithTimeoutCause(ctx, c.lim.TotalTimeout, total)
 	defer cancel()
 	ev := Event{URL: Redact(rawURL)}
 	var prev error
@@ -251,7 +252,8 @@ func (c *Client) fetchAll(ctx context.Context, rawURL string, hdr http.Header, o
 			return nil, werr
 		}
 		if dl, ok := tctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			return nil, c.gaveUp(context.Cause(tctx), fmt.Errorf("%w; the next attempt would start after the deadline", err), attempt, start)
+			// Waiting would cross the total deadline: give up now, saying so.
+			return nil, c.gaveUp(total, fmt.Errorf("%w; the next attempt would start after the deadline", err), attempt, start)
 		}
 		c.noteRetry(ev, attempt+1, wait, err)
 		if err := sleepCtx(tctx, wait); err != nil {

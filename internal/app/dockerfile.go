@@ -75,6 +75,12 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 	}
 	bo := base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: iopts.Remote, Log: env.log}
 	rep := &ImageReport{Name: iopts.Name, Kind: KindImage}
+	// Every architecture's base first, then the builds.
+	type job struct {
+		o ImageOptions
+		b *image.Base
+	}
+	var jobs []job
 	for _, arch := range archs {
 		p := image.Platform(string(arch))
 		args := map[string]string{
@@ -128,7 +134,14 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 		if ab.Handler == "" {
 			ab.Handler = "-" // the CMD comes from the Dockerfile
 		}
-		info, err := buildOneImage(ctx, env, ab, bo, arch, &image.LayerCache{Dir: imagesDir})
+		b, err := fetchBase(ctx, env, ab, bo, arch)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job{ab, b})
+	}
+	for _, j := range jobs {
+		info, err := buildOneImage(ctx, env, j.o, j.b, &image.LayerCache{Dir: imagesDir})
 		if err != nil {
 			return nil, err
 		}

@@ -157,8 +157,16 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	if rep.Base == "" {
 		rep.Base = base.Lambda
 	}
-	for _, arch := range archs {
-		info, err := buildOneImage(ctx, env, o, bo, arch, &image.LayerCache{Dir: imagesDir})
+	// Every architecture's base first: a base that cannot serve one fails
+	// the build before anything is planned.
+	bases := make([]*image.Base, len(archs))
+	for i, arch := range archs {
+		if bases[i], err = fetchBase(ctx, env, o, bo, arch); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range bases {
+		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir})
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +198,9 @@ func imageArchs(in []string) ([]target.Arch, error) {
 	return out, nil
 }
 
-func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Options, arch target.Arch, lc *image.LayerCache) (*ImageInfo, error) {
+// fetchBase fetches and inspects the base for arch, and checks it serves
+// o.Runtime.
+func fetchBase(ctx context.Context, env *Env, o ImageOptions, bo base.Options, arch target.Arch) (*image.Base, error) {
 	b, err := base.Fetch(ctx, o.Base, arch, o.Runtime, bo)
 	if err != nil {
 		return nil, err
@@ -204,6 +214,16 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, bo base.Option
 		kind = "not a Lambda base: awslambdaric is added and runs the handler"
 	}
 	env.logf("Base %s (%s): %s, Python %s, glibc %s, %s; building for %s", b.Ref, arch, b.Info.Interpreter, b.Info.Python, b.Info.Glibc, kind, t)
+	return b, nil
+}
+
+// buildOneImage plans, verifies and builds the image on base b.
+func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base, lc *image.LayerCache) (*ImageInfo, error) {
+	arch := b.Info.Architecture
+	t, err := b.Info.Target(o.Runtime)
+	if err != nil {
+		return nil, fmt.Errorf("base %s: %w", b.Ref, err)
+	}
 
 	plan := o.tree
 	if plan == nil {

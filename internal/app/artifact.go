@@ -129,8 +129,14 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err != nil {
 		return nil, err
 	}
+	// Sizes: what the index already says cannot fit is refused before
+	// anything is downloaded.
+	budget, err := env.checkSizes(o, parts)
+	if err != nil {
+		return nil, err
+	}
 	// Fetch: every wheel into the cache, hashes checked.
-	wheels, err := env.fetchParts(ctx, parts)
+	wheels, err := env.fetchParts(ctx, parts, budget...)
 	if err != nil {
 		return nil, err
 	}

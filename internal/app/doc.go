@@ -10,6 +10,8 @@
 //	pins     env.pinParts -> env.Pins.Pin           per target: resolve the requirements or read the lock
 //	                                                (pins.Pinner: hash-checking, the per-input memo);
 //	                                                targets that take the same wheels share one part
+//	sizes    env.checkSizes                         refuse what the wheels' listed sizes prove cannot fit
+//	                                                (before downloading; --force warns, --no-verify skips)
 //	fetch    env.fetchParts -> env.Pins.Fetch       every wheel once, into the cache, hashes checked
 //	plan     env.planTree                           install each part (install.Plan), exclude, slim,
 //	                                                add a function's code, compile, decide purity from

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -68,8 +69,9 @@ func (env *Env) pinParts(ctx context.Context, o ArtifactOptions, targets []targe
 }
 
 // fetchParts fetches every part's wheels at once (each file once) and
-// returns them per part, for install.
-func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.Wheel, error) {
+// returns them per part, for install. A size refusal (pins.StopOver) comes
+// back as the *VerifyError it is.
+func (env *Env) fetchParts(ctx context.Context, parts []*partPins, opts ...pins.FetchOption) ([][]install.Wheel, error) {
 	var all []pins.Pin
 	seen := map[string]bool{}
 	for _, p := range parts {
@@ -80,13 +82,19 @@ func (env *Env) fetchParts(ctx context.Context, parts []*partPins) ([][]install.
 			}
 		}
 	}
-	blobs, err := env.Pins.Fetch(ctx, all)
+	blobs, err := env.Pins.Fetch(ctx, all, opts...)
 	if err != nil {
+		if ve := (*VerifyError)(nil); errors.As(err, &ve) {
+			return nil, ve
+		}
 		return nil, err
 	}
 	byKey := map[string]install.Wheel{}
 	for i, pin := range all {
-		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256}
+		// The metadata resolution read goes with each wheel: install
+		// refuses one whose own METADATA disagrees.
+		byKey[pin.File.Filename+" "+pin.SHA256] = install.Wheel{Path: blobs[i].Path, Filename: pin.File.Filename, SHA256: blobs[i].SHA256,
+			Resolved: pin.Metadata, ResolvedFrom: pin.MetadataFrom}
 	}
 	out := make([][]install.Wheel, len(parts))
 	for i, p := range parts {

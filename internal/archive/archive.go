@@ -510,7 +510,7 @@ func compress(it *item, opts Options, addSpill func(string)) error {
 		return nil
 	}
 	// Big member: stream into a spill file.
-	f, err := os.CreateTemp(opts.TempDir, ".lambdapack-spill-*")
+	f, err := atomicfile.Scratch(opts.TempDir, "spill")
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,12 @@ func Sync() Option { return func(f *File) { f.sync = true } }
 // WithSync is Sync when on is true.
 func WithSync(on bool) Option { return func(f *File) { f.sync = on } }
 
-// Create opens a temporary file beside path for writing.
+// Create opens a temporary file beside path for writing. The first Create
+// of a process in a folder first removes the stale temporary files a killed
+// run left there (Sweep).
 func Create(path string, opts ...Option) (*File, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	Sweep(filepath.Dir(path))
+	tmp, err := Scratch(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -58,7 +58,7 @@ func TestAbortAndCommitAs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(filepath.Base(f.Name()), ".tmp-layer.zip-") {
+	if !strings.HasPrefix(filepath.Base(f.Name()), ".tmp-lambdapack-layer.zip-") || !IsTemp(filepath.Base(f.Name())) {
 		t.Errorf("temporary name %s", f.Name())
 	}
 	f.WriteString("half")

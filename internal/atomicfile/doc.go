@@ -1,9 +1,18 @@
 // Package atomicfile writes files so that readers see the old content or
 // the new, never a part of either: the bytes go to a temporary file in the
-// destination's folder (named ".tmp-<name>-*", which the cache's sweep of
-// stale files recognises), which is renamed over the destination only when
+// destination's folder, which is renamed over the destination only when
 // complete. On any error, or Abort, the temporary file is removed and the
-// destination is untouched. Every writer of a file lambdapack keeps (zips,
+// destination is untouched.
+//
+// Every temporary file lambdapack makes beside what it writes (these, and
+// the zip writer's spill files: Scratch) is named
+// ".tmp-lambdapack-<name>-<16 hex digits>". A run killed with SIGKILL
+// cannot remove its own, so a later run does: RemoveStale removes, in one
+// folder, the regular files of exactly that form unmodified for StaleAge
+// (an hour), and nothing else. Create runs it (Sweep) on each folder the
+// first time a process writes there, so the folder of -o, the cache's
+// folders and a build's state lose a killed run's leftovers the next time
+// anything is written beside them; the zip sink reports what went. Every writer of a file lambdapack keeps (zips,
 // locks, cache entries, index pages, build state) goes through it.
 //
 // One rule for syncing: Sync (fsync the file before the rename and its

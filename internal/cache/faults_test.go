@@ -148,8 +148,10 @@ func TestFaultFetchFailsLeavesNothing(t *testing.T) {
 		want  string
 		hits  int
 	}{
-		"stall":         {testutil.Fault{StallBody: true, At: 50_000}, netlimit.ErrStalled, "the response stalled", 3},
-		"trickle":       {testutil.Fault{Trickle: 20 * time.Millisecond}, netlimit.ErrStalled, "the response trickled", 3},
+		"stall": {testutil.Fault{StallBody: true, At: 50_000}, netlimit.ErrStalled, "the response stalled", 3},
+		// A starved machine can see a trickle's gaps as a stall: both are
+		// ErrStalled, and either message is right.
+		"trickle":       {testutil.Fault{Trickle: 20 * time.Millisecond}, netlimit.ErrStalled, "the response ", 3},
 		"no-headers":    {testutil.Fault{StallHeaders: true}, netlimit.ErrStalled, "no response within 300ms", 3},
 		"redirect-loop": {testutil.Fault{RedirectLoop: true}, netlimit.ErrRedirectLoop, "redirect loop: ", 2},
 		"retry-after":   {testutil.Fault{Status: 503, RetryAfter: "3600"}, nil, "the server asks to retry after 1h0m0s", 1},

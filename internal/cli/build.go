@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
@@ -39,8 +36,7 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
   lambdapack build --config template.yaml --out .build`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-				defer stop()
+				ctx := cmd.Context() // canceled by SIGINT and SIGTERM (Main)
 				if len(args) == 1 {
 					o.Dir = args[0]
 				}

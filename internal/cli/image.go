@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
@@ -22,8 +19,7 @@ type imageFlags struct {
 }
 
 func (f *imageFlags) run(cmd *cobra.Command, s *Streams, args []string) error {
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
+	ctx := cmd.Context() // canceled by SIGINT or SIGTERM (Main)
 	f.opts.Deps.Requirements = args
 	f.opts.Deps.Stdin = s.In
 	log := s.Err

@@ -3,7 +3,6 @@ package cli
 import (
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -55,8 +54,7 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 }
 
 func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind record.Kind, args []string) error {
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
+	ctx := cmd.Context() // canceled by SIGINT and SIGTERM (Main)
 	f.opts.Kind = kind
 	f.opts.Layout = record.Layout(f.layout)
 	f.opts.Deps.Requirements = args

@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 
@@ -38,8 +36,7 @@ error explains why, step by step, with hints.`,
   lambdapack lock requests==2.32.3 httpx --runtime python3.11 -o pylock.toml --json
   pip freeze | lambdapack lock -r - --runtime python3.13 -o -`,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-				defer stop()
+				ctx := cmd.Context() // canceled by SIGINT and SIGTERM (Main)
 				o.Deps.Requirements = args
 				o.Deps.Stdin = s.In
 				if !quiet {

@@ -47,6 +47,9 @@ With --bucket the zip is uploaded first to s3://BUCKET/PREFIX/NAME/SHA256.zip
 hash as object metadata and a SHA-256 checksum) and published from there;
 without it the zip is sent directly, which Lambda allows up to 50 MB.
 
+The zip must be a layer: its lambdapack record says so, or (without one) it
+has packages under python/ and no code at its root; a function zip is refused.
+
 When the layer's latest version already has the same code (CodeSha256),
 runtimes and architectures, nothing is uploaded or published and that version
 is reported with "changed": false.`,
@@ -68,7 +71,7 @@ is reported with "changed": false.`,
 	f.StringVar(&o.Description, "description", "", "the layer version's description (at most 256 characters)")
 	f.StringSliceVar(&o.Runtimes, "runtime", nil, "a compatible runtime (repeat or comma-separate; default: what the zip was built for)")
 	f.StringSliceVar(&o.Architectures, "arch", nil, "a compatible architecture: x86_64 or arm64 (repeat; default: what the zip was built for)")
-	f.BoolVar(&o.Force, "force", false, "publish runtimes or architectures the zip was not built for")
+	f.BoolVar(&o.Force, "force", false, "publish runtimes or architectures the zip was not built for, or a zip that is not a layer")
 	f.StringVar(&o.ReportPath, "report", "", "a report from 'lambdapack layer --json' saying what the zip was built for")
 	f.StringVar(&o.AWS.Region, "region", "", "the AWS region (default: AWS_REGION or the profile's)")
 	f.StringVar(&o.AWS.Profile, "profile", "", "the AWS shared-config profile (default: AWS_PROFILE or default)")
@@ -92,8 +95,12 @@ With --bucket the zip goes through S3 (s3://BUCKET/PREFIX/FUNCTION/SHA256.zip);
 without it, it is sent directly (up to 50 MB). When the function already runs
 code with the zip's sha256, nothing is updated.
 
-A zip built by lambdapack for one architecture must match the function's;
---arch sends the architecture with the code, switching the function to it.
+The zip must be a function's code: its lambdapack record says so, or (without
+one) it has code at its root and nothing under python/. A zip built by
+lambdapack for one architecture must match the one the function runs it on
+(its own, or --arch, which sends the architecture with the code, switching the
+function to it), and one with native code built for one Python must match the
+function's runtime. --force deploys anyway, with a warning.
 
 --image updates an image function instead: its ImageUri is set to the image by
 digest (a tag is resolved first; an index is refused, since a function runs one
@@ -130,6 +137,7 @@ single-architecture image), and the image's architecture must be the function's.
 	f.StringVar(&o.Bucket, "bucket", "", "upload the zip to this S3 bucket and update from there (needed over 50 MB)")
 	f.StringVar(&o.KeyPrefix, "key-prefix", publish.DefaultKeyPrefix, "S3 key prefix; the key is PREFIX/FUNCTION/SHA256.zip")
 	f.StringVar(&o.Architecture, "arch", "", "x86_64 or arm64: set the function's architecture with the code")
+	f.BoolVar(&o.Force, "force", false, "deploy a zip built for another architecture or runtime, or one that is not a function's code")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the update to finish")
 	f.BoolVar(&o.NoWait, "no-wait", false, "return as soon as Lambda accepts the update")
 	f.StringVar(&o.AWS.Region, "region", "", "the AWS region (default: AWS_REGION or the profile's)")

@@ -58,11 +58,22 @@ every artifact before it ships, and publishes it.`,
 }
 
 // Main runs lambdapack with args and returns the process exit code.
+//
+// SIGINT and SIGTERM cancel the run's context (cmd.Context() in every
+// verb): the verb stops, its temporary files and a --no-cache cache are
+// removed, and the exit status is 130 or 143. A second signal ends the
+// process at once.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	ctx, sigs, stop := catchInterrupts(context.Background())
+	defer stop()
 	s := &Streams{In: in, Out: out, Err: errOut}
 	root := NewRoot(s)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(ctx); err != nil {
+		if sig := sigs.signal(); sig != nil {
+			fmt.Fprintf(errOut, "lambdapack: interrupted by %s; stopped without leaving a partial file\n", signalName(sig))
+			return exitCode(sig)
+		}
 		var ee *ExitError
 		if errors.As(err, &ee) {
 			return ee.Code

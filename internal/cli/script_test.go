@@ -113,5 +113,7 @@ func scriptIndex(t *testing.T) *testutil.Index {
 		Files: map[string][]byte{"liar/_m.cpython-312-x86_64-linux-gnu.so": arm}})
 	// Only for a glibc newer than Amazon Linux 2's.
 	ix.AddWheel(testutil.Wheel{Name: "newglibc", Version: "1.0", Tags: []string{"cp311-cp311-manylinux_2_28_x86_64"}})
+	// Listed as 400 MB: too big for any function (never downloaded).
+	ix.AddWheel(testutil.Wheel{Name: "huge", Version: "1.0", Files: map[string][]byte{"huge/__init__.py": []byte("\n")}}, testutil.ListedSize(400_000_000))
 	return ix
 }

@@ -270,6 +270,11 @@ func (d *download) finish() {
 	}
 }
 
+// Size is the file's length as its server announced it (Content-Length),
+// -1 when it did not: a caller can tell how much is coming before reading
+// it (pins.StopOver).
+func (d *download) Size() int64 { return d.total }
+
 func (d *download) Close() error {
 	d.finish()
 	d.body = nil

@@ -20,7 +20,12 @@
 // absolute path, a ".." segment, a backslash or a drive letter, a symlink
 // entry, an encrypted member, a RECORD that lies about a member's hash or
 // size, a member missing from RECORD, a corrupt or truncated zip, and a wheel
-// whose file name disagrees with its .dist-info/METADATA. Two wheels that
+// whose file name disagrees with its .dist-info/METADATA. A wheel given with
+// the metadata resolution read for it (Wheel.Resolved: an index's PEP 658
+// file) is refused when its own METADATA declares other Requires-Dist,
+// Requires-Python or Provides-Extra (a *MetadataMismatchError): the
+// resolver chose the other packages from that metadata, so the artifact
+// would lack what the package needs. Two wheels that
 // install the same path with different bytes are an error naming both; the
 // same bytes are kept once. Checking a wheel inflates every member once;
 // Options.Memo remembers wheels (by sha256) that passed, so a warm build

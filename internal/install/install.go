@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	kflate "github.com/klauspost/compress/flate"
+	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/tree"
 	"golang.org/x/sync/errgroup"
@@ -31,6 +32,14 @@ type Wheel struct {
 	// SHA256 is the hex sha256 of the file when known (the cache checked
 	// it); it keys Options.Memo. Leave it empty for an unchecked file.
 	SHA256 string
+	// Resolved is the core metadata dependency resolution read for this
+	// wheel (an index's PEP 658 file, or METADATA read with range
+	// requests), and ResolvedFrom says where it came from. When set, the
+	// wheel is refused (a *MetadataMismatchError) if its own METADATA
+	// declares other Requires-Dist, Requires-Python or Provides-Extra:
+	// resolution chose the other packages from what Resolved says.
+	Resolved     *metadata.Metadata
+	ResolvedFrom string
 }
 
 func (w Wheel) name() string {
@@ -584,6 +593,9 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 		return res, fmt.Errorf("its file name says version %s but its METADATA says Version: %s", fnVersion, mVersion)
 	}
 	res.dist.Version = mVersion
+	if err := checkResolved(w, distInfo, meta); err != nil {
+		return res, err
+	}
 	wheelMeta, err := get("WHEEL")
 	if err != nil {
 		return res, err

@@ -25,7 +25,13 @@
 //     once;
 //
 //   - fetching into the content-addressed cache, through the index client
-//     (credentials, retries) for HTTP URLs.
+//     (credentials, retries) for HTTP URLs;
+//
+//   - keeping what resolution read for the installer: each resolved Pin
+//     carries the core metadata of its wheel (the index's PEP 658 file) and
+//     where it came from, which the pipeline hands to install
+//     (install.Wheel.Resolved), which refuses a wheel whose own METADATA
+//     declares other dependencies.
 //
 //     p := pins.New(pins.Options{Cache: c, Index: flags, Log: log})
 //     set, err := p.Pin(ctx, t, pins.Inputs{RequirementFiles: []string{"requirements.txt"}})

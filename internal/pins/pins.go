@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pep508"
@@ -29,6 +31,12 @@ type Pin struct {
 	Name, Version string
 	File          index.File
 	SHA256        string
+	// Metadata is the core metadata resolution read for the wheel, and
+	// MetadataFrom where it came from; nil when a lock gave the pin. The
+	// installer gets both (install.Wheel.Resolved) and refuses a wheel
+	// whose own METADATA disagrees.
+	Metadata     *metadata.Metadata
+	MetadataFrom string
 }
 
 // Set is what to install on one target.
@@ -67,13 +75,25 @@ func Hash(pins []Pin) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// FromResolution returns the resolver's choice as pins, in its order.
+// FromResolution returns the resolver's choice as pins, in its order,
+// each with the metadata the resolver read for its wheel.
 func FromResolution(res *resolve.Result) []Pin {
 	out := make([]Pin, len(res.Packages))
 	for i, p := range res.Packages {
 		out[i] = Pin{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}
+		if p.Metadata != nil && p.File.IsWheel() {
+			out[i].Metadata, out[i].MetadataFrom = p.Metadata, metadataFrom(p.File)
+		}
 	}
 	return out
+}
+
+// metadataFrom names where the resolver's metadata for f came from.
+func metadataFrom(f index.File) string {
+	if f.MetadataURL != "" {
+		return "the index's metadata file " + index.Redact(f.MetadataURL)
+	}
+	return "the METADATA read from " + index.Redact(f.URL)
 }
 
 // Options configure a Pinner.
@@ -333,9 +353,46 @@ func (p *Pinner) HashRemote(ctx context.Context, f index.File) (string, int64, e
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
+// FetchOption tunes Fetch.
+type FetchOption func(*fetchOptions)
+
+type fetchOptions struct {
+	budget *budget
+}
+
+// budget adds up announced download sizes against a limit.
+type budget struct {
+	total atomic.Int64
+	limit int64
+	skip  func(name string) bool
+	over  func(total int64) error
+}
+
+// StopOver makes Fetch stop as soon as the wheels' sizes prove too much:
+// known is what the sizes the index listed already add up to, each
+// download of a wheel whose size was not listed adds the length its server
+// announces (Content-Length) before its body is read, and when the sum
+// passes limit the download is closed and Fetch returns over(sum): nothing
+// more is downloaded. Pins skip says yes to (packages left out of the
+// artifact) do not count.
+func StopOver(known, limit int64, skip func(name string) bool, over func(total int64) error) FetchOption {
+	return func(o *fetchOptions) {
+		b := &budget{limit: limit, skip: skip, over: over}
+		b.total.Store(known)
+		o.budget = b
+	}
+}
+
+// sized is a download that knows its announced length (index's).
+type sized interface{ Size() int64 }
+
 // Fetch downloads (or finds in the cache) every pinned wheel, checking
 // each sha256, and returns the cache's blobs in the pins' order.
-func (p *Pinner) Fetch(ctx context.Context, pins []Pin) ([]cache.Blob, error) {
+func (p *Pinner) Fetch(ctx context.Context, pins []Pin, opts ...FetchOption) ([]cache.Blob, error) {
+	var fo fetchOptions
+	for _, o := range opts {
+		o(&fo)
+	}
 	// Downloads go through the index client (credentials, retries) when
 	// one can be had; a lock's URLs need no configured index.
 	var cl *index.Client
@@ -350,7 +407,23 @@ func (p *Pinner) Fetch(ctx context.Context, pins []Pin) ([]cache.Blob, error) {
 		f := pin.File
 		reqs[i] = cache.Request{Name: f.Filename, URL: f.URL, SHA256: pin.SHA256, Size: f.Size}
 		if cl != nil && isHTTP(f.URL) {
-			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) { return cl.Open(ctx, f) }
+			b := fo.budget
+			if b != nil && b.skip != nil && b.skip(pin.Name) {
+				b = nil
+			}
+			reqs[i].Open = func(ctx context.Context) (io.ReadCloser, error) {
+				rc, err := cl.Open(ctx, f)
+				if err != nil || b == nil || f.Size > 0 {
+					return rc, err
+				}
+				if s, ok := rc.(sized); ok && s.Size() > 0 {
+					if total := b.total.Add(s.Size()); total > b.limit {
+						rc.Close()
+						return nil, b.over(total)
+					}
+				}
+				return rc, nil
+			}
 		}
 	}
 	start := time.Now()

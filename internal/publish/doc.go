@@ -43,6 +43,27 @@
 // --json` is given instead (LayerOptions.ReportPath), its artifact entry with the zip's sha256 (else its file name)
 // supplies runtime, architecture and pure (pure means both architectures).
 //
+// # What is refused
+//
+// Lambda accepts any zip as a layer or as a function's code, and the
+// mistake shows only when the function fails at import. So before anything
+// is uploaded:
+//
+//   - the kind: Layer takes only a layer and Function only a function's
+//     code. The record's kind decides; a zip without one (or with a record
+//     from before records carried a kind) is judged by its layout
+//     (record.InferKind: python/ and no code at the root is a layer, code
+//     at the root and no python/ a function, anything else unknown and let
+//     through);
+//   - the target: Layer refuses compatible architectures the record does not
+//     name, and (unless the artifact is pure) runtimes; Function reads the
+//     function's configuration and refuses a zip whose record names another
+//     architecture than the one the function will run it on (--arch, else
+//     its own), or, unless it is pure, another runtime than the function's
+//     (a pure zip on another Python is a warning).
+//
+// Force (--force) turns each refusal into a warning in the result.
+//
 // # Publishing from other commands
 //
 // `lambdapack layer --publish` and `lambdapack build --publish` call Layer

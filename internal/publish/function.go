@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambdapack/lambdapack/internal/record"
 )
 
 // FunctionOptions say which function gets which code.
@@ -24,9 +25,17 @@ type FunctionOptions struct {
 	KeyPrefix string // DefaultKeyPrefix when empty; "/" for none
 
 	// Architecture, when set, is sent with the code (switching the
-	// function's architecture if it differs). When empty, a zip whose
-	// lambdapack record names one architecture must match the function's.
+	// function's architecture if it differs). Either way, a zip whose
+	// lambdapack record names one architecture must match the one the
+	// function will run it on, and one built with native code for a
+	// runtime must match the function's runtime (GetFunctionConfiguration
+	// says both).
 	Architecture string
+
+	// Force publishes a zip whose record names another architecture or
+	// runtime, or that is not a function's code (a layer zip), with a
+	// warning instead of an error.
+	Force bool
 
 	// Timeout bounds the wait for the update to finish (default 5 minutes);
 	// PollInterval is the wait between checks (default 2 seconds).
@@ -81,6 +90,12 @@ func Function(ctx context.Context, o FunctionOptions) (*FunctionResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	var warnings []string
+	if w, err := art.checkKind(record.KindFunction, o.Force); err != nil {
+		return nil, err
+	} else if w != "" {
+		warnings = append(warnings, w)
+	}
 	arch := ""
 	if o.Architecture != "" {
 		if arch, err = ParseArch(o.Architecture); err != nil {
@@ -108,23 +123,22 @@ func Function(ctx context.Context, o FunctionOptions) (*FunctionResult, error) {
 		curArch = string(cur.Architectures[0])
 	}
 	res.Runtime = string(cur.Runtime)
-	if arch == "" && art.hasRec {
-		if as := art.record.CompatibleArchitectures(); len(as) == 1 && as[0] != curArch {
-			return nil, fmt.Errorf("%s was built for %s but function %s runs on %s: pass --arch %s to switch the function, or build for %s",
-				o.ZipPath, as[0], o.FunctionName, curArch, as[0], curArch)
-		}
-	}
-	if art.hasRec && cur.Runtime != "" {
-		if rts := art.record.CompatibleRuntimes(); len(rts) > 0 && !slices.Contains(rts, string(cur.Runtime)) {
-			w := fmt.Sprintf("%s was built for %s but function %s uses %s", o.ZipPath, strings.Join(rts, ", "), o.FunctionName, cur.Runtime)
-			res.Warnings = append(res.Warnings, w)
-			logf(o.Log, "warning: %s", w)
-		}
-	}
+	archFrom := "flag"
 	if arch == "" {
-		arch = curArch
+		arch, archFrom = curArch, "function"
 	}
 	res.Architecture = arch
+	if art.hasRec {
+		ws, err := checkFunctionTarget(o, art.record, arch, archFrom, string(cur.Runtime))
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, ws...)
+	}
+	for _, w := range warnings {
+		res.Warnings = append(res.Warnings, w)
+		logf(o.Log, "warning: %s", w)
+	}
 
 	if aws.ToString(cur.CodeSha256) == art.code && arch == curArch {
 		res.FunctionARN = aws.ToString(cur.FunctionArn)

@@ -50,7 +50,8 @@ type LayerOptions struct {
 	// ToolVersion is lambdapack's version for the S3 metadata.
 	ToolVersion string
 
-	// Force publishes runtimes or architectures the zip was not built for.
+	// Force publishes runtimes or architectures the zip was not built
+	// for, and a zip that is not a layer (a function's), with a warning.
 	Force bool
 
 	AWS AWSOptions
@@ -92,6 +93,7 @@ type artifact struct {
 	code   string // base64 std of sum: Lambda's CodeSha256
 	record record.Record
 	hasRec bool
+	names  []string // member names
 }
 
 func openArtifact(path string) (*artifact, error) {
@@ -111,6 +113,9 @@ func openArtifact(path string) (*artifact, error) {
 	a := &artifact{path: path, size: n, sum: h.Sum(nil)}
 	a.hex = hex.EncodeToString(a.sum)
 	a.code = base64.StdEncoding.EncodeToString(a.sum)
+	if a.names, err = zipNames(path); err != nil {
+		return nil, err
+	}
 	rec, err := record.ReadZip(path)
 	switch {
 	case err == nil:
@@ -159,6 +164,12 @@ func Layer(ctx context.Context, o LayerOptions) (*LayerResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	var warnings []string
+	if w, err := art.checkKind(record.KindLayer, o.Force); err != nil {
+		return nil, err
+	} else if w != "" {
+		warnings = append(warnings, w)
+	}
 	rec := art.record
 	source := "the zip's lambdapack record"
 	if o.ReportPath != "" {
@@ -198,9 +209,12 @@ func Layer(ctx context.Context, o LayerOptions) (*LayerResult, error) {
 		}
 		return nil, fmt.Errorf("%s names no compatible %s for %s: pass them with --runtime / --arch", source, what, o.ZipPath)
 	}
-	if source != "" && !o.Force {
+	if source != "" {
 		if err := checkAgainstRecord(rec, runtimes, archs, source); err != nil {
-			return nil, err
+			if !o.Force {
+				return nil, err
+			}
+			warnings = append(warnings, strings.Replace(err.Error(), ", or pass --force)", ")", 1)+"; published anyway because of --force")
 		}
 	}
 	reqHash := o.RequirementsSHA256
@@ -217,6 +231,10 @@ func Layer(ctx context.Context, o LayerOptions) (*LayerResult, error) {
 	}
 	res := &LayerResult{CodeSHA256: art.code, SHA256: art.hex, Size: art.size,
 		Runtimes: runtimes, Architectures: archs, Region: c.cfg.Region}
+	for _, w := range warnings {
+		res.Warnings = append(res.Warnings, w)
+		logf(o.Log, "warning: %s", w)
+	}
 
 	// Idempotence: compare with the latest version.
 	latest, err := c.latestLayerVersion(ctx, o.Name)

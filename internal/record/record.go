@@ -187,3 +187,43 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// InferKind tells a layer from a function by what a zip holds, for
+// artifacts without a record (or with one written before records carried
+// their kind). paths are the zip's member names, slash-separated.
+//
+// A layer keeps its packages under python/ (python/lib/python3.X/
+// site-packages included), because Lambda extracts it to /opt; a function
+// keeps its code and packages at the root, extracted to /var/task. So:
+// files under python/ and no code at the root say layer; code at the root
+// (a .py file, a package folder with __init__.py, a .dist-info folder) and
+// nothing under python/ say function. Anything else (both, or neither: a
+// layer of binaries under bin/ and lib/, say) is "" (unknown), and callers
+// must not guess.
+func InferKind(paths []string) Kind {
+	underPython, rootCode := false, false
+	for _, p := range paths {
+		p = strings.TrimPrefix(p, "./")
+		if strings.HasSuffix(p, "/") {
+			continue // folders say nothing by themselves
+		}
+		top, rest, nested := strings.Cut(p, "/")
+		switch {
+		case top == "python" && nested:
+			underPython = true
+		case !nested && strings.HasSuffix(top, ".py"):
+			rootCode = true
+		case nested && strings.HasSuffix(top, ".dist-info"):
+			rootCode = true
+		case nested && rest == "__init__.py":
+			rootCode = true
+		}
+	}
+	switch {
+	case underPython && !rootCode:
+		return KindLayer
+	case rootCode && !underPython:
+		return KindFunction
+	}
+	return ""
+}

@@ -61,3 +61,28 @@ func TestParseKindLayout(t *testing.T) {
 		t.Error("ParseLayout(lib) accepted")
 	}
 }
+
+func TestInferKind(t *testing.T) {
+	for _, c := range []struct {
+		paths []string
+		want  Kind
+	}{
+		{[]string{"python/", "python/requests/__init__.py", "python/requests-2.32.3.dist-info/METADATA", "bin/normalizer"}, KindLayer},
+		{[]string{"python/lib/python3.12/site-packages/numpy/__init__.py"}, KindLayer},
+		{[]string{"app.py", "requests/__init__.py", "requests-2.32.3.dist-info/METADATA"}, KindFunction},
+		{[]string{"handler.py"}, KindFunction},
+		{[]string{"pkg/__init__.py", "pkg/app.py"}, KindFunction},
+		{[]string{"certifi-2024.2.2.dist-info/RECORD", "certifi/cacert.pem"}, KindFunction},
+		// A layer of binaries, or an empty zip: unknown.
+		{[]string{"bin/ffmpeg", "lib/libx.so"}, ""},
+		{nil, ""},
+		// Both: unknown, never a guess.
+		{[]string{"app.py", "python/x.py"}, ""},
+		// A folder entry named python/ alone says nothing.
+		{[]string{"python/", "app.py"}, KindFunction},
+	} {
+		if got := InferKind(c.paths); got != c.want {
+			t.Errorf("InferKind(%q) = %q, want %q", c.paths, got, c.want)
+		}
+	}
+}

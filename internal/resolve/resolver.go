@@ -792,6 +792,7 @@ func (r *resolver) result(sol map[pkgID]int) *Result {
 		}
 		if me := r.f.metadata(rel); me.md != nil {
 			pkg.RequiresPython = me.md.RequiresPython.String()
+			pkg.Metadata = me.md
 		}
 		byName[pkg.Name] = pkg
 		deps[pkg.Name] = map[string]bool{}

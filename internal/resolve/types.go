@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/index"
+	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pep508"
 	"github.com/lambdapack/lambdapack/internal/tags"
@@ -107,6 +108,10 @@ type Package struct {
 	Dependencies []string
 	// RequiresPython is the Requires-Python of its metadata ("" if none).
 	RequiresPython string
+	// Metadata is the core metadata resolution read for File (the index's
+	// PEP 658 file, or METADATA read from the wheel): the installer checks
+	// the wheel's own against it.
+	Metadata *metadata.Metadata
 	// Direct is set for packages named in the requirements.
 	Direct bool
 }

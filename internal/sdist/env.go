@@ -113,7 +113,7 @@ func (b *Builder) installEnv(ctx context.Context, h *Host, pkgs []resolve.Packag
 	site := fmt.Sprintf("lib/python%d.%d/site-packages/", h.Version[0], h.Version[1])
 	wheels := make([]install.Wheel, len(pkgs))
 	for i, p := range pkgs {
-		wheels[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256}
+		wheels[i] = install.Wheel{Path: blobs[i].Path, Filename: p.File.Filename, SHA256: blobs[i].SHA256, Resolved: p.Metadata}
 	}
 	plan, err := install.Build(ctx, wheels, install.Options{
 		Layout:      install.Layout{Root: site, Scripts: "bin/"},

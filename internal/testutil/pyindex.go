@@ -133,6 +133,28 @@ func WithoutMetadataFile() FileOption {
 	return func(f *indexFile) { f.noMetadata = true }
 }
 
+// ServedMetadata makes the index serve text as the file's PEP 658 metadata
+// file (and list its hash on the page) instead of the wheel's own METADATA:
+// a metadata file that lies about the wheel it describes.
+func ServedMetadata(text string) FileOption {
+	return func(f *indexFile) { f.metadata = []byte(text) }
+}
+
+// ListedSize makes the JSON page list size n (PEP 700) for the file,
+// whatever its real length: an index that announces files too large to
+// download in a test.
+func ListedSize(n int64) FileOption {
+	return func(f *indexFile) { f.listedSize = n }
+}
+
+// AnnouncedLength makes the file server announce n bytes (Content-Length)
+// for the file, send its real bytes and then hold the connection until the
+// client goes away (or a minute passes): a file too large for a test to
+// serve, as a client sees it before reading the body.
+func AnnouncedLength(n int64) FileOption {
+	return func(f *indexFile) { f.announced = n }
+}
+
 // LinkedAs makes the project page list the file at link (a file:// URL, an
 // absolute path, another host) instead of the index's own file URL.
 func LinkedAs(link string) FileOption {
@@ -157,6 +179,8 @@ type indexFile struct {
 	noMetadata     bool
 	uploadTime     time.Time
 	link           string // listed URL, when not the index's own
+	listedSize     int64  // the size the JSON page lists; 0 means len(body)
+	announced      int64  // the Content-Length the file server announces; 0 means len(body)
 }
 
 // Index is a PEP 691 / PEP 503 simple index served over httptest from files
@@ -483,7 +507,7 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 				"filename":    f.filename,
 				"url":         ix.listedURL(r, f, opts),
 				"hashes":      map[string]string{"sha256": f.sha256},
-				"size":        len(f.body),
+				"size":        f.size(),
 				"upload-time": f.uploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
 			}
 			if f.requiresPython != "" {
@@ -539,8 +563,9 @@ func (ix *Index) serveProject(w http.ResponseWriter, r *http.Request, name strin
 func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, opts IndexOptions) {
 	ix.mu.Lock()
 	var body []byte
+	var announced int64
 	if f, ok := ix.files[name]; ok {
-		body = f.body
+		body, announced = f.body, f.announced
 	} else if base, ok := strings.CutSuffix(name, ".metadata"); ok {
 		if f, ok := ix.files[base]; ok && f.metadata != nil && !opts.NoMetadata && !f.noMetadata {
 			body = f.metadata
@@ -552,6 +577,19 @@ func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	if announced > 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(announced, 10))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
+	}
 	if opts.NoRanges {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		if r.Method != http.MethodHead {
@@ -560,6 +598,14 @@ func (ix *Index) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+}
+
+// size is the size a JSON page lists for the file.
+func (f *indexFile) size() int64 {
+	if f.listedSize > 0 {
+		return f.listedSize
+	}
+	return int64(len(f.body))
 }
 
 // listedURL is the URL a page gives for a file.

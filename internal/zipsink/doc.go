@@ -16,5 +16,9 @@
 // Nothing is left behind on failure: the zip is written to a temporary file
 // beside the destination and renamed over it only when complete, and the
 // folders Write created for it are removed again. The destination must be
-// a regular file or not exist (never a folder, a device or a pipe).
+// a regular file or not exist (never a folder, a device or a pipe). What a
+// killed run could not remove (its temporary zip and spill files) the next
+// Write to the same folder removes once it is an hour stale
+// (atomicfile.RemoveStale: lambdapack's own temporary names only), and its
+// summary says so.
 package zipsink

@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/archive"
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
@@ -93,6 +95,9 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (w *tree.Written, err er
 			}
 		}
 	}()
+	// A run killed while writing (SIGKILL, a power cut) left its temporary
+	// zip or spill files here: once stale, they go.
+	stale := atomicfile.Sweep(filepath.Dir(s.path))
 	opts := s.opts
 	opts.Comment = comment
 	if len(t.Parts) > 0 {
@@ -112,10 +117,14 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (w *tree.Written, err er
 	if err != nil {
 		return nil, err
 	}
+	summary := fmt.Sprintf("Wrote %s: %s, %d copied compressed from the wheels, %d compressed here, in %s",
+		s.path, human.Count(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, human.Duration(time.Since(start)))
+	if len(stale) > 0 {
+		summary += fmt.Sprintf(" (and removed %s a killed run left beside it: %s)",
+			human.Count(len(stale), "temporary file"), strings.Join(stale, ", "))
+	}
 	return &tree.Written{
-		Path: s.path, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize,
-		Summary: fmt.Sprintf("Wrote %s: %s, %d copied compressed from the wheels, %d compressed here, in %s",
-			s.path, human.Count(res.Files, "file"), res.RawCopied, res.Deflated+res.Stored, human.Duration(time.Since(start))),
+		Path: s.path, SHA256: res.SHA256, Size: res.Size, UnzippedSize: res.UnzippedSize, Summary: summary,
 	}, nil
 }
 

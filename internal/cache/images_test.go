@@ -83,7 +83,7 @@ func newImageCache(t *testing.T) *imageCache {
 	c.blob(t, "orphan old", []byte("left by a base gone"), old)
 	c.blob(t, "orphan fresh", []byte("written, not yet named"), fresh)
 	c.write(t, ".lambdapack.lock", nil, old)
-	c.write(t, filepath.Join("blobs", "sha256", ".layer-123"), []byte("killed write"), 2*time.Hour)
+	c.write(t, filepath.Join("blobs", "sha256", ".tmp-lambdapack-layer-0123456789abcdef"), []byte("killed write"), 2*time.Hour)
 	return c
 }
 
@@ -137,7 +137,7 @@ func TestImageCacheAdmin(t *testing.T) {
 	for rel, want := range map[string]bool{
 		filepath.Join("inspect", c.blobs["base A"]+".json"): false, filepath.Join("inspect", c.blobs["base B"]+".json"): true,
 		filepath.Join("layers", "X.json"): false, filepath.Join("layers", "Y.json"): true,
-		".lambdapack.lock": true, "oci-layout": true, filepath.Join("blobs", "sha256", ".layer-123"): false,
+		".lambdapack.lock": true, "oci-layout": true, filepath.Join("blobs", "sha256", ".tmp-lambdapack-layer-0123456789abcdef"): false,
 	} {
 		if _, err := os.Stat(filepath.Join(c.dir, rel)); (err == nil) != want {
 			t.Errorf("after prune, %s there = %v, want %v", rel, err == nil, want)

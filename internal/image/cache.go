@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/cache"
 
 	"github.com/lambdapack/lambdapack/internal/tree"
@@ -25,9 +26,9 @@ import (
 // lambdapack cache prune keeps what recent builds used (internal/cache
 // prunes a layer's entry and blob together).
 //
-// The bases image/base caches share the same blobs folder. Every write is a
-// temporary file in the destination's folder renamed into place, so a killed
-// build leaves no partial blob or entry.
+// The bases image/base caches share the same blobs folder. Every write goes
+// through internal/atomicfile (synced: later runs trust blobs and entries),
+// so a killed build leaves no partial blob or entry.
 type LayerCache struct {
 	Dir string
 }
@@ -73,57 +74,30 @@ func (c *LayerCache) Layer(ctx context.Context, files []*tree.File, o LayerOptio
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, info, false, fmt.Errorf("creating the image cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".layer-*")
+	// The blob's name is its digest, known once written; it and its entry
+	// are trusted by later runs, so both are synced.
+	tmp, err := atomicfile.Create(filepath.Join(dir, "layer"), atomicfile.Sync())
 	if err != nil {
 		return nil, info, false, fmt.Errorf("creating the image cache: %w", err)
 	}
-	defer func() {
-		if tmp != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	info, err = WriteLayer(ctx, tmp, files, o)
 	if err != nil {
 		return nil, info, false, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, info, false, fmt.Errorf("writing a layer into the cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, info, false, fmt.Errorf("writing a layer into the cache: %w", err)
-	}
 	p := c.BlobPath(info.Digest)
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := tmp.CommitAs(p, 0o644); err != nil {
 		return nil, info, false, fmt.Errorf("writing a layer into the cache: %w", err)
 	}
-	tmp = nil
 	b, err := json.Marshal(info)
 	if err != nil {
 		return nil, info, false, err
 	}
-	if err := writeFileAtomic(c.entryPath(key), b); err != nil {
+	if err := os.MkdirAll(filepath.Dir(c.entryPath(key)), 0o755); err != nil {
+		return nil, info, false, fmt.Errorf("creating the image cache: %w", err)
+	}
+	if err := atomicfile.WriteFile(c.entryPath(key), b, 0o644, atomicfile.Sync()); err != nil {
 		return nil, info, false, fmt.Errorf("writing a layer into the cache: %w", err)
 	}
 	return NewLayer(info, func() (io.ReadCloser, error) { return os.Open(p) }), info, false, nil
-}
-
-// writeFileAtomic writes b to p through a temporary file in p's folder.
-func writeFileAtomic(p string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }

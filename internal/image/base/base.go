@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/image"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
@@ -135,7 +136,9 @@ func inspect(ctx context.Context, b *image.Base, o Options) (*image.Info, error)
 	}
 	if path != "" {
 		if raw, err := json.Marshal(info); err == nil {
-			_ = writeAtomic(path, raw)
+			if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+				_ = atomicfile.WriteFile(path, raw, 0o644) // a hint: inspected again if lost
+			}
 		}
 	}
 	return info, nil
@@ -297,23 +300,4 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 // lambdapack cache prune goes by (it keeps or removes a base whole).
 func markUsed(dir string, h v1.Hash) {
 	cache.MarkUsed(filepath.Join(dir, "blobs", h.Algorithm, h.Hex))
-}
-
-func writeAtomic(p string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }

@@ -16,6 +16,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
 
 // RefName is the annotation OCI layouts name their images by.
@@ -94,10 +96,10 @@ func Write(ctx context.Context, dir string, items []Item, o Options) ([]v1.Descr
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(dir, "index.json"), b); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "index.json"), b, 0o644); err != nil {
 		return nil, fmt.Errorf("writing %s/index.json: %w", dir, err)
 	}
 	return descs, nil
@@ -127,25 +129,20 @@ func (w *writer) blob(ctx context.Context, h v1.Hash, size int64, open func() (i
 	}
 	defer rc.Close()
 	dst := w.blobPath(h)
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+h.Hex[:12]+"-*")
+	tmp, err := atomicfile.Create(dst)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Abort()
 	sum := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, sum), ctxReader{ctx, rc})
 	if err != nil {
-		tmp.Close()
 		return fmt.Errorf("writing blob %s: %w", h, err)
 	}
 	if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex || (size >= 0 && n != size) {
-		tmp.Close()
 		return fmt.Errorf("blob %s: read %d bytes with digest sha256:%s; the source is damaged", h, n, got)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return tmp.Commit(0o644)
 }
 
 func (w *writer) bytes(ctx context.Context, b []byte) (v1.Hash, error) {
@@ -290,22 +287,6 @@ func Image(dir string, h v1.Hash) (v1.Image, error) {
 		return nil, err
 	}
 	return p.Image(h)
-}
-
-func writeAtomic(p string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }
 
 type ctxReader struct {

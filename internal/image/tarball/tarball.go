@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
 
 // Tagged is an image and the tag docker load gives it.
@@ -37,23 +39,16 @@ func Write(file string, images []Tagged) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".*")
+	tmp, err := atomicfile.Create(file)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := ggcr.MultiRefWrite(refs, tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", file, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
+	defer tmp.Abort()
+	if err := ggcr.MultiRefWrite(refs, tmp); err != nil {
 		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	if err := tmp.Commit(0o644); err != nil {
+		return err
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 		jobs = append(jobs, job{ab, b})
 	}
 	for _, j := range jobs {
-		info, err := buildOneImage(ctx, env, j.o, j.b, &image.LayerCache{Dir: imagesDir})
+		info, err := buildOneImage(ctx, env, j.o, j.b, &image.LayerCache{Dir: imagesDir}, nil)
 		if err != nil {
 			return nil, err
 		}

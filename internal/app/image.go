@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/image"
@@ -157,16 +158,64 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	if rep.Base == "" {
 		rep.Base = base.Lambda
 	}
-	// Every architecture's base first: a base that cannot serve one fails
-	// the build before anything is planned.
+	// Every architecture's base is fetched before any image is built (a
+	// base that cannot serve one fails the build), while, with --runtime,
+	// the first architecture's tree is planned for the runtime's target,
+	// the one a Lambda base serves: resolving and downloading the wheels
+	// need not wait for the base's pull. A base that turns out to need
+	// another target (not a Lambda base, or one with an older glibc) has
+	// its tree planned again (the wheels already downloaded are reused).
 	bases := make([]*image.Base, len(archs))
-	for i, arch := range archs {
-		if bases[i], err = fetchBase(ctx, env, o, bo, arch); err != nil {
-			return nil, err
+	var guess struct {
+		t    target.Target
+		tree *tree.Tree
+		err  error
+		done bool
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		for i, arch := range archs {
+			b, err := fetchBase(gctx, env, o, bo, arch)
+			if err != nil {
+				return err
+			}
+			bases[i] = b
+		}
+		return nil
+	})
+	if o.Runtime != "" && o.tree == nil {
+		if t, err := target.New(o.Runtime, string(archs[0])); err == nil {
+			guess.t = t
+			g.Go(func() error {
+				guess.tree, guess.err = env.imageTree(gctx, o, t, nil)
+				guess.done = true
+				return nil
+			})
 		}
 	}
-	for _, b := range bases {
-		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir})
+	defer func() {
+		if guess.tree != nil {
+			guess.tree.Close()
+		}
+	}()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, b := range bases {
+		var planned *tree.Tree
+		if i == 0 && guess.done {
+			t, err := b.Info.Target(o.Runtime)
+			switch {
+			case err == nil && b.Info.Lambda && t == guess.t:
+				if guess.err != nil {
+					return nil, guess.err
+				}
+				planned, guess.tree = guess.tree, nil
+			case err == nil:
+				env.logf("Base %s takes the wheels of %s, not of the runtime's %s: resolving again", b.Ref, t, guess.t)
+			}
+		}
+		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir}, planned)
 		if err != nil {
 			return nil, err
 		}
@@ -217,8 +266,9 @@ func fetchBase(ctx context.Context, env *Env, o ImageOptions, bo base.Options, a
 	return b, nil
 }
 
-// buildOneImage plans, verifies and builds the image on base b.
-func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base, lc *image.LayerCache) (*ImageInfo, error) {
+// buildOneImage plans (unless planned is the tree already), verifies and
+// builds the image on base b. It closes the tree.
+func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base, lc *image.LayerCache, planned *tree.Tree) (*ImageInfo, error) {
 	arch := b.Info.Architecture
 	t, err := b.Info.Target(o.Runtime)
 	if err != nil {
@@ -228,13 +278,15 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	plan := o.tree
 	if plan == nil {
 		plan = func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error) {
-			return env.imageTree(ctx, o, b, t)
+			return env.imageTree(ctx, o, t, b)
 		}
 	}
 	// Plan: the same tree a function zip of these inputs would hold.
-	tr, err := plan(ctx, env, b, t)
-	if err != nil {
-		return nil, err
+	tr := planned
+	if tr == nil {
+		if tr, err = plan(ctx, env, b, t); err != nil {
+			return nil, err
+		}
 	}
 	defer tr.Close()
 	tr.Record.Kind = record.KindImage
@@ -291,10 +343,11 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 // imageTree plans the files of a function image for t with the pipeline
 // (PlanTree): exactly what a function zip of the same inputs holds, the
 // packages in the task root and the code from Src; on a base that is not
-// Lambda's, awslambdaric too.
-func (env *Env) imageTree(ctx context.Context, o ImageOptions, b *image.Base, t target.Target) (*tree.Tree, error) {
+// Lambda's, awslambdaric too. b nil means a Lambda base not fetched yet.
+func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, b *image.Base) (*tree.Tree, error) {
 	deps := o.Deps
-	if !b.Info.Lambda && deps.Lock == "" {
+	lambda := b == nil || b.Info.Lambda
+	if !lambda && deps.Lock == "" {
 		// A lock must carry the runtime client itself (checked below).
 		deps.Requirements = append(slices.Clone(deps.Requirements), "awslambdaric")
 	}
@@ -307,7 +360,7 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, b *image.Base, t 
 	if err != nil {
 		return nil, err
 	}
-	if !b.Info.Lambda && !hasDist(tr, "awslambdaric") {
+	if !lambda && !hasDist(tr, "awslambdaric") {
 		tr.Close()
 		if deps.Lock != "" {
 			return nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler, and the lock %s has none: add awslambdaric to the locked requirements", b.Ref, deps.Lock)

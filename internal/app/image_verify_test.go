@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/image/imagetest"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
+	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -77,4 +79,56 @@ func mustHash(t *testing.T, s string) v1.Hash {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestImageRuntimeGuess: with --runtime, the tree is planned for the
+// runtime's target while the base is fetched; a Lambda base for that
+// runtime takes that tree, and a base that needs other wheels (not a
+// Lambda base: awslambdaric too; a Lambda base with an older glibc) gets
+// its tree planned again for its own target.
+func TestImageRuntimeGuess(t *testing.T) {
+	ctx := context.Background()
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "six", Version: "1.0", Files: map[string][]byte{"six.py": []byte("x = 6\n")}})
+	ix.AddWheel(testutil.Wheel{Name: "awslambdaric", Version: "3.0", Files: map[string][]byte{"awslambdaric/__init__.py": []byte("")}})
+	src := t.TempDir()
+	testutil.WriteFiles(t, src, map[string]string{"app.py": "import six\ndef handler(e, c):\n    return six.x\n"})
+	for _, tc := range []struct {
+		name    string
+		fake    imagetest.Fake
+		target  string
+		again   bool
+		withRIC bool
+	}{
+		{"lambda base", imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.34", Lambda: true}, "python3.12/x86_64", false, false},
+		{"other base", imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.36"}, "python3.12+glibc2.36/x86_64", true, true},
+		{"lambda base, older glibc", imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.26", Lambda: true}, "python3.12+glibc2.26/x86_64", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			baseDir := t.TempDir()
+			if _, err := layout.Write(ctx, baseDir, []layout.Item{{Image: imagetest.FakeBase(t, tc.fake)}}, layout.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var log strings.Builder
+			env, err := app.OpenEnv(app.EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: ix.URL}, Log: &log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.Close()
+			rep, err := app.BuildImage(ctx, env, app.ImageOptions{Deps: app.Inputs{Requirements: []string{"six"}}, Runtime: "python3.12",
+				Base: "oci-layout:" + baseDir, Src: src, Handler: "app.handler"})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, log.String())
+			}
+			im := rep.Images[0]
+			var pkgs []string
+			for _, p := range im.Packages {
+				pkgs = append(pkgs, p.Name)
+			}
+			again := strings.Contains(log.String(), "resolving again")
+			if im.Target != tc.target || again != tc.again || slices.Contains(pkgs, "awslambdaric") != tc.withRIC || !slices.Contains(pkgs, "six") {
+				t.Errorf("target %s, packages %v, planned again %v\n%s", im.Target, pkgs, again, log.String())
+			}
+		})
+	}
 }

@@ -375,19 +375,7 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, 
 // Dockerfile's folder.
 func (env *Env) planPackages(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
 	o.Kind, o.Src = KindFunction, ""
-	targets, err := env.targets(o)
-	if err != nil {
-		return nil, err
-	}
-	parts, err := env.pinParts(ctx, o, targets)
-	if err != nil {
-		return nil, err
-	}
-	wheels, err := env.fetchParts(ctx, parts)
-	if err != nil {
-		return nil, err
-	}
-	return env.planTree(ctx, o, parts, wheels)
+	return env.plan(ctx, o)
 }
 
 // hasDist reports whether the tree installs the distribution name.

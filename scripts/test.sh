@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 echo "== setup"
 go mod download
+# Node.js runs the Serverless plugin lambdapack build writes (project tests).
+command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
 LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
 export LAMBDAPACK_TEST_ARM64_ROOT
 LAMBDAPACK_TEST_PACKAGING_PYTHON="$(scripts/setup-packaging.sh)"

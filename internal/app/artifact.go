@@ -43,9 +43,24 @@ type ArtifactOptions struct {
 	// python/ when every runtime takes the same wheels, else one
 	// site-packages folder per runtime.
 	Layout record.Layout
-	// Src is a function's code folder; Excludes are globs left out of it.
+	// Src is a function's code folder (or a layer's own folder); Excludes
+	// are globs left out of it.
 	Src      string
 	Excludes []string
+	// Select, when set, decides which files of Src are taken, in place of
+	// DefaultExcludes and Excludes (lambdapack build passes the project's
+	// file selection: package patterns, SAM's excludes).
+	Select Selector
+	// Prefix is the folder inside the artifact that Src's files go under
+	// ("python/" for a layer's own modules; "" for a function).
+	Prefix string
+	// Files are more files of the artifact's own code, already placed: a
+	// one-file function's file, what a plugin would add. A file of Src at
+	// the same path is replaced.
+	Files []tree.File
+	// Prebuilt is a zip built elsewhere, taken as the artifact: its files
+	// are the tree (verified like any other) and nothing is installed.
+	Prebuilt string
 	// SkipPaths are files or folders never taken from Src (the build's
 	// output folder).
 	SkipPaths []string
@@ -219,18 +234,23 @@ func NewArtifactReport(o ArtifactOptions, t *tree.Tree, w *tree.Written, finding
 func (o ArtifactOptions) check() error {
 	switch o.Kind {
 	case KindLayer:
-		if o.Deps.Empty() {
+		if o.Deps.Empty() && o.Src == "" && len(o.Files) == 0 && o.Prebuilt == "" {
 			return errors.New("nothing to put in the layer: give requirements (arguments or -r FILE) or --lock")
 		}
 	case KindFunction:
-		if o.Src == "" {
+		if o.Src == "" && len(o.Files) == 0 && o.Prebuilt == "" {
 			return errors.New("a function zip needs its code: pass --src DIR (the folder with your handler)")
-		}
-		if st, err := os.Stat(o.Src); err != nil || !st.IsDir() {
-			return fmt.Errorf("--src %s: not a folder: pass the folder with your handler's code", o.Src)
 		}
 	default:
 		return fmt.Errorf("cannot build a %q artifact: use layer or function", o.Kind)
+	}
+	if o.Src != "" {
+		if st, err := os.Stat(o.Src); err != nil || !st.IsDir() {
+			return fmt.Errorf("--src %s: not a folder: pass the folder with your handler's code", o.Src)
+		}
+	}
+	if o.Prebuilt != "" && (!o.Deps.Empty() || o.Src != "" || len(o.Files) > 0) {
+		return fmt.Errorf("%s is taken as the artifact as it is: nothing can be added to it", o.Prebuilt)
 	}
 	if o.Layout != "" {
 		if _, err := record.ParseLayout(string(o.Layout)); err != nil {

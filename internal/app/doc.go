@@ -14,9 +14,13 @@
 //	                                                (before downloading; --force warns, --no-verify skips)
 //	fetch    env.fetchParts -> env.Pins.Fetch       every wheel once, into the cache, hashes checked
 //	plan     env.planTree                           install each part (install.Plan), exclude, slim,
-//	                                                add a function's code, compile, decide purity from
+//	                                                add the artifact's own files (addCode: Src through
+//	                                                its Selector under Prefix, Files, or a Prebuilt
+//	                                                zip's members), compile, decide purity from
 //	                                                content, fill the record -> *tree.Tree
-//	verify   VerifyTree                             each part against each of its targets, before
+//	verify   VerifyTree                             each part against each of its targets, and a
+//	                                                function with its CheckOptions.Layers (the
+//	                                                handler rule, the layers for its target), before
 //	                                                anything is written; a failure writes nothing
 //	sink     tree.Sink.Write                        zipsink for layer/function zips
 //	report   NewArtifactReport                      what the tree holds, where it went, the findings

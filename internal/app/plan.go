@@ -148,10 +148,8 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 		}
 		tr.Parts = append(tr.Parts, part)
 	}
-	if o.Kind == KindFunction && o.Src != "" { // an image's pip step has no code of its own
-		if err := addCode(tr, o); err != nil {
-			return nil, err
-		}
+	if err := addCode(tr, o); err != nil {
+		return nil, err
 	}
 	if err := tr.Sort(); err != nil {
 		return nil, err
@@ -166,26 +164,6 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 	}
 	tr.Record = o.record(parts, tr.Pure)
 	return tr, nil
-}
-
-// addCode adds a function's own code, refusing a file that has the path of
-// an installed one.
-func addCode(tr *tree.Tree, o ArtifactOptions) error {
-	src, err := collectSource(o.Src, o.Excludes, append([]string{o.Output}, o.SkipPaths...)...)
-	if err != nil {
-		return err
-	}
-	owner := map[string]string{}
-	for _, f := range tr.Files {
-		owner[f.Path] = f.Dist
-	}
-	for _, f := range src {
-		if d, clash := owner[f.Rel]; clash {
-			return fmt.Errorf("%s in %s has the same path as a file of %s: rename it, or --exclude it if it is a vendored copy", f.Rel, o.Src, d)
-		}
-		tr.Files = append(tr.Files, tree.File{Path: f.Rel, Mode: f.Mode, Size: f.Size, Origin: tree.FromDisk, Disk: f.Abs, Role: tree.RoleCode})
-	}
-	return nil
 }
 
 // record says what the artifact is and is for.
@@ -249,8 +227,8 @@ func installNotes(plan *install.Plan, requested []string) []string {
 		if !got[c] {
 			notes = append(notes, fmt.Sprintf("--exclude-package %s: no such package in the artifact", n))
 		}
-		if slices.Contains(slim.RuntimeProvided, c) {
-			provided = append(provided, c)
+		if got[c] && slices.Contains(slim.RuntimeProvided, c) {
+			provided = append(provided, c) // left out, so worth saying why that is fine
 		}
 	}
 	if len(provided) > 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/glob"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
@@ -19,6 +20,23 @@ var DefaultExcludes = []string{
 	".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store", ".aws-sam", ".serverless",
 	"node_modules", ".idea", ".vscode",
 }
+
+// Selector decides which files of a source folder an artifact takes
+// (paths slash-separated, relative to the folder). project.Matcher is one:
+// a project's package patterns, SAM's excludes.
+type Selector interface {
+	// Match reports whether the file rel is taken.
+	Match(rel string) bool
+	// SkipDir reports whether nothing beneath the folder rel can be taken.
+	SkipDir(rel string) bool
+}
+
+// globSelector leaves out what a glob set matches (--exclude and the
+// defaults).
+type globSelector struct{ set glob.Set }
+
+func (g globSelector) Match(rel string) bool   { return !g.set.Match(rel) }
+func (g globSelector) SkipDir(rel string) bool { return g.set.Match(rel) }
 
 // sourceFile is one file of a function's own code.
 type sourceFile struct {
@@ -32,16 +50,37 @@ type sourceFile struct {
 // regular file (symlinks to files inside src followed) not matched by the
 // default excludes or excludes, and never the artifact being written (skip).
 func collectSource(src string, excludes []string, skip ...string) ([]sourceFile, error) {
-	st, err := os.Stat(src)
+	sel, err := excludeSelector(excludes)
 	if err != nil {
-		return nil, fmt.Errorf("reading the function's source folder: %w", err)
+		return nil, err
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("the function's source %s is not a folder: pass --src with the folder holding your handler", src)
-	}
+	files, _, err := walkSource(src, sel, skip)
+	return files, err
+}
+
+// excludeSelector is the selection of --src with --exclude: everything but
+// DefaultExcludes and excludes.
+func excludeSelector(excludes []string) (Selector, error) {
 	set, err := glob.CompileSet(append(append([]string{}, DefaultExcludes...), excludes...))
 	if err != nil {
 		return nil, fmt.Errorf("--exclude: %w", err)
+	}
+	return globSelector{set}, nil
+}
+
+// walkSource lists the files of src that sel takes, sorted by path: regular
+// files (symlinks to files inside src followed), never the paths in skip
+// (the artifact being written, the output folder) and never an earlier
+// build's output: a folder holding a lambdapack build state file (any
+// run's --out, not only this one's) or a zip that is itself a lambdapack
+// artifact. The notes say what was left out for those reasons.
+func walkSource(src string, sel Selector, skip []string) ([]sourceFile, []string, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the function's source folder: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, nil, fmt.Errorf("the function's source %s is not a folder: pass --src with the folder holding your handler", src)
 	}
 	skipAbs := map[string]bool{}
 	for _, s := range skip {
@@ -51,13 +90,14 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 	}
 	absSrc, err := filepath.Abs(src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	realSrc, err := filepath.EvalSymlinks(absSrc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []sourceFile
+	var notes []string
 	err = filepath.WalkDir(absSrc, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -67,13 +107,23 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 		}
 		rel, _ := filepath.Rel(absSrc, p)
 		rel = filepath.ToSlash(rel)
-		if set.Match(rel) || skipAbs[p] || strings.HasPrefix(filepath.Base(p), ".lambdapack-") {
+		if skipAbs[p] || strings.HasPrefix(filepath.Base(p), ".lambdapack-") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
+			if sel.SkipDir(rel) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Lstat(filepath.Join(p, stateFile)); err == nil {
+				notes = append(notes, fmt.Sprintf("left out %s/: the output folder of an earlier lambdapack build (it holds %s)", rel, stateFile))
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !sel.Match(rel) {
 			return nil
 		}
 		info, err := os.Stat(p) // follows symlinks
@@ -95,6 +145,10 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 		if !info.Mode().IsRegular() {
 			return nil
 		}
+		if strings.EqualFold(filepath.Ext(p), ".zip") && isArtifact(p) {
+			notes = append(notes, fmt.Sprintf("left out %s: a lambdapack artifact, never packed into another", rel))
+			return nil
+		}
 		if err := tree.ValidPath(rel); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
@@ -102,8 +156,14 @@ func collectSource(src string, excludes []string, skip ...string) ([]sourceFile,
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
-	return out, nil
+	return out, notes, nil
+}
+
+// isArtifact reports whether the zip at p carries a lambdapack record.
+func isArtifact(p string) bool {
+	_, err := record.ReadZip(p)
+	return err == nil
 }

@@ -20,6 +20,15 @@ type CheckOptions struct {
 	// a note (its findings are returned); NoVerify skips the checks
 	// (WriteTree only).
 	Strict, Force, NoVerify bool
+	// Layers are the built layers a function runs with, in order: the
+	// handler may be in one, their files count toward the function's
+	// budget and the libraries its binaries find, and each is verified for
+	// the function's own target unless it was built for it.
+	Layers []UsedLayer
+	// ExternalLayers name the function's layers lambdapack cannot see (an
+	// ARN, a parameter): a handler found nowhere is then a warning that
+	// names them.
+	ExternalLayers []string
 }
 
 // WriteTree hands a planned tree to any sink the way BuildArtifact does:
@@ -46,8 +55,11 @@ func WriteTree(ctx context.Context, env *Env, t *tree.Tree, sink tree.Sink, o Ch
 
 // VerifyTree checks a planned tree before any sink writes it: each part's
 // files against every target the part serves (ELF machine, glibc and
-// symbol versions, libraries, Python ABI, wheel tags, sizes, layout). A
-// failure is a *VerifyError, unless o.Force, which notes it in the tree.
+// symbol versions, libraries, Python ABI, wheel tags, sizes, layout), and
+// for a function, with the layers it uses (o.Layers): its handler is in the
+// tree or a layer (the handler rule), and each layer suits the function's
+// target. A failure is a *VerifyError, unless o.Force, which notes it in
+// the tree.
 // It returns the problems found.
 func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]verify.Finding, error) {
 	name := filepath.Base(o.Name)
@@ -57,6 +69,14 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 	vopts := verify.Options{Kind: t.Record.Kind}
 	if env.facts != nil {
 		vopts.Facts = env.facts
+	}
+	var extras []verify.Extra
+	if t.Record.Kind == KindFunction && len(o.Layers) > 0 {
+		var err error
+		if extras, err = layerExtras(ctx, o.Layers); err != nil {
+			return nil, err
+		}
+		vopts.With = extras
 	}
 	var findings []verify.Finding
 	for i, p := range t.Parts {
@@ -73,6 +93,15 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 			}
 			findings = append(findings, rep.Problems()...)
 		}
+	}
+	// The checks of a function with its layers: the handler is there, and
+	// the layers' files suit the function's own target.
+	if t.Record.Kind == KindFunction {
+		fs, err := env.checkFunction(ctx, t, o, extras)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, fs...)
 	}
 	if o.Force && hasErrors(findings, o.Strict) {
 		t.Notes = append(t.Notes, "verification failed; written anyway because of --force")

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
@@ -52,22 +55,29 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 				if bars != nil {
 					bars.Wait()
 				}
-				if rep == nil {
-					return buildErr
-				}
-				if !quiet {
-					for _, a := range rep.Artifacts {
-						for _, n := range a.Notes {
-							s.Err.Write([]byte("  " + a.Name + ": note: " + n + "\n"))
+				// --json prints one document whatever happens, the error
+				// (with the config's file and line) included.
+				finish := func(err error) error {
+					if jsonOut {
+						if werr := app.WriteJSON(s.Out, rep); werr != nil && err == nil {
+							err = werr
 						}
 					}
-					_ = app.WriteBuildSummary(s.Err, rep)
+					return err
+				}
+				if !quiet {
+					for _, n := range rep.Notes {
+						if len(n.Artifacts) == 0 {
+							continue // the project's own, said as it was read
+						}
+						fmt.Fprintf(s.Err, "  %s (%s): %s\n", n.Level, strings.Join(n.Artifacts, ", "), n.Message)
+					}
+					if len(rep.Artifacts) > 0 {
+						_ = app.WriteBuildSummary(s.Err, rep)
+					}
 				}
 				if buildErr != nil {
-					if jsonOut {
-						_ = app.WriteJSON(s.Out, rep)
-					}
-					return buildErr
+					return finish(buildErr)
 				}
 				if pub {
 					for _, a := range rep.Artifacts {
@@ -89,22 +99,20 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 						}
 						pr, err := app.PublishLayer(ctx, orDiscard(w), po, false)
 						if err != nil {
-							return err
+							rep.Error = app.NewBuildError(err)
+							return finish(err)
 						}
 						rep.Published = append(rep.Published, pr)
 					}
 				}
-				if jsonOut {
-					return app.WriteJSON(s.Out, rep)
-				}
-				return nil
+				return finish(nil)
 			},
 		}
 		fl := cmd.Flags()
 		fl.StringVar(&o.Config, "config", "", "the config file (default: discovered in DIR)")
 		fl.StringSliceVar(&o.Only, "only", nil, "build only these functions and layers (by name)")
 		fl.StringVar(&o.Out, "out", "", "output folder (default DIR/dist)")
-		fl.StringVar(&o.Stage, "stage", "dev", "serverless stage for ${opt:stage}")
+		fl.StringVar(&o.Stage, "stage", "", "serverless stage for ${opt:stage} and ${sls:stage} (default: provider.stage, else dev)")
 		fl.BoolVar(&o.Rebuild, "rebuild", false, "build everything, even what is unchanged")
 		fl.IntVar(&o.Jobs, "jobs", 4, "artifacts built at once")
 		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifacts")

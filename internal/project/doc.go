@@ -12,6 +12,11 @@
 // serverless-python-requirements came from taking the runtime from the wrong
 // level).
 //
+// A function is a zip, or a container image when Function.Image is set
+// (SAM PackageType Image, a Serverless image, package = "image"): the
+// model says how the image is built (a Dockerfile and its context, or a
+// base for the function's own code and dependencies) for lambdapack image.
+//
 // Mistakes in a config are *Error values that name the file and line and say
 // what to write instead. The package does no network I/O; it reads the
 // config and checks that the files it names exist.

@@ -3,22 +3,12 @@ package project
 import (
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambdapack/lambdapack/internal/target"
-	"github.com/lambdapack/lambdapack/internal/testutil"
 )
-
-// writeTree writes files (slash paths -> contents) under a temp folder.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	testutil.WriteFiles(t, dir, files)
-	return dir
-}
 
 // The serverless.yml of seed 000: no provider runtime, a Python function with
 // its own runtime beside a Node.js one. The Python function must get its own
@@ -57,36 +47,21 @@ func TestServerlessSeed000(t *testing.T) {
 		"handler_js.js":    "exports.main = async () => 1;\n",
 		"requirements.txt": "requests==2.32.4\n",
 	})
-	cfg, err := Load(dir, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := load(t, dir)
 	if cfg.Kind != KindServerless {
 		t.Errorf("kind = %q", cfg.Kind)
 	}
-	if len(cfg.Functions) != 1 {
-		t.Fatalf("functions = %+v, want only main_py", cfg.Functions)
-	}
-	f := cfg.Functions[0]
-	want := Function{Name: "main_py", Handler: "handler_py.main", Source: ".", Runtime: "python3.11", Arch: target.X86_64,
-		Deps: Deps{Requirements: "requirements.txt"}, Pos: Pos{File: cfg.File, Line: 19}}
-	if diff := cmp.Diff(want, f); diff != "" {
+	want := fnSum{Name: "main_py", Handler: "handler_py.main", Runtime: "python3.11", Arch: "x86_64", Pkg: "folder:.", Deps: "req:requirements.txt"}
+	if diff := cmp.Diff(want, fn(t, cfg, "main_py")); diff != "" {
 		t.Errorf("main_py (-want +got):\n%s", diff)
 	}
-	notes := joinNotes(cfg.Notes)
-	for _, s := range []string{"main_js skipped: runtime nodejs20.x is not a Python runtime", "dockerizePip is not needed"} {
-		if !strings.Contains(notes, s) {
-			t.Errorf("notes %q lack %q", notes, s)
-		}
+	if f, _ := cfg.Function("main_py"); f.Pos != (Pos{File: cfg.File, Line: 19}) {
+		t.Errorf("main_py at %v, want line 19", f.Pos)
 	}
-}
-
-func joinNotes(ns []Note) string {
-	var b strings.Builder
-	for _, n := range ns {
-		b.WriteString(n.String() + "\n")
+	if got := fn(t, cfg, "main_js").Pkg; got != "skip:runtime nodejs20.x is not a Python runtime" {
+		t.Errorf("main_js: %s", got)
 	}
-	return b.String()
+	wantNote(t, cfg, "dockerizePip is not needed")
 }
 
 func TestServerlessDefaultsVariablesAndLayer(t *testing.T) {
@@ -126,10 +101,7 @@ functions:
 		"jobs.py":               "",
 		"requirements-prod.txt": "numpy\n",
 	})
-	cfg, err := Load(dir, LoadOptions{Env: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := load(t, dir)
 	api, _ := cfg.Function("api")
 	worker, _ := cfg.Function("worker")
 	if api == nil || worker == nil {
@@ -141,14 +113,14 @@ functions:
 	if worker.Runtime != "python3.13" || worker.Arch != target.X86_64 || worker.Handler != "jobs.run" {
 		t.Errorf("worker = %+v", worker)
 	}
-	if diff := cmp.Diff([]string{"pythonRequirements"}, api.Layers); diff != "" {
+	if diff := cmp.Diff([]string{"pythonRequirements@arm64"}, fn(t, cfg, "api").Layers); diff != "" {
 		t.Errorf("api layers: %s", diff)
 	}
 	if !api.Deps.Empty() {
 		t.Errorf("with layer: true the function zip must not bundle requirements: %+v", api.Deps)
 	}
-	if diff := cmp.Diff([]string{"tests/**"}, api.Excludes); diff != "" {
-		t.Errorf("excludes: %s", diff)
+	if got := selected(t, cfg, api.Package, []string{"app.py", "jobs.py", "tests/test_app.py", "src/x.py", "serverless.yml"}); !cmp.Equal(got, []string{"app.py", "jobs.py", "src/x.py"}) {
+		t.Errorf("api selects %v", got)
 	}
 	if diff := cmp.Diff(Options{ExcludePackages: []string{"boto3", "botocore"}, Slim: true, StripPatterns: []string{"**/*.md"}}, api.Options); diff != "" {
 		t.Errorf("options: %s", diff)
@@ -163,9 +135,7 @@ functions:
 	if diff := cmp.Diff([]target.Arch{target.ARM64, target.X86_64}, l.Archs); diff != "" {
 		t.Errorf("layer archs: %s", diff)
 	}
-	if !strings.Contains(joinNotes(cfg.Notes), "pipCmdExtraArgs does not carry over") {
-		t.Errorf("notes: %s", joinNotes(cfg.Notes))
-	}
+	wantNote(t, cfg, "pipCmdExtraArgs does not carry over")
 }
 
 const samTemplate = `AWSTemplateFormatVersion: '2010-09-09'
@@ -230,42 +200,33 @@ func TestSAM(t *testing.T) {
 		"new/pkg/main.py":        "",
 		"layer/requirements.txt": "numpy\n",
 	})
-	cfg, err := Load(dir, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	type fnSum struct {
-		Name, Runtime, Source, Req string
-		Arch                       target.Arch
-		Layers, Ext                []string
-	}
+	cfg := load(t, dir)
 	var got []fnSum
 	for _, f := range cfg.Functions {
-		got = append(got, fnSum{f.Name, f.Runtime, f.Source, f.Deps.Requirements, f.Arch, f.Layers, f.ExternalLayers})
+		got = append(got, summarize(f))
 	}
 	want := []fnSum{
-		{"OldFn", "python3.11", "old", "old/requirements.txt", target.X86_64, []string{"DepsLayer"}, nil},
-		{"ArmFn", "python3.12", "arm", "", target.ARM64, nil, nil},
-		{"NewFn", "python3.13", "new", "", target.X86_64, nil, nil},
+		{Name: "OldFn", Handler: "app.handler", Runtime: "python3.11", Arch: "x86_64", Pkg: "folder:old", Deps: "req:old/requirements.txt", Layers: []string{"DepsLayer@x86_64"}},
+		{Name: "ArmFn", Handler: "app.handler", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:arm", External: []string{"!Sub arn:aws:lambda:${AWS::Region}:123456789012:layer:other:1"}},
+		{Name: "NewFn", Handler: "pkg.main.handler", Runtime: "python3.13", Arch: "x86_64", Pkg: "folder:new"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("functions (-want +got):\n%s", diff)
 	}
-	l, ok := cfg.Layer("DepsLayer")
-	if !ok {
-		t.Fatal("no DepsLayer")
-	}
-	if diff := cmp.Diff(Layer{Name: "DepsLayer", Deps: Deps{Requirements: "layer/requirements.txt"}, Runtimes: []string{"python3.11", "python3.12"},
-		Archs: []target.Arch{target.X86_64}, Pos: Pos{File: cfg.File, Line: 38}}, *l); diff != "" {
+	// BuildMethod python3.11: built for that runtime into python/, as sam
+	// build does; CompatibleRuntimes is what the template declares.
+	if diff := cmp.Diff(lySum{Name: "DepsLayer", Pkg: "folder:layer>python/", Deps: "req:layer/requirements.txt", Runtimes: []string{"python3.11"}, Archs: []string{"x86_64"}}, ly(t, cfg, "DepsLayer")); diff != "" {
 		t.Errorf("layer (-want +got):\n%s", diff)
 	}
-	// The !Sub layer ARN is not static: noted, not lost silently.
-	if !strings.Contains(joinNotes(cfg.Notes), "!Sub arn:aws:lambda") {
-		t.Errorf("notes: %s", joinNotes(cfg.Notes))
+	l, _ := cfg.Layer("DepsLayer")
+	if !cmp.Equal(l.CompatibleRuntimes, []string{"python3.11", "python3.12"}) || l.Pos.Line != 38 {
+		t.Errorf("layer declares %v at line %d", l.CompatibleRuntimes, l.Pos.Line)
 	}
+	// The !Sub layer ARN is not static: noted, not lost silently.
+	wantNote(t, cfg, "!Sub arn:aws:lambda")
 }
 
-const pyproject = `[project]
+const pyprojectTOML = `[project]
 name = "shop"
 version = "0.1.0"
 dependencies = ["requests"]
@@ -296,36 +257,34 @@ requirements = "batch-requirements.txt"
 
 func TestPyproject(t *testing.T) {
 	dir := writeTree(t, map[string]string{
-		"pyproject.toml":         pyproject,
+		"pyproject.toml":         pyprojectTOML,
 		"uv.lock":                "version = 1\n",
 		"src/app.py":             "",
 		"src/batch.py":           "",
 		"batch-requirements.txt": "numpy\n",
 	})
-	cfg, err := Load(dir, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := load(t, dir)
 	if cfg.Kind != KindPyproject {
 		t.Errorf("kind %q", cfg.Kind)
 	}
-	api, _ := cfg.Function("api")
-	batch, _ := cfg.Function("batch")
-	if api == nil || batch == nil {
-		t.Fatalf("functions %+v", cfg.Functions)
+	want := fnSum{Name: "api", Handler: "app.handler", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:src", Layers: []string{"deps@arm64"}, External: []string{"arn:aws:lambda:us-east-1:123456789012:layer:x:3"}}
+	if diff := cmp.Diff(want, fn(t, cfg, "api")); diff != "" {
+		t.Errorf("api (-want +got):\n%s", diff)
 	}
-	if api.Runtime != "python3.12" || api.Arch != target.ARM64 || batch.Runtime != "python3.13" || batch.Arch != target.X86_64 {
-		t.Errorf("targets: api %s/%s batch %s/%s", api.Runtime, api.Arch, batch.Runtime, batch.Arch)
-	}
-	if diff := cmp.Diff([]string{"arn:aws:lambda:us-east-1:123456789012:layer:x:3"}, api.ExternalLayers); diff != "" {
-		t.Error(diff)
+	want = fnSum{Name: "batch", Handler: "batch.run", Runtime: "python3.13", Arch: "x86_64", Pkg: "folder:src", Deps: "req:batch-requirements.txt"}
+	if diff := cmp.Diff(want, fn(t, cfg, "batch")); diff != "" {
+		t.Errorf("batch (-want +got):\n%s", diff)
 	}
 	l, _ := cfg.Layer("deps")
 	if l == nil || l.Deps.Lock != "uv.lock" || len(l.Archs) != 2 || l.Options.ExcludePackages[0] != "boto3" {
 		t.Errorf("layer %+v", l)
 	}
+	api, _ := cfg.Function("api")
 	if api.Pos.Line != 16 {
 		t.Errorf("api defined at line %d, want 16", api.Pos.Line)
+	}
+	if got := selected(t, cfg, api.Package, []string{"app.py", "tests/t.py", "__pycache__/app.cpython-312.pyc", "lib/x.pyc"}); !cmp.Equal(got, []string{"app.py"}) {
+		t.Errorf("api selects %v", got)
 	}
 }
 
@@ -355,14 +314,14 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown runtime", map[string]string{
 			"lambdapack.toml": "runtime = \"python3.12\"\n\n[functions.f]\nhandler = \"app.h\"\nruntime = \"python3.8\"\n",
 			"app.py":          "",
-		}, []string{"lambdapack.toml:3:", "python3.8"}},
+		}, []string{"lambdapack.toml:3:", "python3.8", "no longer accepts", "use a supported runtime: python3.14, python3.13, python3.12, python3.11"}},
 		{"missing handler file", map[string]string{
 			"lambdapack.toml": "runtime = \"python3.12\"\n[functions.f]\nhandler = \"missing.handler\"\n",
 		}, []string{"lambdapack.toml:2:", `needs missing.py`, "create missing.py"}},
 		{"undefined layer", map[string]string{
 			"lambdapack.toml": "runtime = \"python3.12\"\n[functions.f]\nhandler = \"app.h\"\nlayers = [\"nope\"]\n",
 			"app.py":          "",
-		}, []string{"lambdapack.toml:2:", `layer "nope"`, "define it under layers"}},
+		}, []string{"lambdapack.toml:4:", `layer "nope"`, "define it under layers"}},
 		{"unknown key", map[string]string{
 			"lambdapack.toml": "runtime = \"python3.12\"\n[functions.f]\nhandler = \"app.h\"\nrequirement = \"r.txt\"\n",
 			"app.py":          "",
@@ -381,14 +340,6 @@ func TestConfigErrors(t *testing.T) {
 			"template.yaml": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.h\n      Layers: [!Ref Missing]\n",
 			"app.py":        "",
 		}, []string{"template.yaml:7:", "!Ref Missing"}},
-		{"layer for another architecture", map[string]string{
-			"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"six\"]\narchitectures = [\"x86_64\"]\n[functions.f]\nhandler = \"app.h\"\narchitecture = \"arm64\"\nlayers = [\"deps\"]\n",
-			"app.py":          "",
-		}, []string{"lambdapack.toml:5:", "runs on arm64 but its layer deps is built for [x86_64]", "add arm64 to layer deps's architectures"}},
-		{"layer for another runtime", map[string]string{
-			"lambdapack.toml": "[layers.deps]\ndependencies = [\"six\"]\nruntimes = [\"python3.13\"]\n[functions.f]\nhandler = \"app.h\"\nruntime = \"python3.12\"\nlayers = [\"deps\"]\n",
-			"app.py":          "",
-		}, []string{"runs on python3.12 but its layer deps is built for python3.13"}},
 		{"serverless no runtime", map[string]string{
 			"serverless.yml": "provider:\n  name: aws\nfunctions:\n  f:\n    handler: app.h\n",
 			"app.py":         "",
@@ -396,16 +347,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := writeTree(t, c.files)
-			_, err := Load(dir, LoadOptions{})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			wantErr(t, loadErr(t, c.files), c.want...)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -96,7 +97,7 @@ func (r *tomlReader) fail(key, hint, format string, args ...any) {
 var (
 	topKeys      = []string{"runtime", "architecture", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
 	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
-	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers"}, commonKeys...)
+	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers", "package", "base", "dockerfile"}, commonKeys...)
 	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
 )
 
@@ -137,7 +138,7 @@ func parseTOML(cfg *Config, data []byte) error {
 			continue
 		}
 		r.unknown(key, t, layerKeys)
-		l := Layer{Name: name, Pos: r.pos(key)}
+		l := Layer{Name: name, Pos: r.pos(key), Keys: LayerKeys{Runtimes: "runtimes", Archs: "architectures"}}
 		l.Deps, l.Options = r.common(key, t)
 		l.Runtimes = r.strs(key+".runtimes", t["runtimes"])
 		if len(l.Runtimes) == 0 && defRuntime != "" {
@@ -151,7 +152,7 @@ func parseTOML(cfg *Config, data []byte) error {
 			}
 		}
 		for _, a := range archs {
-			arch, err := normArch(r.pos(key+".architectures"), a)
+			arch, err := normArch(r.pos(key+".architectures"), "architectures", a)
 			if err != nil {
 				r.errs = append(r.errs, err)
 				continue
@@ -159,6 +160,7 @@ func parseTOML(cfg *Config, data []byte) error {
 			l.Archs = append(l.Archs, arch)
 		}
 		l.Layout = r.str(key+".layout", t["layout"])
+		l.CompatibleRuntimes, l.CompatibleArchitectures = l.Runtimes, l.Archs
 		cfg.Layers = append(cfg.Layers, l)
 	}
 
@@ -173,16 +175,17 @@ func parseTOML(cfg *Config, data []byte) error {
 		f := Function{Name: name, Pos: r.pos(key)}
 		f.Deps, f.Options = r.common(key, t)
 		f.Handler = r.str(key+".handler", t["handler"])
-		f.Source = r.str(key+".source", t["source"])
-		if f.Source == "" {
-			f.Source = "."
+		source := r.str(key+".source", t["source"])
+		if source == "" {
+			source = "."
 		}
 		f.Runtime = r.str(key+".runtime", t["runtime"])
 		if f.Runtime == "" {
 			f.Runtime = defRuntime
 		}
 		if f.Runtime != "" && !isPythonRuntime(f.Runtime) {
-			cfg.Notes = append(cfg.Notes, Note{Pos: f.Pos, Msg: fmt.Sprintf("function %s skipped: runtime %s is not a Python runtime", name, f.Runtime)})
+			f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf("runtime %s is not a Python runtime", f.Runtime)}
+			cfg.Functions = append(cfg.Functions, f)
 			continue
 		}
 		a := r.str(key+".architecture", t["architecture"])
@@ -192,19 +195,20 @@ func parseTOML(cfg *Config, data []byte) error {
 		if a == "" {
 			a = "x86_64"
 		}
-		arch, err := normArch(r.pos(key+".architecture"), a)
+		arch, err := normArch(r.pos(key+".architecture"), "architecture", a)
 		if err != nil {
 			r.errs = append(r.errs, err)
 		}
 		f.Arch = arch
-		f.Excludes = r.strs(key+".exclude", t["exclude"])
+		f.Package = r.source(key, source, r.strs(key+".exclude", t["exclude"]))
 		for _, l := range r.strs(key+".layers", t["layers"]) {
 			if strings.HasPrefix(l, "arn:") {
 				f.ExternalLayers = append(f.ExternalLayers, l)
 			} else {
-				f.Layers = append(f.Layers, l)
+				f.Layers = append(f.Layers, LayerUse{Name: l, Pos: r.pos(key + ".layers")})
 			}
 		}
+		r.image(key, t, &f)
 		cfg.Functions = append(cfg.Functions, f)
 	}
 	if len(cfg.Functions) == 0 && len(cfg.Layers) == 0 && len(cfg.Notes) == 0 {
@@ -213,12 +217,102 @@ func parseTOML(cfg *Config, data []byte) error {
 	return errors.Join(r.errs...)
 }
 
+// image reads package = "image" and what goes with it: the base the
+// function's code and dependencies go on, or a Dockerfile.
+func (r *tomlReader) image(key string, t map[string]any, f *Function) {
+	pkg := r.str(key+".package", t["package"])
+	base := r.str(key+".base", t["base"])
+	df := r.str(key+".dockerfile", t["dockerfile"])
+	switch pkg {
+	case "", "zip":
+		for _, kv := range [][2]string{{"base", base}, {"dockerfile", df}} {
+			if kv[1] != "" {
+				r.fail(key+"."+kv[0], `set package = "image" for an image function, or remove `+kv[0], "%s.%s applies to image functions only", key, kv[0])
+			}
+		}
+		return
+	case "image":
+	default:
+		r.fail(key+".package", `write package = "zip" (the default) or package = "image"`, "%s.package %q is not zip or image", key, pkg)
+		return
+	}
+	img := &Image{Base: base}
+	if df != "" {
+		if base != "" {
+			r.fail(key+".base", "keep one of them: the Dockerfile's FROM names the base", "%s: set base or dockerfile, not both", key)
+		}
+		clean, ok := within(r.cfg.Dir, df)
+		if !ok || !isFile(filepath.Join(r.cfg.Dir, filepath.FromSlash(clean))) {
+			r.fail(key+".dockerfile", "name a Dockerfile inside the project folder", "%s.dockerfile %s is not a file in the project folder", key, df)
+			return
+		}
+		img.Dockerfile = clean
+		img.Context = filepath.ToSlash(filepath.Dir(filepath.FromSlash(clean)))
+		f.Package = Package{Kind: PackageNone}
+	} else if img.Base == "" {
+		img.Base = "lambda"
+	}
+	if len(f.Layers) > 0 || len(f.ExternalLayers) > 0 {
+		r.fail(key+".layers", "bake what the layer holds into the image (add its dependencies to the function)", "%s: an image function cannot use layers", key)
+	}
+	f.Image = img
+}
+
+// source reads a function's source: a folder (its files minus the default
+// and the configured excludes), a .zip built elsewhere, or one .py file.
+func (r *tomlReader) source(key, source string, excludes []string) Package {
+	clean, ok := within(r.cfg.Dir, source)
+	if !ok {
+		r.fail(key+".source", "keep the function's source inside the project folder", "%s.source %s is outside the project folder %s", key, source, r.cfg.Dir)
+		return Package{Kind: PackageFolder, Path: "."}
+	}
+	abs := filepath.Join(r.cfg.Dir, filepath.FromSlash(clean))
+	switch {
+	case isFile(abs) && strings.HasSuffix(strings.ToLower(clean), ".zip"):
+		return Package{Kind: PackageZip, Path: clean}
+	case isFile(abs) && strings.HasSuffix(clean, ".py"):
+		return Package{Kind: PackageFile, Path: clean}
+	case !isDir(abs):
+		r.fail(key+".source", "fix the path (relative to "+r.cfg.Dir+")", "%s.source %s is not a folder, a .zip or a .py file", key, source)
+	}
+	m := NewMatcher("")
+	for _, x := range DefaultExcludes {
+		m.MustAdd(x, SyntaxName, true, "lambdapack's defaults")
+	}
+	for _, x := range excludes {
+		if err := m.Add(x, SyntaxName, true, key+".exclude"); err != nil {
+			r.fail(key+".exclude", "fix the glob", "%s.exclude: %v", key, err)
+		}
+	}
+	return Package{Kind: PackageFolder, Path: clean, Files: m}
+}
+
 func (r *tomlReader) common(key string, t map[string]any) (Deps, Options) {
 	d := Deps{
 		Requirements: r.str(key+".requirements", t["requirements"]),
 		Lock:         r.str(key+".lock", t["lock"]),
 		Inline:       r.strs(key+".dependencies", t["dependencies"]),
 	}
+	for _, p := range []*string{&d.Requirements, &d.Lock} {
+		if *p == "" {
+			continue
+		}
+		clean, ok := within(r.cfg.Dir, *p)
+		if !ok {
+			r.fail(key, "keep it inside the project folder", "%s: %s is outside the project folder %s", key, *p, r.cfg.Dir)
+			continue
+		}
+		*p = clean
+	}
+	switch {
+	case d.Requirements != "":
+		d.From = d.Requirements
+	case d.Lock != "":
+		d.From = d.Lock
+	case len(d.Inline) > 0:
+		d.From = r.prefixed(key) + ".dependencies"
+	}
+	d.Pos = r.pos(key)
 	n := 0
 	for _, set := range []bool{d.Requirements != "", d.Lock != "", len(d.Inline) > 0} {
 		if set {

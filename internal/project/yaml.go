@@ -7,8 +7,16 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// parseYAML reads a YAML document into its root mapping node, turning a
-// syntax error into an *Error with the file and line.
+// maxYAMLDepth bounds nesting (and alias expansion) so that a hostile
+// document cannot recurse without end.
+const maxYAMLDepth = 200
+
+// parseYAML reads a YAML (or JSON) document into its root mapping node,
+// turning a syntax error into an *Error with the file and line. A mapping
+// that writes a key twice is an error naming both lines: YAML libraries
+// disagree on which value wins, so the config would silently mean different
+// things to different tools. Aliases and merge keys (<<: *base) are expanded,
+// so readers see every mapping with its merged keys.
 func parseYAML(file string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -24,10 +32,108 @@ func parseYAML(file string, data []byte) (*yaml.Node, error) {
 		return nil, &Error{Pos: Pos{File: file}, Msg: "the file is empty"}
 	}
 	root := doc.Content[0]
+	if err := checkDuplicateKeys(file, root, 0); err != nil {
+		return nil, err
+	}
+	root, err := expandAliases(file, root, 0)
+	if err != nil {
+		return nil, err
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{Pos: Pos{File: file, Line: root.Line}, Msg: "the document is not a mapping"}
 	}
 	return root, nil
+}
+
+// checkDuplicateKeys walks the document as written (before aliases are
+// expanded) and refuses a mapping that has a key twice.
+func checkDuplicateKeys(file string, n *yaml.Node, depth int) error {
+	if n == nil {
+		return nil
+	}
+	if depth > maxYAMLDepth {
+		return &Error{Pos: Pos{File: file, Line: n.Line}, Msg: fmt.Sprintf("the document nests deeper than %d levels", maxYAMLDepth)}
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				continue
+			}
+			if first, dup := seen[k.Value]; dup {
+				return &Error{Pos: Pos{File: file, Line: k.Line},
+					Msg:  fmt.Sprintf("key %q is written twice in the same mapping (lines %d and %d)", k.Value, first, k.Line),
+					Hint: "keep one of them: tools disagree on which value wins"}
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := checkDuplicateKeys(file, c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expandAliases returns n with every alias replaced by the node it names and
+// every merge key (<<) replaced by the merged mapping's pairs (keys written
+// in the mapping itself win, as YAML 1.1 says).
+func expandAliases(file string, n *yaml.Node, depth int) (*yaml.Node, error) {
+	if n == nil {
+		return nil, nil
+	}
+	if depth > maxYAMLDepth {
+		return nil, &Error{Pos: Pos{File: file, Line: n.Line}, Msg: fmt.Sprintf("aliases nest deeper than %d levels", maxYAMLDepth)}
+	}
+	if n.Kind == yaml.AliasNode {
+		return expandAliases(file, n.Alias, depth+1)
+	}
+	if len(n.Content) == 0 {
+		return n, nil
+	}
+	out := *n
+	out.Content = nil
+	var merged []*yaml.Node // pairs from << keys, applied after own keys
+	for i := 0; i < len(n.Content); i++ {
+		c, err := expandAliases(file, n.Content[i], depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if n.Kind == yaml.MappingNode && i%2 == 0 && c.Tag == "!!merge" && i+1 < len(n.Content) {
+			v, err := expandAliases(file, n.Content[i+1], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, s := range srcs {
+				if s.Kind != yaml.MappingNode {
+					return nil, &Error{Pos: Pos{File: file, Line: v.Line}, Msg: "a merge key (<<) must name a mapping"}
+				}
+				merged = append(merged, s.Content...)
+			}
+			i++
+			continue
+		}
+		out.Content = append(out.Content, c)
+	}
+	if len(merged) > 0 {
+		own := map[string]bool{}
+		for i := 0; i+1 < len(out.Content); i += 2 {
+			own[out.Content[i].Value] = true
+		}
+		for i := 0; i+1 < len(merged); i += 2 {
+			if k := merged[i].Value; !own[k] {
+				own[k] = true
+				out.Content = append(out.Content, merged[i], merged[i+1])
+			}
+		}
+	}
+	return &out, nil
 }
 
 // child returns the value node of key in a mapping node (nil if absent).
@@ -85,6 +191,11 @@ func line(n *yaml.Node) int {
 		return 0
 	}
 	return n.Line
+}
+
+// isNull reports whether a node is absent or an explicit null.
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // isTrue reports whether a scalar node is a YAML true (or a non-empty

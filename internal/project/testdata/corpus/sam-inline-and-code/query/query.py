@@ -1,0 +1,6 @@
+import os
+import jmespath
+
+
+def handler(event, context):
+    return jmespath.search(os.environ.get("EXPRESSION", "@"), event)

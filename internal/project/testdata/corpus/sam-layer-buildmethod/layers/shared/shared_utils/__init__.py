@@ -1,0 +1,5 @@
+from dateutil import parser
+
+
+def parse(s):
+    return parser.isoparse(s)

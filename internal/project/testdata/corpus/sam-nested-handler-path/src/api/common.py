@@ -1,0 +1,5 @@
+import simplejson
+
+
+def decode(body):
+    return simplejson.loads(body)

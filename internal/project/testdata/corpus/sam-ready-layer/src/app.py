@@ -1,0 +1,5 @@
+import tinyhelpers
+
+
+def handler(event, context):
+    return tinyhelpers.greet("lambda")

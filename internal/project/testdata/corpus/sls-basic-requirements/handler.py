@@ -1,0 +1,5 @@
+import requests
+
+
+def fetch(event, context):
+    return {"statusCode": 200, "body": requests.__version__}

@@ -1,0 +1,5 @@
+import dateutil.parser
+
+
+def handler(event, context):
+    return {"ok": True}

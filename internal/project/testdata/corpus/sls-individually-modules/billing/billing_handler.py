@@ -1,0 +1,5 @@
+import attrs
+
+
+def handle(event, context):
+    return attrs.__version__

@@ -1,0 +1,5 @@
+import six
+
+
+def handle(event, context):
+    return six.text_type("users")

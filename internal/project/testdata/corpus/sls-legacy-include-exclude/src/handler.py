@@ -1,0 +1,5 @@
+import jmespath
+
+
+def main(event, context):
+    return jmespath.search("a", event)

@@ -1,0 +1,2 @@
+def shape(e):
+    return {'keys': sorted(e)}

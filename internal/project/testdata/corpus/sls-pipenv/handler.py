@@ -1,0 +1,5 @@
+import simplejson
+
+
+def parse(event, context):
+    return simplejson.dumps(event)

@@ -1,0 +1,5 @@
+import structlog
+
+
+def handler(event, context):
+    return {"ok": True}

@@ -1,0 +1,6 @@
+import structlog
+
+
+def handler(event, context):
+    structlog.get_logger().info("ingest")
+    return {"ok": True}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/image"
-	"github.com/lambdapack/lambdapack/internal/image/base"
 	"github.com/lambdapack/lambdapack/internal/image/dockerfile"
 	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
@@ -73,7 +72,10 @@ func BuildDockerfile(ctx context.Context, env *Env, o DockerfileOptions) (*Image
 	if err != nil {
 		return nil, err
 	}
-	bo := base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: iopts.Remote, Log: env.log}
+	bo, err := env.baseOptions(imagesDir, iopts.Remote)
+	if err != nil {
+		return nil, err
+	}
 	rep := &ImageReport{Name: iopts.Name, Kind: KindImage}
 	// Every architecture's base first, then the builds.
 	type job struct {

@@ -67,6 +67,12 @@ type ImageOptions struct {
 	// (never what a Lambda function points at).
 	Index bool
 
+	// Cmd, Entrypoint and WorkingDir, when set, override the image's CMD,
+	// ENTRYPOINT and WORKDIR last (SAM's ImageConfig, a Serverless image's
+	// command, entryPoint and workingDirectory).
+	Cmd, Entrypoint []string
+	WorkingDir      string
+
 	// Name labels the image in reports (lambdapack build sets it).
 	Name string
 	// Remote reaches registries (tests set its transport and keychain).
@@ -77,6 +83,9 @@ type ImageOptions struct {
 	tree func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error)
 	// build overrides image.BuildOptions (the Dockerfile subset).
 	build func(*image.BuildOptions)
+	// code, when set, says what the function's own files are in place of
+	// Src (lambdapack build: the project's file selection).
+	code func(*ArtifactOptions) error
 }
 
 // ImageReport is what an image build made (the --json report's item).
@@ -141,7 +150,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	if o.Handler == "" && o.tree == nil {
 		return nil, errors.New("an image needs its handler: pass --handler module.function (the CMD Lambda runs)")
 	}
-	if o.tree == nil {
+	if o.tree == nil && o.code == nil {
 		if o.Src == "" {
 			return nil, errors.New("an image needs the function's code: pass --src DIR (the folder with your handler)")
 		}
@@ -153,7 +162,10 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	if err != nil {
 		return nil, err
 	}
-	bo := base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: o.Remote, Log: env.log}
+	bo, err := env.baseOptions(imagesDir, o.Remote)
+	if err != nil {
+		return nil, err
+	}
 	rep := &ImageReport{Name: o.Name, Kind: KindImage, Base: o.Base}
 	if rep.Base == "" {
 		rep.Base = base.Lambda
@@ -226,6 +238,16 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// baseOptions are how bases are fetched: into the image cache, offline
+// when the run is, through the mirrors LAMBDAPACK_REGISTRY_MIRROR names.
+func (env *Env) baseOptions(imagesDir string, ro remote.Options) (base.Options, error) {
+	mirrors, err := base.ParseMirrors(os.Getenv(base.MirrorEnv))
+	if err != nil {
+		return base.Options{}, err
+	}
+	return base.Options{CacheDir: imagesDir, Offline: env.offline, Remote: ro, Log: env.log, Mirrors: mirrors}, nil
 }
 
 func imageArchs(in []string) ([]target.Arch, error) {
@@ -308,6 +330,15 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	if o.build != nil {
 		o.build(&bopts)
 	}
+	if o.Cmd != nil {
+		bopts.Cmd, bopts.Handler = o.Cmd, ""
+	}
+	if o.Entrypoint != nil {
+		bopts.Entrypoint = o.Entrypoint
+	}
+	if o.WorkingDir != "" {
+		bopts.WorkingDir = o.WorkingDir
+	}
 	sink := &image.Sink{Base: b, Options: bopts}
 	check := CheckOptions{Name: label, Strict: o.Strict, Force: o.Force, NoVerify: o.NoVerify || o.tree != nil}
 	if _, info.Findings, err = WriteTree(ctx, env, tr, sink, check); err != nil {
@@ -351,12 +382,18 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, 
 		// A lock must carry the runtime client itself (checked below).
 		deps.Requirements = append(slices.Clone(deps.Requirements), "awslambdaric")
 	}
-	tr, err := PlanTree(ctx, env, ArtifactOptions{
+	ao := ArtifactOptions{
 		Kind: KindFunction, Deps: deps, Targets: []target.Target{t},
 		Src: o.Src, Excludes: o.Excludes, SkipPaths: o.SkipPaths,
 		ExcludePackages: o.ExcludePackages, Slim: o.Slim, StripPatterns: o.StripPatterns, Compile: o.Compile,
 		Name: o.Name, Handler: o.Handler,
-	})
+	}
+	if o.code != nil {
+		if err := o.code(&ao); err != nil {
+			return nil, err
+		}
+	}
+	tr, err := PlanTree(ctx, env, ao)
 	if err != nil {
 		return nil, err
 	}

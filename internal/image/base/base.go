@@ -58,6 +58,64 @@ type Options struct {
 	Log *slog.Logger
 	// ResolveTimeout bounds resolving a tag (default 30 s).
 	ResolveTimeout time.Duration
+	// Mirrors redirect pulls from a repository (or every repository under
+	// a prefix) to another that serves the same images: an air-gapped
+	// registry, a pull-through cache (LAMBDAPACK_REGISTRY_MIRROR). The
+	// base keeps its own name in the cache and the image's annotations.
+	Mirrors []Mirror
+}
+
+// Mirror serves the images of the repositories under From from To
+// ("public.ecr.aws/lambda" -> "registry.internal/ecr-public/lambda").
+type Mirror struct{ From, To string }
+
+// MirrorEnv is the environment variable ParseMirrors reads.
+const MirrorEnv = "LAMBDAPACK_REGISTRY_MIRROR"
+
+// ParseMirrors reads FROM=TO[,FROM=TO...], each a repository or prefix of
+// repositories ("public.ecr.aws/lambda=registry.internal/mirror/lambda").
+func ParseMirrors(s string) ([]Mirror, error) {
+	var out []Mirror
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(part, "=")
+		from, to = strings.Trim(strings.TrimSpace(from), "/"), strings.Trim(strings.TrimSpace(to), "/")
+		_, errFrom := name.NewRepository(from)
+		_, errTo := name.NewRepository(to)
+		if !ok || errFrom != nil || errTo != nil {
+			return nil, fmt.Errorf("%s: %q is not FROM=TO, two repositories or prefixes of them (e.g. public.ecr.aws/lambda=registry.internal/mirror/lambda)", MirrorEnv, part)
+		}
+		out = append(out, Mirror{From: from, To: to})
+	}
+	return out, nil
+}
+
+// mirrored returns where ref is pulled from: a mirror's repository when one
+// serves it.
+func (o Options) mirrored(ref name.Reference) (name.Reference, bool, error) {
+	repo := ref.Context().Name()
+	for _, m := range o.Mirrors {
+		from := m.From
+		if r, err := name.NewRepository(m.From, name.WeakValidation); err == nil {
+			from = r.Name() // as a parsed reference writes it (index.docker.io/library/...)
+		}
+		if repo != from && !strings.HasPrefix(repo, from+"/") {
+			continue
+		}
+		sep := ":"
+		if _, ok := ref.(name.Digest); ok {
+			sep = "@"
+		}
+		to, err := o.Remote.ParseReference(m.To + strings.TrimPrefix(repo, from) + sep + ref.Identifier())
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: mirror %s=%s: %w", MirrorEnv, m.From, m.To, err)
+		}
+		return to, true, nil
+	}
+	return ref, false, nil
 }
 
 func (o Options) logf(format string, args ...any) {
@@ -209,6 +267,13 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 		return nil, err
 	}
 	key := ref.Name() + " " + p.OS + "/" + p.Architecture
+	pull, isMirror, err := o.mirrored(ref)
+	if err != nil {
+		return nil, err
+	}
+	if isMirror {
+		o.logf("Base %s is pulled from the mirror %s", spec, pull)
+	}
 	cached := func() (*image.Base, bool) {
 		if o.CacheDir == "" {
 			return nil, false
@@ -244,7 +309,7 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	desc, err := remote.Get(rctx, ref, o.Remote)
+	desc, err := remote.Get(rctx, pull, o.Remote)
 	if err != nil {
 		if b, ok := cached(); ok {
 			o.logf("warning: base %s: the registry did not answer (%v); using the cached image %s", spec, err, b.Digest)
@@ -277,7 +342,7 @@ func fromRegistry(ctx context.Context, spec string, p v1.Platform, o Options) (*
 			return &image.Base{Image: img, Digest: digest, Remote: true}, nil
 		}
 	}
-	img, err := remote.Image(ctx, ref.Context().Digest(digest.String()), o.Remote)
+	img, err := remote.Image(ctx, pull.Context().Digest(digest.String()), o.Remote)
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", spec, err)
 	}

@@ -221,3 +221,37 @@ func TestFetchLocal(t *testing.T) {
 	}
 	_ = image.TaskRoot
 }
+
+// A mirror serves a registry's bases: the pull goes to it, the base keeps
+// its own name (in the cache, offline), and a bad setting says its form.
+func TestFetchMirror(t *testing.T) {
+	ctx := context.Background()
+	mirror := newRegistry(t)
+	tag, _ := name.NewTag(mirror.host() + "/mirror/lambda/python:3.11")
+	if err := remote.WriteIndex(ctx, tag, lambdaIndex(t), remote.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := base.ParseMirrors("public.ecr.aws/lambda=" + mirror.host() + "/mirror/lambda, docker.io/library=" + mirror.host() + "/hub")
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("ParseMirrors: %v %v", ms, err)
+	}
+	var logs bytes.Buffer
+	o := base.Options{CacheDir: t.TempDir(), Mirrors: ms, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	b, err := base.Fetch(ctx, base.Lambda, target.ARM64, "python3.11", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Ref != "public.ecr.aws/lambda/python:3.11" || !b.Info.Lambda || !strings.Contains(logs.String(), "mirror") {
+		t.Fatalf("base %s %+v\n%s", b.Ref, b.Info, logs.String())
+	}
+	// Offline, the base is found under its own name.
+	o.Offline = true
+	if b2, err := base.Fetch(ctx, base.Lambda, target.ARM64, "python3.11", o); err != nil || b2.Digest != b.Digest {
+		t.Fatalf("offline: %v %v", b2, err)
+	}
+	for _, bad := range []string{"public.ecr.aws/lambda", "=x", "UPPER/Case=x/y"} {
+		if _, err := base.ParseMirrors(bad); err == nil || !strings.Contains(err.Error(), "FROM=TO") {
+			t.Errorf("ParseMirrors(%q): %v", bad, err)
+		}
+	}
+}

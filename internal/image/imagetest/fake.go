@@ -1,6 +1,6 @@
 // Package imagetest makes base images for image tests: small fake ones
 // whose files say which Python and glibc they carry, and real ones packed
-// from Debian's CPython (see scripts/setup-image-bases.sh). It also unpacks
+// from Debian's CPython (see scripts/setup-image.sh). It also unpacks
 // a built image into a folder and runs its entrypoint there, against a
 // Runtime API on loopback.
 package imagetest
@@ -11,12 +11,18 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log"
+	"net/http/httptest"
 	"sort"
+	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	ggcrremote "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -192,4 +198,33 @@ func FakeBase(t testing.TB, f Fake) v1.Image {
 		c.Env = append(c.Env, "LAMBDA_TASK_ROOT=/var/task", "LAMBDA_RUNTIME_DIR=/var/runtime")
 	}
 	return Image(t, f.Arch, c, f.OCI, Layer(t, sys), Layer(t, py))
+}
+
+// LambdaMirror serves, from a registry on loopback, a fake Lambda base for
+// each Python version ("3.12.3") at lambda/python:3.X, an index over amd64
+// and arm64 like AWS's, and returns the registry's host: with
+// LAMBDAPACK_REGISTRY_MIRROR=public.ecr.aws/lambda=HOST/lambda, --base
+// lambda and FROM public.ecr.aws/lambda/python:3.X come from it.
+func LambdaMirror(t testing.TB, pythons ...string) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, py := range pythons {
+		var adds []mutate.IndexAddendum
+		for _, arch := range []string{"amd64", "arm64"} {
+			p := v1.Platform{OS: "linux", Architecture: arch}
+			adds = append(adds, mutate.IndexAddendum{Add: FakeBase(t, Fake{Arch: arch, Python: py, Glibc: "2.34", Lambda: true, OCI: true}), Descriptor: v1.Descriptor{Platform: &p}})
+		}
+		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+		minor := py[:strings.LastIndex(py, ".")]
+		ref, err := name.NewTag(host + "/lambda/python:" + minor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ggcrremote.WriteIndex(ref, idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return host
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/cache"
+	"github.com/lambdapack/lambdapack/internal/image/base"
 	"github.com/lambdapack/lambdapack/internal/image/imagetest"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/image/remote"
@@ -139,10 +140,13 @@ func TestE2EImage(t *testing.T) {
 	skopeo := imagetest.Skopeo(t)
 
 	t.Run("lambda base", func(t *testing.T) {
+		// --base lambda, AWS's base for the runtime, comes from the
+		// registry on loopback as from a mirror of AWS's.
+		t.Setenv(base.MirrorEnv, "public.ecr.aws/lambda="+host+"/lambda")
 		out := t.TempDir()
 		o := app.ImageOptions{
 			Deps: app.Inputs{RequirementFiles: []string{filepath.Join(src, "requirements.txt")}}, Runtime: "python3.11",
-			Archs: []string{"x86_64", "arm64"}, Base: baseTag.String(), Src: src, Handler: "app.handler",
+			Archs: []string{"x86_64", "arm64"}, Base: "lambda", Src: src, Handler: "app.handler",
 			Excludes: []string{"requirements.txt"}, Env: []string{"STAGE=test"},
 			Push: host + "/fn:v1", OCILayout: filepath.Join(out, "layout"), Tarball: filepath.Join(out, "image.tar"), Index: true,
 		}
@@ -175,6 +179,9 @@ func TestE2EImage(t *testing.T) {
 			img, err := d.Image()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if m, _ := img.Manifest(); m.Annotations["org.opencontainers.image.base.name"] != "public.ecr.aws/lambda/python:3.11" {
+				t.Errorf("%s: base annotations %v", im.Architecture, m.Annotations)
 			}
 			cf, _ := img.ConfigFile()
 			if !slices.Equal(cf.Config.Entrypoint, []string{"/lambda-entrypoint.sh"}) || !slices.Equal(cf.Config.Cmd, []string{"app.handler"}) ||

@@ -1,8 +1,9 @@
 // Package imagetest makes base images for image tests: small fake ones
 // whose files say which Python and glibc they carry, and real ones packed
 // from Debian's CPython (see scripts/setup-image.sh). It also unpacks
-// a built image into a folder and runs its entrypoint there, against a
-// Runtime API on loopback.
+// a built image into a folder and runs its entrypoint there, against
+// lambdapack's own Runtime API (internal/runtimeapi, as lambdapack invoke
+// serves it).
 package imagetest
 
 import (

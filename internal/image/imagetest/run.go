@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
@@ -21,6 +19,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
 // Unpack writes img's flattened filesystem into a new folder and returns
@@ -80,75 +80,13 @@ func Unpack(t testing.TB, img v1.Image) string {
 	return root
 }
 
-// RuntimeAPI is a minimal Lambda Runtime API on loopback: it hands one
-// event to the first /next and records the answer.
-type RuntimeAPI struct {
-	*httptest.Server
-	event []byte
-
-	mu       sync.Mutex
-	served   bool
-	done     chan struct{}
-	response []byte
-	errBody  []byte
-}
-
-// NewRuntimeAPI serves event to the runtime client.
-func NewRuntimeAPI(t testing.TB, event string) *RuntimeAPI {
-	r := &RuntimeAPI{event: []byte(event), done: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		served := r.served
-		r.served = true
-		r.mu.Unlock()
-		if served {
-			// One event per test: a second /next waits for the end.
-			select {
-			case <-req.Context().Done():
-			case <-time.After(2 * time.Minute):
-			}
-			return
-		}
-		h := w.Header()
-		h.Set("Lambda-Runtime-Aws-Request-Id", "8476a536-e9f4-11e8-9739-2dfe598c3fcd")
-		h.Set("Lambda-Runtime-Deadline-Ms", fmt.Sprint(time.Now().Add(time.Minute).UnixMilli()))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:test")
-		h.Set("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
-		h.Set("Content-Type", "application/json")
-		w.Write(r.event)
-	})
-	answer := func(isErr bool) http.HandlerFunc {
-		return func(w http.ResponseWriter, req *http.Request) {
-			b, _ := io.ReadAll(io.LimitReader(req.Body, 6<<20))
-			r.mu.Lock()
-			if isErr {
-				r.errBody = b
-			} else {
-				r.response = b
-			}
-			select {
-			case <-r.done:
-			default:
-				close(r.done)
-			}
-			r.mu.Unlock()
-			w.WriteHeader(http.StatusAccepted)
-		}
-	}
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", answer(false))
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", answer(true))
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", answer(true))
-	r.Server = httptest.NewServer(mux)
-	t.Cleanup(r.Close)
-	return r
-}
-
-// Invoke unpacks img, starts its entrypoint and CMD in the unpacked folder
-// (chroot for amd64, qemu-aarch64-static -L for arm64) with the image's
-// environment and working directory, hands it event through a Runtime API
-// and returns the handler's response. A function error or a process that
-// exits first is an error carrying its output.
+// Invoke unpacks img, and serves event to it through lambdapack's Runtime
+// API (internal/runtimeapi, as lambdapack invoke does): the image's
+// entrypoint and CMD start in the unpacked folder (chroot for amd64,
+// qemu-aarch64-static -L for arm64) with the image's environment and
+// working directory, pointed at the API. It returns the handler's
+// response; a function error, a timeout or a process that exits first is
+// an error carrying Lambda's error document and the log.
 func Invoke(t testing.TB, img v1.Image, event string) (string, error) {
 	t.Helper()
 	cf, err := img.ConfigFile()
@@ -156,79 +94,111 @@ func Invoke(t testing.TB, img v1.Image, event string) (string, error) {
 		t.Fatal(err)
 	}
 	root := Unpack(t, img)
-	api := NewRuntimeAPI(t, event)
 	argv := append(append([]string{}, cf.Config.Entrypoint...), cf.Config.Cmd...)
 	if len(argv) == 0 {
 		return "", errors.New("the image has neither entrypoint nor CMD")
 	}
-	env := append(append([]string{}, cf.Config.Env...), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(api.URL, "http://"),
-		"AWS_LAMBDA_FUNCTION_NAME=test", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/test", "AWS_LAMBDA_LOG_STREAM_NAME=test", "AWS_REGION=us-east-1")
 	wd := cf.Config.WorkingDir
 	if wd == "" {
 		wd = "/"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var cmd *exec.Cmd
-	switch cf.Architecture {
-	case "amd64":
-		cmd = &exec.Cmd{Path: argv[0], Args: argv, Dir: wd}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Setpgid: true}
-	case "arm64":
-		qemu, err := exec.LookPath("qemu-aarch64-static")
-		if err != nil {
+	var qemu string
+	if cf.Architecture == "arm64" {
+		if qemu, err = exec.LookPath("qemu-aarch64-static"); err != nil {
 			t.Fatalf("qemu-aarch64-static: %v (run scripts/setup-arm64.sh)", err)
 		}
-		prog, err := hostPath(root, argv[0])
-		if err != nil {
-			return "", err
-		}
-		args := []string{"-L", root}
-		// A script: run its interpreter as the kernel would.
-		if head, _ := readHead(prog); strings.HasPrefix(head, "#!") {
-			fields := strings.Fields(strings.TrimPrefix(strings.SplitN(head, "\n", 2)[0], "#!"))
-			interp, err := hostPath(root, fields[0])
-			if err != nil {
-				return "", err
-			}
-			args = append(append(append(args, interp), fields[1:]...), argv[0])
-		} else {
-			args = append(args, prog)
-		}
-		args = append(args, argv[1:]...)
-		cmd = &exec.Cmd{Path: qemu, Args: append([]string{qemu}, args...)}
-		cmd.Dir = filepath.Join(root, wd)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	default:
+	} else if cf.Architecture != "amd64" {
 		t.Fatalf("cannot run a %s image", cf.Architecture)
 	}
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("starting %q: %w", argv, err)
+	start := func(ctx context.Context, s runtimeapi.Spawn) (runtimeapi.Process, error) {
+		env := append(append([]string{}, cf.Config.Env...), "AWS_LAMBDA_RUNTIME_API="+s.RuntimeAPI,
+			"AWS_LAMBDA_FUNCTION_NAME=test", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+			"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/test", "AWS_LAMBDA_LOG_STREAM_NAME=test", "AWS_REGION=us-east-1")
+		var cmd *exec.Cmd
+		if qemu == "" {
+			cmd = &exec.Cmd{Path: argv[0], Args: argv, Dir: wd}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Setpgid: true}
+		} else {
+			prog, err := hostPath(root, argv[0])
+			if err != nil {
+				return nil, err
+			}
+			args := []string{"-L", root}
+			// A script: run its interpreter as the kernel would.
+			if head, _ := readHead(prog); strings.HasPrefix(head, "#!") {
+				fields := strings.Fields(strings.TrimPrefix(strings.SplitN(head, "\n", 2)[0], "#!"))
+				interp, err := hostPath(root, fields[0])
+				if err != nil {
+					return nil, err
+				}
+				args = append(append(append(args, interp), fields[1:]...), argv[0])
+			} else {
+				args = append(args, prog)
+			}
+			args = append(args, argv[1:]...)
+			cmd = &exec.Cmd{Path: qemu, Args: append([]string{qemu}, args...), Dir: filepath.Join(root, wd)}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		}
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = s.Output, s.Output
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("starting %q: %w", argv, err)
+		}
+		return &process{cmd: cmd}, nil
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}()
-	select {
-	case <-api.done:
-	case err := <-exited:
-		exited <- err
-		return "", fmt.Errorf("%q exited before answering (%v):\n%s", argv, err, out.String())
-	case <-ctx.Done():
-		return "", fmt.Errorf("%q gave no answer in time:\n%s", argv, out.String())
+	var log lockedBuffer
+	// Generous deadlines: an arm64 image runs under qemu on a shared machine.
+	fn, err := runtimeapi.NewFunction(runtimeapi.Config{Name: "test", Start: start, Log: &log, Timeout: time.Minute, InitTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
 	}
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	if api.errBody != nil {
-		return "", fmt.Errorf("the function failed: %s\n%s", api.errBody, out.String())
+	defer fn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := fn.Invoke(ctx, runtimeapi.Invocation{Payload: []byte(event)})
+	if err != nil {
+		return "", fmt.Errorf("invoking %q: %w\n%s", argv, err, log.String())
 	}
-	return string(api.response), nil
+	if res.Failed() {
+		return "", fmt.Errorf("the function failed (%s): %s\n%s", res.ErrorType, res.Payload, log.String())
+	}
+	return string(res.Payload), nil
+}
+
+// process is a runtime process started from an image.
+type process struct{ cmd *exec.Cmd }
+
+func (p *process) Wait() error { return p.cmd.Wait() }
+
+func (p *process) Kill() {
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+func (p *process) MaxRSS() int64 {
+	if st := p.cmd.ProcessState; st != nil {
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			return ru.Maxrss * 1024
+		}
+	}
+	return 0
+}
+
+// lockedBuffer collects the function's log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func readHead(p string) (string, error) {

@@ -165,7 +165,9 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	}
 	cf = cf.DeepCopy()
 	cf.Created = v1.Time{Time: epoch}
-	cf.Container, cf.DockerVersion = "", ""
+	cf.Container = ""
+	//lint:ignore SA1019 the base's docker_version must not describe an image no docker built
+	cf.DockerVersion = ""
 	rec := t.Record
 	rec.Kind = record.KindImage
 	rec.Architecture = string(base.Info.Architecture)

@@ -169,7 +169,7 @@ func readFS(ctx context.Context, img v1.Image, info *Info) (map[string]*fsEntry,
 		name := "/" + strings.TrimPrefix(path.Clean("/"+h.Name), "/")
 		e := &fsEntry{typ: h.Typeflag, mode: h.Mode, link: h.Linkname, size: h.Size}
 		files[name] = e
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg { // archive/tar reads TypeRegA as TypeReg
 			continue
 		}
 		info.Size += h.Size
@@ -257,7 +257,7 @@ func findPython(files map[string]*fsEntry, cf *v1.ConfigFile, info *Info) error 
 	var cands []pyCandidate
 	for p, e := range files {
 		m := rePythonBin.FindStringSubmatch(path.Base(p))
-		if m == nil || path.Base(path.Dir(p)) != "bin" || (e.typ != tar.TypeReg && e.typ != tar.TypeSymlink && e.typ != tar.TypeLink && e.typ != tar.TypeRegA) {
+		if m == nil || path.Base(path.Dir(p)) != "bin" || (e.typ != tar.TypeReg && e.typ != tar.TypeSymlink && e.typ != tar.TypeLink) {
 			continue
 		}
 		real, re := resolve(files, p)

@@ -156,7 +156,7 @@ func (f *File) add(ins Instruction) error {
 }
 
 func parseInstruction(text string, line int, file string) (Instruction, error) {
-	cmd, rest, _ := strings.Cut(text, " ")
+	var cmd, rest string
 	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
 		cmd, rest = text[:i], strings.TrimSpace(text[i:])
 	} else {

@@ -125,6 +125,7 @@ ENTRYPOINT) the same way, for any architecture.`,
 		fl.StringArrayVar(&e.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 		fl.StringArrayVarP(&e.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 		fl.BoolVar(&e.Index.NoIndex, "no-index", false, "use --find-links alone")
+		registerBuildFlags(fl, &e.Build)
 		fl.BoolVar(&f.json, "json", false, "print a JSON report on stdout")
 		fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors and the digests (or the JSON report)")
 		return cmd

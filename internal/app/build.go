@@ -403,15 +403,23 @@ func buildJob(ctx context.Context, env *Env, j *job, layers []UsedLayer) (*Artif
 	if err != nil {
 		return nil, err
 	}
-	tr, err := PlanTree(ctx, env, j.opts)
+	if err := j.opts.check(); err != nil {
+		return nil, err
+	}
+	targets, err := env.targets(j.opts)
+	if err != nil {
+		return nil, err
+	}
+	co := j.opts.checkOptions()
+	co.Layers, co.ExternalLayers = layers, j.external
+	// Verified with its layers; a resolved wheel that fails is replaced
+	// by the next choice (refuse.go).
+	tr, findings, err := env.planVerified(ctx, j.opts, targets, co)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	co := j.opts.checkOptions()
-	co.NoVerify = j.opts.NoVerify
-	co.Layers, co.ExternalLayers = layers, j.external
-	w, findings, err := WriteTree(ctx, env, tr, sink, co)
+	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: co.Name, NoVerify: true})
 	if err != nil {
 		return nil, err
 	}

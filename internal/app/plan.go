@@ -174,6 +174,9 @@ func (o ArtifactOptions) record(parts []*partPins, pure bool) record.Record {
 		Kind: o.Kind, Handler: o.Handler, Runtime: t.Runtime, Architecture: string(t.Arch), Architectures: []string{string(t.Arch)},
 		Python: t.Python(), Version: CurrentVersion(),
 	}
+	if o.image {
+		r.Kind = record.KindImage
+	}
 	if len(targets) > 1 {
 		r.Runtimes = runtimeNames(targets)
 	}

@@ -67,6 +67,7 @@ type buildState struct {
 type stateEntry struct {
 	Inputs string          `json:"inputs"`
 	Report *ArtifactReport `json:"report"`
+	Image  *ImageInfo      `json:"image,omitempty"` // an image function's (build_image.go)
 }
 
 // job is one artifact of a project.
@@ -266,9 +267,10 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		todo = append(todo, i)
 	}
 
+	imageJobs := planImages(cfg, images, o, out, state) // build_image.go
 	var errs []error
 	var env *Env
-	if len(todo) > 0 || len(images) > 0 {
+	if len(todo) > 0 || imagesToBuild(imageJobs) {
 		eo := o.Env
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
@@ -323,7 +325,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	// Image functions, after the zips (build_image.go).
 	var builtImages []*BuiltArtifact
 	if len(images) > 0 {
-		builtImages, err = buildImages(ctx, env, cfg, images, o, out)
+		builtImages, err = buildImages(ctx, env, imageJobs, o, state)
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
 		}

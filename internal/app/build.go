@@ -532,7 +532,8 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 		for k, v := range layerZips {
 			all[k] = v
 		}
-		tpl, err := project.SAMBuildTemplate(cfg, data, all)
+		images := samImages(rep) // build_image.go
+		tpl, err := project.SAMBuildTemplate(cfg, data, all, images...)
 		if err != nil {
 			return err
 		}

@@ -324,3 +324,21 @@ func imageArtifact(f *project.Function, rep *ImageReport, im *ImageInfo, took ti
 	}
 	return &BuiltArtifact{ArtifactReport: r, SHA256Base64: sha256Base64(hexDigest), Handler: im.Handler, Image: im}
 }
+
+// samImages are the image functions for SAM's build template: ImageUri by
+// digest when pushed; else a note (printed with the artifacts' notes) that
+// sam deploy needs them pushed.
+func samImages(rep *BuildReport) []project.SAMImage {
+	var out []project.SAMImage
+	for _, a := range rep.Artifacts {
+		if a.Kind != record.KindImage || a.Image == nil {
+			continue
+		}
+		out = append(out, project.SAMImage{Function: a.Name, ImageURI: a.Image.Ref})
+		if a.Image.Ref == "" {
+			msg := fmt.Sprintf("function %s is an image, which sam deploy takes from %s only once it is pushed: build with --publish --image-repo REGISTRY/REPOSITORY (lambdapack then sets its ImageUri by digest)", a.Name, filepath.ToSlash(filepath.Join(project.SAMBuildDir, "template.yaml")))
+			rep.Notes = append(rep.Notes, BuildNote{Level: "note", Message: msg, Artifacts: []string{a.Name}})
+		}
+	}
+	return out
+}

@@ -132,6 +132,24 @@ func TestBuildImageFunctions(t *testing.T) {
 			t.Errorf("config %+v", cf.Config)
 		}
 
+		// SAM's build template: the zip function by its zip; the image
+		// function, not pushed, as written, with a note and a comment.
+		samTpl := func() string {
+			data, err := os.ReadFile(filepath.Join(dir, ".aws-sam", "build", "template.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+		if tpl := samTpl(); strings.Contains(tpl, "ImageUri:") || !strings.Contains(tpl, "did not push it") || !strings.Contains(tpl, "CodeUri: ../../dist/Zip.zip") {
+			t.Errorf("build template:\n%s", tpl)
+		}
+		if !slices.ContainsFunc(rep.Notes, func(n BuildNote) bool {
+			return strings.Contains(n.Message, "function Img is an image, which sam deploy takes from .aws-sam/build/template.yaml only once it is pushed")
+		}) {
+			t.Errorf("no note on the unpushed image: %+v", rep.Notes)
+		}
+
 		// Built again: unchanged, from the build state, with its digest.
 		again, err := buildHermetic(t, dir, idx, withCache)
 		if err != nil {
@@ -192,6 +210,9 @@ func TestBuildImageFunctions(t *testing.T) {
 			}
 			if a.Image.Ref != repo+"@"+a.Image.Digest || a.Image.Tag != "img-v1" {
 				t.Errorf("pushed %+v", a.Image)
+			}
+			if tpl := samTpl(); !strings.Contains(tpl, "ImageUri: "+a.Image.Ref) || strings.Contains(tpl, "did not push it") {
+				t.Errorf("the build template does not point at the pushed image:\n%s", tpl)
 			}
 			ref, _ := name.ParseReference(a.Image.Ref)
 			if d, err := remote.Get(context.Background(), ref, remote.Options{}); err != nil || d.Digest.String() != a.Image.Digest {

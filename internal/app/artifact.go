@@ -83,8 +83,9 @@ type ArtifactOptions struct {
 	Handler string
 
 	// image plans a function's files as a container image's task root:
-	// recorded and verified as an image (image.go).
-	image bool
+	// recorded and verified as an image (image.go); deferCheck leaves the
+	// wheel members' RECORD checks to the image sink (deferred.go).
+	image, deferCheck bool
 }
 
 // PackageReport is one distribution in an artifact.

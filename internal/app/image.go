@@ -347,9 +347,11 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	}
 	sink := &image.Sink{Base: b, Options: bopts}
 	info.Findings = pl.findings
-	if _, _, err = WriteTree(ctx, env, tr, sink, CheckOptions{Name: label, NoVerify: true}); err != nil {
+	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: label, NoVerify: true})
+	if err != nil {
 		return nil, err
 	}
+	env.written(tr, w)
 	res := sink.Result
 	// Lambda's image rules, on the image itself, before it ships.
 	if !o.NoVerify {
@@ -395,7 +397,7 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, 
 		Src: o.Src, Excludes: o.Excludes, SkipPaths: o.SkipPaths,
 		ExcludePackages: o.ExcludePackages, Slim: o.Slim, StripPatterns: o.StripPatterns, Compile: o.Compile,
 		NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
-		Name: o.Name, Handler: o.Handler, image: true,
+		Name: o.Name, Handler: o.Handler, image: true, deferCheck: true,
 	}
 	if o.code != nil {
 		if err := o.code(&ao); err != nil {

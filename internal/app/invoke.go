@@ -51,7 +51,6 @@ type ProjectRunOptions struct {
 // ProjectRun is a project's functions, built and ready to invoke.
 type ProjectRun struct {
 	Config *project.Config
-	Run    map[string]*invoke.RunConfig
 
 	r *invoke.Runner
 	o ProjectRunOptions
@@ -92,11 +91,7 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 			fmt.Fprintf(o.Notes, "note: %s is not run: %s\n", f.Name, why)
 		}
 	}
-	run, err := invoke.ReadRunConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	p := &ProjectRun{Config: cfg, Run: run, r: r, o: o, fns: map[string]*invoke.Function{}}
+	p := &ProjectRun{Config: cfg, r: r, o: o, fns: map[string]*invoke.Function{}}
 	rep, err := p.build(ctx)
 	if err != nil {
 		return nil, err
@@ -117,6 +112,9 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 			return nil, err
 		}
 		p.fns[f.Name] = fn
+		if f.URL != nil && f.URL.AuthType != "NONE" {
+			fmt.Fprintf(o.Notes, "note: %s: its function URL's AuthType is %s; serve answers it without checking the caller\n", f.Name, f.URL.AuthType)
+		}
 	}
 	return p, nil
 }
@@ -254,11 +252,7 @@ func (p *ProjectRun) spec(f project.Function, rep *BuildReport) (invoke.Spec, fu
 		closeAll()
 		return invoke.Spec{}, func() {}, err
 	}
-	rc := p.Run[f.Name]
-	for _, n := range rc.Notes {
-		fmt.Fprintf(p.o.Notes, "%s: %s\n", f.Name, n)
-	}
-	timeout, memory := rc.Timeout, rc.MemoryMB
+	timeout, memory := f.Timeout, f.MemorySize
 	if p.o.Timeout > 0 {
 		timeout = p.o.Timeout
 	}
@@ -320,17 +314,26 @@ func (p *ProjectRun) Names() []string {
 	return out
 }
 
-// Routes lists the HTTP routes of the opened functions; URLs the functions
-// with a function URL.
+// Routes lists the HTTP routes of the opened functions (their API Gateway
+// events in the project model); URLs the functions with a function URL.
 func (p *ProjectRun) Routes() (routes []invoke.Route, urls []string) {
 	for _, n := range p.Names() {
-		rc := p.Run[n]
-		routes = append(routes, rc.Routes...)
-		if rc.URL {
+		f, _ := p.Config.Function(n)
+		routes = append(routes, Routes(f)...)
+		if f.URL != nil {
 			urls = append(urls, n)
 		}
 	}
 	return routes, urls
+}
+
+// Routes are the routes serve answers for a function's API Gateway events.
+func Routes(f *project.Function) []invoke.Route {
+	var out []invoke.Route
+	for _, r := range f.Routes {
+		out = append(out, invoke.Route{Function: f.Name, Method: r.Method, Path: r.Path, Format: r.PayloadFormat, REST: r.API == project.APIREST, Stage: r.Stage})
+	}
+	return out
 }
 
 // Invoke runs one invocation of a function.

@@ -32,6 +32,30 @@ type Gateway struct {
 	Log io.Writer
 }
 
+// Route is one HTTP route to a function (app makes them from the project
+// model's project.Route).
+type Route struct {
+	Function string
+	// Method is upper case, or "ANY"; Path is API Gateway's
+	// ("/items/{id}", "/{proxy+}"), or "" for an HTTP API's $default route.
+	Method, Path string
+	// Format is events.Format1 (REST APIs, HTTP APIs that ask for it) or
+	// events.Format2 (HTTP APIs).
+	Format string
+	// REST: a REST API's route (403 when nothing matches).
+	REST bool
+	// Stage is the API's stage in the event ("Prod", "dev", "$default");
+	// "" means "Prod" for a REST API, "$default" for an HTTP API.
+	Stage string
+}
+
+func (r Route) String() string {
+	if r.Path == "" {
+		return "$default"
+	}
+	return r.Method + " " + r.Path
+}
+
 type match struct {
 	route  Route
 	params map[string]string
@@ -174,9 +198,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		function, format = route.Function, route.Format
 		req.PathParameters = params
+		req.Stage = route.Stage
 		if route.REST {
-			req.Stage, req.Resource, req.Path = "Prod", route.Path, r.URL.Path
+			req.Resource, req.Path = route.Path, r.URL.Path
 		} else {
+			if req.Stage == "" {
+				req.Stage = "$default"
+			}
 			req.RouteKey = route.String()
 			if route.Path == "" {
 				req.RouteKey = "$default"
@@ -271,11 +299,17 @@ func mustMarshal(v any) []byte {
 	return b
 }
 
+// writeResponse writes the function's answer. Without a Content-Type of
+// its own, the answer is application/json, as API Gateway says it (never
+// what Go would sniff from the body).
 func writeResponse(w http.ResponseWriter, res events.HTTPResponse) {
 	for k, vs := range res.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(res.Status)
 	_, _ = w.Write(res.Body)

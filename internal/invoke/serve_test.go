@@ -60,6 +60,12 @@ Resources:
     Properties:
       CodeUri: worker/
       Handler: app.slow
+  Sleepy:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker/
+      Handler: app.slow
+      Timeout: 1
 `
 
 const apiV1 = `import json, os
@@ -75,7 +81,7 @@ def handler(event, context):
 def boom(event, context):
     raise KeyError("missing")
 def slow(event, context):
-    time.sleep(0.5)
+    time.sleep(event.get("sleep", 0.5))
     return os.getpid()
 `
 
@@ -189,6 +195,17 @@ print(json.dumps(out))
 	}
 	if out := curl("/elsewhere"); out != `{"message":"Not Found"}`+"\n" {
 		t.Errorf("curl /elsewhere: %q", out)
+	}
+
+	// The template's Timeout holds: Sleepy's 1 s, not Globals' 10 s.
+	resp, err := http.Post(base+"/2015-03-31/functions/Sleepy/invocations", "application/json", strings.NewReader(`{"sleep": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("X-Amz-Function-Error") != "Unhandled" || !strings.Contains(string(b), "Task timed out after 1.00 seconds") {
+		t.Errorf("Sleepy: %s %s", resp.Header.Get("X-Amz-Function-Error"), b)
 	}
 
 	// Eight invocations at once are all answered, by at most four processes.

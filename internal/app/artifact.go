@@ -139,35 +139,17 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err != nil {
 		return nil, err
 	}
-	// Pins: the wheels for each target, resolved or read from the lock.
-	parts, err := env.pinParts(ctx, o, targets)
-	if err != nil {
-		return nil, err
-	}
-	// Sizes: what the index already says cannot fit is refused before
-	// anything is downloaded.
-	budget, err := env.checkSizes(o, parts)
-	if err != nil {
-		return nil, err
-	}
-	// Fetch: every wheel into the cache, hashes checked.
-	wheels, err := env.fetchParts(ctx, parts, budget...)
-	if err != nil {
-		return nil, err
-	}
-	// Plan: the tree of files the artifact holds.
-	tr, err := env.planTree(ctx, o, parts, wheels)
+	// Pins: the wheels for each target, resolved (sdists built) or read
+	// from the lock. Sizes: what the index already says cannot fit is
+	// refused before anything is downloaded. Fetch: every wheel into the
+	// cache, hashes checked. Plan: the tree of files the artifact holds.
+	// Verify: the tree against every target, before anything is written;
+	// wheels it refuses are replaced by the next choice (refuse.go).
+	tr, findings, err := env.planVerified(ctx, o, targets)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	// Verify: the tree against every target, before anything is written.
-	var findings []verify.Finding
-	if !o.NoVerify {
-		if findings, err = VerifyTree(ctx, env, tr, o.checkOptions()); err != nil {
-			return nil, err
-		}
-	}
 	// Sink: the zip.
 	w, err := sink.Write(ctx, tr)
 	if err != nil {

@@ -233,6 +233,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		return fail(fmt.Errorf("creating the output folder: %w", err))
 	}
 	state := readState(filepath.Join(out, stateFile))
+	cfg.Build = projectBuild(cfg.Build, o.Env.Build) // sdist.go: the config's build keys and the flags
 
 	// Hash inputs and find what is unchanged, before opening anything.
 	// Layers come first in jobs: a function's inputs take its layers'.
@@ -261,6 +262,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
 		eo.ProjectSource = filepath.Base(cfg.File)
+		eo.Build = buildOptions(cfg.Build, o.Env.Build)
 		env, err := OpenEnv(eo)
 		if err != nil {
 			return fail(err)
@@ -718,6 +720,7 @@ func jobInputs(cfg *project.Config, flags index.Settings, jobs []job, i int) (st
 	}
 	fmt.Fprintf(h, "exclude-packages %q slim %v strip %q compile %v excludes %q verify %v force %v strict %v\n",
 		o.ExcludePackages, o.Slim, o.StripPatterns, o.Compile, o.Excludes, !o.NoVerify, o.Force, o.Strict)
+	fmt.Fprintf(h, "build %v %q %q %s\n", cfg.Build.NoBuild, cfg.Build.NoBinary, cfg.Build.OnlyBinary, cfg.Build.Timeout)
 	for _, s := range []index.Settings{{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}, flags} {
 		fmt.Fprintf(h, "index %q %q %q %v\n", withoutCredentials(s.IndexURL), mapStrings(s.ExtraIndexURLs, withoutCredentials), mapStrings(s.FindLinks, withoutCredentials), s.NoIndex)
 	}

@@ -31,6 +31,9 @@ type EnvOptions struct {
 	// Progress, when set, hears about downloads, the index's requests and
 	// the zip being written (progress.Bars on a terminal).
 	Progress Progress
+	// Build says when sdists are built (--no-build, --no-binary,
+	// --only-binary, --build-timeout).
+	Build pins.BuildOptions
 }
 
 // Progress is what a progress display implements: one bar per download or
@@ -83,7 +86,7 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 		log = progress.NewLogger(o.Log, o.Verbose)
 	}
 	env := &Env{Cache: c, log: log, progress: o.Progress, memo: memo, facts: openFacts(c)}
-	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log}
+	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log, Build: o.Build}
 	if o.Progress != nil {
 		popts.Events = o.Progress
 	}

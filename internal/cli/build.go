@@ -125,6 +125,7 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 		fl.StringArrayVar(&o.Env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 		fl.StringArrayVarP(&o.Env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 		fl.BoolVar(&o.Env.Index.NoIndex, "no-index", false, "use --find-links alone")
+		registerBuildFlags(fl, &o.Env.Build)
 		fl.BoolVar(&jsonOut, "json", false, "print a JSON report of every artifact on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture)")

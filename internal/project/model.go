@@ -362,6 +362,7 @@ type Config struct {
 	File      string // the config file read (absolute)
 	Kind      string
 	Index     Index
+	Build     Build      // buildkeys.go
 	Functions []Function // in the config's order; skipped ones included (Package.Kind == PackageSkip)
 	Layers    []Layer
 	// Notes are said once per project: the same message from several

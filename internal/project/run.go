@@ -122,16 +122,46 @@ type limit struct {
 }
 
 // check reads a whole number within the limit from s, as written at pos;
-// fn names the function in the message.
+// fn names the function in the message ("" for a project-wide default,
+// said once for all).
 func (l limit) check(pos Pos, fn, s string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, errorf(pos, fmt.Sprintf("write a whole number of %s, %d to %d", l.unit, l.min, l.max), "function %s: %s %q is not a whole number", fn, l.key, s)
+		return 0, errorf(pos, fmt.Sprintf("write a whole number of %s, %d to %d", l.unit, l.min, l.max), "%s%s %q is not a whole number", ofFunction(fn), l.key, s)
 	}
 	if v < l.min || v > l.max {
-		return 0, errorf(pos, fmt.Sprintf("Lambda takes %d to %d %s", l.min, l.max, l.unit), "function %s: %s %d is out of range", fn, l.key, v)
+		return 0, errorf(pos, fmt.Sprintf("Lambda takes %d to %d %s", l.min, l.max, l.unit), "%s%s %d is out of range", ofFunction(fn), l.key, v)
 	}
 	return v, nil
+}
+
+// ofFunction starts a message about function fn ("" for a default that
+// Globals or provider set for every function).
+func ofFunction(fn string) string {
+	if fn == "" {
+		return ""
+	}
+	return "function " + fn + ": "
+}
+
+// addOnce adds err to errs unless the same error is there already (a
+// default's mistake, met once per function).
+func addOnce(errs []error, err error) []error {
+	for _, e := range errs {
+		if e.Error() == err.Error() {
+			return errs
+		}
+	}
+	return append(errs, err)
+}
+
+// setting is a SAM function's property (keys down from Properties), else
+// Globals.Function's; fn is "" and key names Globals when it is Globals'.
+func setting(props, globals *yaml.Node, name string, keys ...string) (n *yaml.Node, fn, key string) {
+	if n := path(props, keys...); n != nil {
+		return n, name, strings.Join(keys, ".")
+	}
+	return path(globals, keys...), "", "Globals.Function." + strings.Join(keys, ".")
 }
 
 func timeoutLimit(key string) limit { return limit{key, 1, int(MaxTimeout / time.Second), "seconds"} }
@@ -145,32 +175,35 @@ func storageLimit(key string) limit {
 // Globals.Function's), and its Api and HttpApi events.
 func (r *samReader) run(f *Function, props, globals *yaml.Node) {
 	f.Timeout, f.MemorySize, f.EphemeralStorage = DefaultTimeout, DefaultMemorySize, DefaultEphemeralStorage
-	if v, ok := r.limit(f.Name, prop(props, globals, "Timeout"), timeoutLimit("Timeout")); ok {
+	read := func(kind func(string) limit, keys ...string) (int, bool) {
+		n, fn, key := setting(props, globals, f.Name, keys...)
+		return r.limit(kind, n, fn, key)
+	}
+	if v, ok := read(timeoutLimit, "Timeout"); ok {
 		f.Timeout = time.Duration(v) * time.Second
 	}
-	if v, ok := r.limit(f.Name, prop(props, globals, "MemorySize"), memoryLimit("MemorySize")); ok {
+	if v, ok := read(memoryLimit, "MemorySize"); ok {
 		f.MemorySize = v
 	}
-	storage := child(child(props, "EphemeralStorage"), "Size")
-	if storage == nil {
-		storage = path(globals, "EphemeralStorage", "Size")
-	}
-	if v, ok := r.limit(f.Name, storage, storageLimit("EphemeralStorage.Size")); ok {
+	if v, ok := read(storageLimit, "EphemeralStorage", "Size"); ok {
 		f.EphemeralStorage = v
 	}
 	if u := propKey(props, globals, "FunctionUrlConfig"); u != nil {
-		auth := child(child(props, "FunctionUrlConfig"), "AuthType")
-		if auth == nil {
-			auth = path(globals, "FunctionUrlConfig", "AuthType")
+		auth, fn, key := setting(props, globals, f.Name, "FunctionUrlConfig", "AuthType")
+		if child(props, "FunctionUrlConfig") != nil {
+			fn, key = f.Name, "FunctionUrlConfig.AuthType"
 		}
-		s := r.must(auth, "function "+f.Name+": FunctionUrlConfig.AuthType")
+		s, static := r.str(auth)
 		switch {
 		case auth == nil:
-			r.fail(u, "add AuthType: NONE (anyone may call it) or AuthType: AWS_IAM", "function %s: FunctionUrlConfig has no AuthType", f.Name)
+			r.errs = addOnce(r.errs, errorf(r.pos(u), "add AuthType: NONE (anyone may call it) or AuthType: AWS_IAM", "%s%s is missing", ofFunction(fn), key))
+		case !static:
+			r.cfg.note(r.pos(auth), LevelNote, "%s%s %s is resolved at deploy time: lambdapack serve answers the URL as AuthType NONE", ofFunction(fn), key, describe(auth))
+			f.URL = &FunctionURL{AuthType: authNone, Pos: r.pos(u)}
 		case s == authNone || s == authIAM:
 			f.URL = &FunctionURL{AuthType: s, Pos: r.pos(u)}
-		case s != "":
-			r.fail(auth, "write NONE or AWS_IAM", "function %s: FunctionUrlConfig.AuthType %q is not NONE or AWS_IAM", f.Name, s)
+		default:
+			r.errs = addOnce(r.errs, errorf(r.pos(auth), "write NONE or AWS_IAM", "%s%s %q is not NONE or AWS_IAM", ofFunction(fn), key, s))
 		}
 	}
 	keys, vals := pairs(child(props, "Events"))
@@ -195,20 +228,21 @@ func propKey(props, globals *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// limit reads a numeric setting: ok is false when it is absent, when it is
-// not static (noted: local runs use the default) or wrong (an error).
-func (r *samReader) limit(fn string, n *yaml.Node, l limit) (int, bool) {
+// limit reads a numeric setting (n, written as key, of function fn or of
+// Globals when fn is ""): ok is false when it is absent, when it is not
+// static (noted: local runs use the default) or wrong (an error).
+func (r *samReader) limit(kind func(string) limit, n *yaml.Node, fn, key string) (int, bool) {
 	if n == nil {
 		return 0, false
 	}
 	s, static := r.str(n)
 	if !static {
-		r.cfg.note(r.pos(n), LevelNote, "function %s: %s %s is resolved at deploy time: lambdapack invoke and serve use the default", fn, l.key, describe(n))
+		r.cfg.note(r.pos(n), LevelNote, "%s%s %s is resolved at deploy time: lambdapack invoke and serve use the default", ofFunction(fn), key, describe(n))
 		return 0, false
 	}
-	v, err := l.check(r.pos(n), fn, s)
+	v, err := kind(key).check(r.pos(n), fn, s)
 	if err != nil {
-		r.errs = append(r.errs, err)
+		r.errs = addOnce(r.errs, err)
 		return 0, false
 	}
 	return v, true
@@ -288,26 +322,22 @@ func (r *samReader) apiStage(id *yaml.Node, def string) string {
 // framework's defaults), url, and its http and httpApi events.
 func (r *slsReader) run(f *Function, fn, provider *yaml.Node) {
 	f.Timeout, f.MemorySize, f.EphemeralStorage = ServerlessTimeout, ServerlessMemorySize, DefaultEphemeralStorage
-	get := func(key string) (*yaml.Node, string) {
+	// read is the function's own setting, else provider's (whose mistakes
+	// are said once, for every function).
+	read := func(kind func(string) limit, key string) (int, bool) {
 		if n := r.get(fn, key); n != nil {
-			return n, "functions." + f.Name + "." + key
+			return r.limit(kind, n, f.Name, "functions."+f.Name+"."+key)
 		}
-		return r.get(provider, key), "provider." + key
+		return r.limit(kind, r.get(provider, key), "", "provider."+key)
 	}
-	if n, key := get("timeout"); n != nil {
-		if v, ok := r.limit(f.Name, n, timeoutLimit(key)); ok {
-			f.Timeout = time.Duration(v) * time.Second
-		}
+	if v, ok := read(timeoutLimit, "timeout"); ok {
+		f.Timeout = time.Duration(v) * time.Second
 	}
-	if n, key := get("memorySize"); n != nil {
-		if v, ok := r.limit(f.Name, n, memoryLimit(key)); ok {
-			f.MemorySize = v
-		}
+	if v, ok := read(memoryLimit, "memorySize"); ok {
+		f.MemorySize = v
 	}
-	if n, key := get("ephemeralStorageSize"); n != nil {
-		if v, ok := r.limit(f.Name, n, storageLimit(key)); ok {
-			f.EphemeralStorage = v
-		}
+	if v, ok := read(storageLimit, "ephemeralStorageSize"); ok {
+		f.EphemeralStorage = v
 	}
 	if u := r.get(fn, "url"); u != nil {
 		if u.Kind == yaml.MappingNode {
@@ -349,20 +379,24 @@ func (r *slsReader) run(f *Function, fn, provider *yaml.Node) {
 	}
 }
 
-// limit reads a numeric setting: ok is false when it is not resolved here
+// limit reads a numeric setting (n, written as key, of function fn or of
+// provider when fn is ""): ok is false when it is absent, not resolved here
 // (noted: local runs use the default) or wrong (an error).
-func (r *slsReader) limit(fn string, n *yaml.Node, l limit) (int, bool) {
+func (r *slsReader) limit(kind func(string) limit, n *yaml.Node, fn, key string) (int, bool) {
+	if n == nil {
+		return 0, false
+	}
 	s, err := r.str(n)
 	if err != nil {
-		r.cfg.note(r.pos(n), LevelNote, "function %s: %s is not resolved here (%v): lambdapack invoke and serve use the default", fn, l.key, err)
+		r.cfg.note(r.pos(n), LevelNote, "%s%s is not resolved here (%v): lambdapack invoke and serve use the default", ofFunction(fn), key, err)
 		return 0, false
 	}
 	if s == "" {
 		return 0, false
 	}
-	v, err := l.check(r.pos(n), fn, s)
+	v, err := kind(key).check(r.pos(n), fn, s)
 	if err != nil {
-		r.errs = append(r.errs, err)
+		r.errs = addOnce(r.errs, err)
 		return 0, false
 	}
 	return v, true
@@ -427,33 +461,35 @@ func (r *slsReader) route(f *Function, e *yaml.Node, kind, payload string) {
 // project's), with Lambda's defaults.
 func (r *tomlReader) run(f *Function, key string, t, root map[string]any) {
 	f.Timeout, f.MemorySize, f.EphemeralStorage = DefaultTimeout, DefaultMemorySize, DefaultEphemeralStorage
-	get := func(k string) (string, any) {
+	// read is the function's own setting, else the project's default
+	// (whose mistakes are said once, for every function).
+	read := func(kind func(string) limit, k string) (int, bool) {
 		if v, ok := t[k]; ok {
-			return key + "." + k, v
+			return r.limit(kind, v, f.Name, key+"."+k)
 		}
-		return k, root[k]
+		return r.limit(kind, root[k], "", k)
 	}
-	if k, v := get("timeout"); v != nil {
-		if n, ok := r.limit(f.Name, k, v, timeoutLimit(k)); ok {
-			f.Timeout = time.Duration(n) * time.Second
-		}
+	if n, ok := read(timeoutLimit, "timeout"); ok {
+		f.Timeout = time.Duration(n) * time.Second
 	}
-	if k, v := get("memory"); v != nil {
-		if n, ok := r.limit(f.Name, k, v, memoryLimit(k)); ok {
-			f.MemorySize = n
-		}
+	if n, ok := read(memoryLimit, "memory"); ok {
+		f.MemorySize = n
 	}
 }
 
-func (r *tomlReader) limit(fn, key string, v any, l limit) (int, bool) {
+func (r *tomlReader) limit(kind func(string) limit, v any, fn, key string) (int, bool) {
+	if v == nil {
+		return 0, false
+	}
+	l := kind(key)
 	n, ok := v.(int64)
 	if !ok {
-		r.fail(key, fmt.Sprintf("write a whole number of %s, %d to %d", l.unit, l.min, l.max), "function %s: %s must be a whole number, not %v", fn, l.key, v)
+		r.errs = addOnce(r.errs, errorf(r.pos(key), fmt.Sprintf("write a whole number of %s, %d to %d", l.unit, l.min, l.max), "%s%s must be a whole number, not %v", ofFunction(fn), key, v))
 		return 0, false
 	}
 	got, err := l.check(r.pos(key), fn, strconv.FormatInt(n, 10))
 	if err != nil {
-		r.errs = append(r.errs, err)
+		r.errs = addOnce(r.errs, err)
 		return 0, false
 	}
 	return got, true

@@ -167,9 +167,14 @@ func TestSAMRunErrors(t *testing.T) {
 		{"timeout 901", fn("      Timeout: 901\n"), []string{"template.yaml:9:", "Timeout 901 is out of range"}},
 		{"timeout text", fn("      Timeout: ten\n"), []string{"template.yaml:9:", `Timeout "ten" is not a whole number`, "write a whole number of seconds"}},
 		{"timeout fraction", fn("      Timeout: 2.5\n"), []string{"template.yaml:9:", `Timeout "2.5" is not a whole number`}},
+		{"globals", map[string]string{
+			"template.yaml": samHead + "Globals:\n  Function:\n    Runtime: python3.12\n    Handler: app.handler\n    Timeout: 0\n    FunctionUrlConfig:\n      AuthType: none\n" +
+				"Resources:\n  A:\n    Type: AWS::Serverless::Function\n  B:\n    Type: AWS::Serverless::Function\n",
+			"app.py": "def handler(e, c): pass\n",
+		}, []string{"template.yaml:7: Globals.Function.Timeout 0 is out of range", `template.yaml:9: Globals.Function.FunctionUrlConfig.AuthType "none" is not NONE or AWS_IAM`}},
 		{"memory", fn("      MemorySize: 64\n"), []string{"template.yaml:9:", "MemorySize 64 is out of range", "128 to 10240 MB"}},
 		{"storage", fn("      EphemeralStorage:\n        Size: 100\n"), []string{"template.yaml:10:", "EphemeralStorage.Size 100 is out of range", "512 to 10240 MB"}},
-		{"url without auth", fn("      FunctionUrlConfig:\n        Cors: {}\n"), []string{"template.yaml:9:", "FunctionUrlConfig has no AuthType", "AuthType: NONE"}},
+		{"url without auth", fn("      FunctionUrlConfig:\n        Cors: {}\n"), []string{"template.yaml:9:", "function Fn: FunctionUrlConfig.AuthType is missing", "AuthType: NONE"}},
 		{"url auth", fn("      FunctionUrlConfig:\n        AuthType: OPEN\n"), []string{"template.yaml:10:", `AuthType "OPEN" is not NONE or AWS_IAM`}},
 		{"api without path", event("Api", "            Method: get\n"), []string{"template.yaml:10:", "function Fn: event Ev (Api) has no Path", "add Path"}},
 		{"api without method", event("Api", "            Path: /x\n"), []string{"template.yaml:10:", "event Ev (Api) has no Method"}},
@@ -182,6 +187,11 @@ func TestSAMRunErrors(t *testing.T) {
 			wantErr(t, err, c.want...)
 			if _, ok := Location(err); !ok {
 				t.Errorf("no file and line in %v", err)
+			}
+			for _, w := range c.want {
+				if n := strings.Count(err.Error(), w); n > 1 {
+					t.Errorf("%q said %d times:\n%v", w, n, err)
+				}
 			}
 		})
 	}
@@ -281,7 +291,7 @@ func TestServerlessRunErrors(t *testing.T) {
 		files map[string]string
 		want  []string
 	}{
-		{"provider timeout", sls("  timeout: 1000\n", ""), []string{"serverless.yml:5: function f: provider.timeout 1000 is out of range", "1 to 900 seconds"}},
+		{"provider timeout", sls("  timeout: 1000\n", "  g:\n    handler: app.handler\n"), []string{"serverless.yml:5: provider.timeout 1000 is out of range (Lambda takes 1 to 900 seconds)"}},
 		{"memory", sls("", "    memorySize: big\n"), []string{"serverless.yml:8:", `functions.f.memorySize "big" is not a whole number`}},
 		{"storage", sls("", "    ephemeralStorageSize: 20000\n"), []string{"serverless.yml:8:", "functions.f.ephemeralStorageSize 20000 is out of range"}},
 		{"http without path", sls("", "    events:\n      - http:\n          method: get\n"), []string{"serverless.yml:10:", "functions.f.events.http has no path"}},
@@ -295,6 +305,11 @@ func TestServerlessRunErrors(t *testing.T) {
 			wantErr(t, err, c.want...)
 			if _, ok := Location(err); !ok {
 				t.Errorf("no file and line in %v", err)
+			}
+			for _, w := range c.want {
+				if n := strings.Count(err.Error(), w); n > 1 {
+					t.Errorf("%q said %d times:\n%v", w, n, err)
+				}
 			}
 		})
 	}

@@ -24,7 +24,10 @@ type Gateway struct {
 	// URLs are the functions with a function URL: each answers requests
 	// whose Host is <name>.localhost (and every request, when no route is
 	// defined and only one function has a URL).
-	URLs   []string
+	URLs []string
+	// Table, when set, gives the routes and URLs for each request in place
+	// of Routes and URLs (serve --watch: a config edit changes them).
+	Table  func() (routes []Route, urls []string)
 	Invoke func(ctx context.Context, function string, payload []byte) (*runtimeapi.Result, error)
 	Region string
 	// Log hears why a request got a 502 (the function's answer did not
@@ -65,9 +68,21 @@ type match struct {
 // the route with the most literal segments, a method over ANY, a greedy
 // {proxy+} last, and an HTTP API's $default when nothing else matches.
 func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
+	routes, _ := g.table()
+	return matchRoute(routes, method, path)
+}
+
+func (g *Gateway) table() ([]Route, []string) {
+	if g.Table != nil {
+		return g.Table()
+	}
+	return g.Routes, g.URLs
+}
+
+func matchRoute(routes []Route, method, path string) (Route, map[string]string, bool) {
 	var best *match
 	bestScore := -1
-	for _, r := range g.Routes {
+	for _, r := range routes {
 		if r.Path == "" {
 			continue
 		}
@@ -92,7 +107,7 @@ func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
 	if best != nil {
 		return best.route, best.params, true
 	}
-	for _, r := range g.Routes {
+	for _, r := range routes {
 		if r.Path == "" {
 			return r, nil, true
 		}
@@ -180,16 +195,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var function, format string
 	var payload []byte
-	if name, ok := g.urlFunction(host); ok {
+	routes, urls := g.table()
+	if name, ok := urlFunction(routes, urls, host); ok {
 		function, format = name, events.Format2
 		req.Path = r.URL.EscapedPath()
 		req.FunctionURL = true
 		req.APIID = urlID(name)
 		payload = mustMarshal(events.V2(req))
 	} else {
-		route, params, ok := g.Match(r.Method, r.URL.Path)
+		route, params, ok := matchRoute(routes, r.Method, r.URL.Path)
 		if !ok {
-			if len(g.Routes) > 0 && allREST(g.Routes) {
+			if len(routes) > 0 && allREST(routes) {
 				writeMessage(w, http.StatusForbidden, "Missing Authentication Token")
 			} else {
 				writeMessage(w, http.StatusNotFound, "Not Found")
@@ -246,19 +262,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // urlFunction finds the function whose URL the host names.
-func (g *Gateway) urlFunction(host string) (string, bool) {
-	if len(g.URLs) == 0 {
+func urlFunction(routes []Route, urls []string, host string) (string, bool) {
+	if len(urls) == 0 {
 		return "", false
 	}
 	if first, _, ok := strings.Cut(host, "."); ok {
-		for _, n := range g.URLs {
+		for _, n := range urls {
 			if strings.EqualFold(n, first) {
 				return n, true
 			}
 		}
 	}
-	if len(g.Routes) == 0 && len(g.URLs) == 1 {
-		return g.URLs[0], true
+	if len(routes) == 0 && len(urls) == 1 {
+		return urls[0], true
 	}
 	return "", false
 }

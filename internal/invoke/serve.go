@@ -19,7 +19,7 @@ type Served interface {
 	Function(name string) (*Function, bool)
 	Names() []string
 	// Routes are the functions' HTTP routes; urls the functions with a
-	// function URL.
+	// function URL. Serve asks for each request (a watch may change them).
 	Routes() (routes []Route, urls []string)
 }
 
@@ -62,7 +62,7 @@ func Serve(ctx context.Context, p Served, ln net.Listener, o ServeOptions) error
 		}
 		return f.Invoke(ctx, runtimeapi.Invocation{Payload: payload})
 	}
-	gw := &Gateway{Routes: routes, URLs: urls, Invoke: invoke, Region: o.Region, Log: o.Log}
+	gw := &Gateway{Table: p.Routes, Invoke: invoke, Region: o.Region, Log: o.Log}
 	api := &runtimeapi.InvokeAPI{
 		Lookup: func(name string) (*runtimeapi.Function, bool) {
 			f, ok := p.Function(name)

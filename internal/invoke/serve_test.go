@@ -252,6 +252,18 @@ print(json.dumps(out))
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// An edit of the template: a new HttpApi route for Worker and a new
+	// MemorySize. The watch reads the config again, serves the route and
+	// opens Worker afresh with its new memory.
+	edited := strings.Replace(samProject, "      MemorySize: 256\n", "      MemorySize: 512\n      Events:\n        Get:\n          Type: HttpApi\n          Properties:\n            Path: /worker\n            Method: GET\n", 1)
+	os.WriteFile(filepath.Join(dir, "template.yaml"), []byte(edited), 0o644)
+	for out := ""; !strings.Contains(out, `"memory": "512"`); out = curl("/worker") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the template's edit was not picked up: /worker answers %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	cancel()
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)

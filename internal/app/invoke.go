@@ -362,7 +362,7 @@ func (p *ProjectRun) spec(f project.Function, rep *BuildReport) (invoke.Spec, fu
 		memory = p.o.MemoryMB
 	}
 	return invoke.Spec{
-		Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
+		Name: cmp.Or(f.FunctionName, f.Name), Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
 		Code: code, Layers: layers, Env: env, Timeout: timeout, MemoryMB: memory, Concurrency: p.o.Concurrency,
 	}, closeAll, nil
 }
@@ -396,12 +396,23 @@ func (p *ProjectRun) functionEnv(f project.Function) (map[string]string, error) 
 	return env, nil
 }
 
-// Function returns the opened function called name.
+// Function returns the opened function called name in the config, or by
+// the name Lambda knows it by.
 func (p *ProjectRun) Function(name string) (*invoke.Function, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f, ok := p.fns[name]
-	return f, ok
+	if f, ok := p.fns[name]; ok {
+		return f, true
+	}
+	// The name Lambda knows it by (a serverless function's
+	// service-stage-key, SAM's FunctionName), as boto3 code calls it.
+	for i := range p.Config.Functions {
+		if cf := &p.Config.Functions[i]; cf.FunctionName == name && name != "" {
+			f, ok := p.fns[cf.Name]
+			return f, ok
+		}
+	}
+	return nil, false
 }
 
 // Names lists the opened functions, sorted.

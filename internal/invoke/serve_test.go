@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/invoke"
+	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -270,4 +271,50 @@ print(json.dumps(out))
 	}
 	p.Close()
 	waitGone(t, "LAMBDA_TASK_ROOT="+work)
+}
+
+// A serverless function runs under the name Lambda gives it
+// (service-stage-key): its context, environment and log group say so, and
+// the Invoke API answers to that name as well as to the config's key, as
+// boto3 code that calls a sibling function by its deployed name expects.
+func TestProjectFunctionNames(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yml": `service: shop
+provider:
+  name: aws
+  runtime: python3.12
+  timeout: 2
+functions:
+  hello:
+    handler: app.handler
+`,
+		"app.py": `import os
+def handler(event, context):
+    return [context.function_name, os.environ["AWS_LAMBDA_FUNCTION_NAME"], context.log_group_name, context.get_remaining_time_in_millis() <= 2000]
+`,
+	})
+	r, _ := testRunner(t, invoke.Options{})
+	ctx := context.Background()
+	p, err := app.OpenProjectRun(ctx, r, app.ProjectRunOptions{Dir: dir, Stage: "qa", Notes: &testLog{t: t}, Env: app.EnvOptions{CacheDir: testutil.SharedCache(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, name := range []string{"hello", "shop-qa-hello"} {
+		f, ok := p.Function(name)
+		if !ok {
+			t.Fatalf("no function %s", name)
+		}
+		res, err := f.Invoke(ctx, runtimeapi.Invocation{Payload: []byte("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(res.Payload); got != `["shop-qa-hello", "shop-qa-hello", "/aws/lambda/shop-qa-hello", true]` {
+			t.Errorf("%s answered %s", name, got)
+		}
+	}
+	if _, ok := p.Function("shop-dev-hello"); ok {
+		t.Error("another stage's name found the function")
+	}
 }

@@ -235,6 +235,11 @@ type Function struct {
 	// when the image is built from it (PackageNone for a Dockerfile).
 	Image   *Image
 	Options Options
+	// FunctionName is the name Lambda knows the function by when the
+	// config decides it (SAM's FunctionName; Serverless' name, else
+	// service-stage-key), "" when CloudFormation makes one up at deploy
+	// time.
+	FunctionName string
 	// Timeout, MemorySize (MB) and EphemeralStorage (MB of /tmp) are the
 	// function's own, else Globals' or provider's, else the deploy tool's
 	// defaults (DefaultTimeout, ServerlessTimeout, ...).

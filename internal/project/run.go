@@ -175,6 +175,9 @@ func storageLimit(key string) limit {
 // Globals.Function's), and its Api and HttpApi events.
 func (r *samReader) run(f *Function, props, globals *yaml.Node) {
 	f.Timeout, f.MemorySize, f.EphemeralStorage = DefaultTimeout, DefaultMemorySize, DefaultEphemeralStorage
+	if name, static := r.str(child(props, "FunctionName")); static {
+		f.FunctionName = name
+	}
 	read := func(kind func(string) limit, keys ...string) (int, bool) {
 		n, fn, key := setting(props, globals, f.Name, keys...)
 		return r.limit(kind, n, fn, key)
@@ -322,6 +325,7 @@ func (r *samReader) apiStage(id *yaml.Node, def string) string {
 // framework's defaults), url, and its http and httpApi events.
 func (r *slsReader) run(f *Function, fn, provider *yaml.Node) {
 	f.Timeout, f.MemorySize, f.EphemeralStorage = ServerlessTimeout, ServerlessMemorySize, DefaultEphemeralStorage
+	f.FunctionName = r.functionName(f.Name, fn)
 	// read is the function's own setting, else provider's (whose mistakes
 	// are said once, for every function).
 	read := func(kind func(string) limit, key string) (int, bool) {
@@ -377,6 +381,25 @@ func (r *slsReader) run(f *Function, fn, provider *yaml.Node) {
 			}
 		}
 	}
+}
+
+// functionName is the name the Serverless Framework gives a function: its
+// name, else service-stage-key; "" when a variable in it is only known at
+// deploy time.
+func (r *slsReader) functionName(key string, fn *yaml.Node) string {
+	if n := r.get(fn, "name"); n != nil {
+		s, _ := r.str(n)
+		return s
+	}
+	svc := r.get(r.root, "service")
+	if svc != nil && svc.Kind == yaml.MappingNode {
+		svc = r.get(svc, "name") // the framework's older service: {name: x}
+	}
+	name, err := r.str(svc)
+	if err != nil || name == "" {
+		return ""
+	}
+	return name + "-" + r.stage(varCtx{}) + "-" + key
 }
 
 // limit reads a numeric setting (n, written as key, of function fn or of

@@ -11,6 +11,7 @@ import (
 
 // runSum is how a function runs, in comparable form.
 type runSum struct {
+	FunctionName     string
 	Timeout          time.Duration
 	MemorySize       int
 	EphemeralStorage int
@@ -24,7 +25,7 @@ func runOf(t *testing.T, cfg *Config, name string) runSum {
 	if !ok {
 		t.Fatalf("no function %s in %v", name, cfg.Names())
 	}
-	s := runSum{Timeout: f.Timeout, MemorySize: f.MemorySize, EphemeralStorage: f.EphemeralStorage}
+	s := runSum{FunctionName: f.FunctionName, Timeout: f.Timeout, MemorySize: f.MemorySize, EphemeralStorage: f.EphemeralStorage}
 	for _, r := range f.Routes {
 		s.Routes = append(s.Routes, fmt.Sprintf("%s %s %s %s @%d", r, r.API, r.PayloadFormat, r.Stage, r.Pos.Line))
 	}
@@ -90,6 +91,7 @@ Resources:
   Rest:
     Type: AWS::Serverless::Function
     Properties:
+      FunctionName: !Sub "${Stage}-rest"
       Handler: app.rest
       Timeout: !Ref Timeout
       MemorySize: 2048
@@ -125,8 +127,8 @@ Resources:
 			"ANY /on/{proxy+} HTTP 2.0 live @44"}},
 		// Timeout: !Ref of a parameter without a Default is only known at
 		// deploy time: Globals' does not apply, Lambda's default does.
-		"Rest": {Timeout: 3 * time.Second, MemorySize: 2048, EphemeralStorage: 4096, URL: "AWS_IAM", Routes: []string{
-			"ANY /hello REST 1.0 Prod @63", "POST /v/{proxy+} REST 1.0 v1 @68"}},
+		"Rest": {FunctionName: "v1-rest", Timeout: 3 * time.Second, MemorySize: 2048, EphemeralStorage: 4096, URL: "AWS_IAM", Routes: []string{
+			"ANY /hello REST 1.0 Prod @64", "POST /v/{proxy+} REST 1.0 v1 @69"}},
 	}
 	for name, w := range want {
 		if diff := cmp.Diff(w, runOf(t, cfg, name)); diff != "" {
@@ -236,6 +238,7 @@ functions:
     timeout: 60
     url: true
   secure:
+    name: ${self:service}-secure
     handler: app.cron
     memorySize: ${ssm:/shop/memory}
     url:
@@ -249,14 +252,14 @@ functions:
 		t.Fatal(err)
 	}
 	want := map[string]runSum{
-		"api": {Timeout: 12 * time.Second, MemorySize: 512, EphemeralStorage: 2048, Routes: []string{
+		"api": {FunctionName: "shop-qa-api", Timeout: 12 * time.Second, MemorySize: 512, EphemeralStorage: 2048, Routes: []string{
 			"GET /items/{id} REST 1.0 qa @20", "POST /items REST 1.0 qa @22", "ANY /any REST 1.0 qa @24",
 			"GET /v2/items HTTP 2.0 $default @26", "ANY /v2/{proxy+} HTTP 2.0 $default @28", "$default HTTP 2.0 $default @30",
 			"DELETE /v2/items/{id} HTTP 2.0 $default @2"}},
-		"cron": {Timeout: 60 * time.Second, MemorySize: 1024, EphemeralStorage: 2048, URL: "NONE"},
+		"cron": {FunctionName: "shop-qa-cron", Timeout: 60 * time.Second, MemorySize: 1024, EphemeralStorage: 2048, URL: "NONE"},
 		// ${ssm:} is only known at deploy time: noted, the framework's
 		// default applies.
-		"secure": {Timeout: 12 * time.Second, MemorySize: 1024, EphemeralStorage: 2048, URL: "AWS_IAM"},
+		"secure": {FunctionName: "shop-secure", Timeout: 12 * time.Second, MemorySize: 1024, EphemeralStorage: 2048, URL: "AWS_IAM"},
 	}
 	for name, w := range want {
 		if diff := cmp.Diff(w, runOf(t, cfg, name)); diff != "" {
@@ -274,7 +277,7 @@ functions:
 		"serverless.yml": "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  httpApi:\n    payload: '1.0'\nfunctions:\n  f:\n    handler: app.handler\n    events:\n      - httpApi: 'GET /x'\n",
 		"app.py":         "def handler(e, c): pass\n",
 	}))
-	if diff := cmp.Diff(runSum{Timeout: 6 * time.Second, MemorySize: 1024, EphemeralStorage: 512, Routes: []string{"GET /x HTTP 1.0 $default @11"}}, runOf(t, cfg, "f")); diff != "" {
+	if diff := cmp.Diff(runSum{FunctionName: "s-dev-f", Timeout: 6 * time.Second, MemorySize: 1024, EphemeralStorage: 512, Routes: []string{"GET /x HTTP 1.0 $default @11"}}, runOf(t, cfg, "f")); diff != "" {
 		t.Errorf("payload 1.0 (-want +got):\n%s", diff)
 	}
 }
@@ -364,5 +367,36 @@ timeout = 900
 			err := loadErr(t, map[string]string{"lambdapack.toml": toml, "app.py": "def handler(e, c): pass\n"})
 			wantErr(t, err, c.want...)
 		})
+	}
+}
+
+// Without --stage, ${sls:stage} is provider.stage, in the environment as in
+// the function's name and its REST routes' stage (it read "dev" when
+// resolved inside a variable).
+func TestServerlessStageFromProvider(t *testing.T) {
+	for _, c := range []struct{ stage, opt, want string }{
+		{"prod", "", "prod"},
+		{"${opt:stage, 'beta'}", "", "beta"},
+		{"${opt:stage, 'beta'}", "qa", "qa"},
+		{"${sls:stage}", "", "dev"}, // a cycle: the default
+	} {
+		dir := writeTree(t, map[string]string{
+			"serverless.yml": "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n  stage: " + c.stage + "\n  environment:\n    STAGE: ${sls:stage}\n    OPT: ${opt:stage, 'none'}\n" +
+				"functions:\n  f:\n    handler: app.handler\n    events:\n      - http: GET x\n",
+			"app.py": "def handler(e, c): pass\n",
+		})
+		cfg, err := Load(dir, LoadOptions{Env: noEnv, Now: testNow, Stage: c.opt})
+		if err != nil {
+			t.Fatalf("stage %s: %v", c.stage, err)
+		}
+		f, _ := cfg.Function("f")
+		opt := c.opt
+		if opt == "" {
+			opt = "none"
+		}
+		want := fmt.Sprintf("[OPT=%s STAGE=%s] s-%s-f %s", opt, c.want, c.want, c.want)
+		if got := fmt.Sprintf("%v %s %s", summarize(*f).Env, f.FunctionName, f.Routes[0].Stage); got != want {
+			t.Errorf("provider.stage %s, --stage %q: %s, want %s", c.stage, c.opt, got, want)
+		}
 	}
 }

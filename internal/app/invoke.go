@@ -448,7 +448,7 @@ func (p *ProjectRun) Routes() (routes []invoke.Route, urls []string) {
 func Routes(f *project.Function) []invoke.Route {
 	var out []invoke.Route
 	for _, r := range f.Routes {
-		out = append(out, invoke.Route{Function: f.Name, Method: r.Method, Path: r.Path, Format: r.PayloadFormat, REST: r.API == project.APIREST, Stage: r.Stage})
+		out = append(out, invoke.Route{Function: f.Name, Route: r})
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/events"
+	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
@@ -35,28 +36,24 @@ type Gateway struct {
 	Log io.Writer
 }
 
-// Route is one HTTP route to a function (app makes them from the project
-// model's project.Route).
+// Route is one HTTP route to a function: one of the function's API Gateway
+// events in the project model (app.Routes makes them). A PayloadFormat of
+// "" is 2.0; a Stage of "" is "Prod" for a REST API, "$default" for an HTTP
+// API.
 type Route struct {
 	Function string
-	// Method is upper case, or "ANY"; Path is API Gateway's
-	// ("/items/{id}", "/{proxy+}"), or "" for an HTTP API's $default route.
-	Method, Path string
-	// Format is events.Format1 (REST APIs, HTTP APIs that ask for it) or
-	// events.Format2 (HTTP APIs).
-	Format string
-	// REST: a REST API's route (403 when nothing matches).
-	REST bool
-	// Stage is the API's stage in the event ("Prod", "dev", "$default");
-	// "" means "Prod" for a REST API, "$default" for an HTTP API.
-	Stage string
+	project.Route
 }
 
-func (r Route) String() string {
-	if r.Path == "" {
-		return "$default"
+// REST reports whether the route is a REST API's (payload 1.0, 403 where
+// no route matches).
+func (r Route) REST() bool { return r.API == project.APIREST }
+
+func (r Route) format() string {
+	if r.PayloadFormat == "" {
+		return events.Format2
 	}
-	return r.Method + " " + r.Path
+	return r.PayloadFormat
 }
 
 type match struct {
@@ -212,10 +209,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		function, format = route.Function, route.Format
+		function, format = route.Function, route.format()
 		req.PathParameters = params
 		req.Stage = route.Stage
-		if route.REST {
+		if route.REST() {
 			req.Resource, req.Path = route.Path, r.URL.Path
 		} else {
 			if req.Stage == "" {
@@ -292,7 +289,7 @@ func urlID(name string) string {
 }
 
 func allREST(rs []Route) bool {
-	return !slices.ContainsFunc(rs, func(r Route) bool { return !r.REST })
+	return !slices.ContainsFunc(rs, func(r Route) bool { return !r.REST() })
 }
 
 func (g *Gateway) logf(format string, args ...any) {

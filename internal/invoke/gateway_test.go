@@ -18,13 +18,17 @@ import (
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
+func route(function, method, path string) invoke.Route {
+	return invoke.Route{Function: function, Route: project.Route{API: project.APIHTTP, Method: method, Path: path}}
+}
+
 func TestGatewayMatch(t *testing.T) {
 	g := &invoke.Gateway{Routes: []invoke.Route{
-		{Function: "proxy", Method: "ANY", Path: "/{proxy+}"},
-		{Function: "item", Method: "GET", Path: "/items/{id}"},
-		{Function: "anyItem", Method: "ANY", Path: "/items/{id}"},
-		{Function: "special", Method: "GET", Path: "/items/special"},
-		{Function: "files", Method: "GET", Path: "/files/{path+}"},
+		route("proxy", "ANY", "/{proxy+}"),
+		route("item", "GET", "/items/{id}"),
+		route("anyItem", "ANY", "/items/{id}"),
+		route("special", "GET", "/items/special"),
+		route("files", "GET", "/files/{path+}"),
 	}}
 	for _, c := range []struct{ method, path, fn, params string }{
 		{"GET", "/items/42", "item", "map[id:42]"},
@@ -39,11 +43,11 @@ func TestGatewayMatch(t *testing.T) {
 			t.Errorf("%s %s: %s %v %v, want %s %s", c.method, c.path, r.Function, params, ok, c.fn, c.params)
 		}
 	}
-	g = &invoke.Gateway{Routes: []invoke.Route{{Function: "one", Method: "GET", Path: "/one"}}}
+	g = &invoke.Gateway{Routes: []invoke.Route{route("one", "GET", "/one")}}
 	if _, _, ok := g.Match("GET", "/two"); ok {
 		t.Error("an unmatched path found a route")
 	}
-	g.Routes = append(g.Routes, invoke.Route{Function: "default", Method: "ANY"})
+	g.Routes = append(g.Routes, route("default", "ANY", ""))
 	if r, _, ok := g.Match("GET", "/two"); !ok || r.Function != "default" {
 		t.Errorf("$default: %v %v", r, ok)
 	}
@@ -93,7 +97,7 @@ functions:
 	}
 	var got []string
 	for _, r := range routes {
-		got = append(got, fmt.Sprintf("%s -> %s %s REST=%v %s", r, r.Function, r.Format, r.REST, r.Stage))
+		got = append(got, fmt.Sprintf("%s -> %s %s REST=%v %s", r, r.Function, r.PayloadFormat, r.REST(), r.Stage))
 	}
 	want := "GET /items/{id} -> api 1.0 REST=true qa; POST /items -> api 1.0 REST=true qa; GET /v2/items -> v2 1.0 REST=false $default"
 	if strings.Join(got, "; ") != want {

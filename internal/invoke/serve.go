@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lambdapack/lambdapack/internal/events"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
@@ -84,9 +85,9 @@ func Serve(ctx context.Context, p Served, ln net.Listener, o ServeOptions) error
 	fmt.Fprintf(o.Log, "  Lambda Invoke API: aws lambda invoke --endpoint-url http://%s --function-name NAME out.json\n", addr)
 	for _, r := range routes {
 		format := "HTTP API, payload 2.0"
-		if r.REST {
+		if r.REST() {
 			format = "REST API, payload 1.0"
-		} else if r.Format == "1.0" {
+		} else if r.format() == events.Format1 {
 			format = "HTTP API, payload 1.0"
 		}
 		fmt.Fprintf(o.Log, "  %-28s -> %s (%s)\n", r.String(), r.Function, format)

@@ -144,6 +144,17 @@ func ofFunction(fn string) string {
 	return "function " + fn + ": "
 }
 
+// checkLimit reads s as l (function fn's, written at pos); a mistake goes
+// to errs, once.
+func checkLimit(errs *[]error, l limit, pos Pos, fn, s string) (int, bool) {
+	v, err := l.check(pos, fn, s)
+	if err != nil {
+		*errs = addOnce(*errs, err)
+		return 0, false
+	}
+	return v, true
+}
+
 // addOnce adds err to errs unless the same error is there already (a
 // default's mistake, met once per function).
 func addOnce(errs []error, err error) []error {
@@ -243,12 +254,7 @@ func (r *samReader) limit(kind func(string) limit, n *yaml.Node, fn, key string)
 		r.cfg.note(r.pos(n), LevelNote, "%s%s %s is resolved at deploy time: lambdapack invoke and serve use the default", ofFunction(fn), key, describe(n))
 		return 0, false
 	}
-	v, err := kind(key).check(r.pos(n), fn, s)
-	if err != nil {
-		r.errs = addOnce(r.errs, err)
-		return 0, false
-	}
-	return v, true
+	return checkLimit(&r.errs, kind(key), r.pos(n), fn, s)
 }
 
 // route reads one Api or HttpApi event.
@@ -417,12 +423,7 @@ func (r *slsReader) limit(kind func(string) limit, n *yaml.Node, fn, key string)
 	if s == "" {
 		return 0, false
 	}
-	v, err := kind(key).check(r.pos(n), fn, s)
-	if err != nil {
-		r.errs = addOnce(r.errs, err)
-		return 0, false
-	}
-	return v, true
+	return checkLimit(&r.errs, kind(key), r.pos(n), fn, s)
 }
 
 // route reads one http event (a REST API's) or httpApi event: "GET path",
@@ -510,10 +511,5 @@ func (r *tomlReader) limit(kind func(string) limit, v any, fn, key string) (int,
 		r.errs = addOnce(r.errs, errorf(r.pos(key), fmt.Sprintf("write a whole number of %s, %d to %d", l.unit, l.min, l.max), "%s%s must be a whole number, not %v", ofFunction(fn), key, v))
 		return 0, false
 	}
-	got, err := l.check(r.pos(key), fn, strconv.FormatInt(n, 10))
-	if err != nil {
-		r.errs = addOnce(r.errs, err)
-		return 0, false
-	}
-	return got, true
+	return checkLimit(&r.errs, l, r.pos(key), fn, strconv.FormatInt(n, 10))
 }

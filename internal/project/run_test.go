@@ -150,6 +150,32 @@ Resources:
 	}
 }
 
+// loadErrorCase is a project that does not load, and what its error says.
+type loadErrorCase struct {
+	name  string
+	files map[string]string
+	want  []string
+}
+
+// loadErrors checks that each project fails to load with an error that
+// says each of want once and names a file and line.
+func loadErrors(t *testing.T, cases []loadErrorCase) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := loadErr(t, c.files)
+			wantErr(t, err, c.want...)
+			if _, ok := Location(err); !ok {
+				t.Errorf("no file and line in %v", err)
+			}
+			for _, w := range c.want {
+				if n := strings.Count(err.Error(), w); n > 1 {
+					t.Errorf("%q said %d times:\n%v", w, n, err)
+				}
+			}
+		})
+	}
+}
+
 func TestSAMRunErrors(t *testing.T) {
 	fn := func(props string) map[string]string {
 		return map[string]string{
@@ -160,11 +186,7 @@ func TestSAMRunErrors(t *testing.T) {
 	event := func(typ, props string) map[string]string {
 		return fn("      Events:\n        Ev:\n          Type: " + typ + "\n          Properties:\n" + props)
 	}
-	for _, c := range []struct {
-		name  string
-		files map[string]string
-		want  []string
-	}{
+	loadErrors(t, []loadErrorCase{
 		{"timeout 0", fn("      Timeout: 0\n"), []string{"template.yaml:9: function Fn: Timeout 0 is out of range", "Lambda takes 1 to 900 seconds"}},
 		{"timeout 901", fn("      Timeout: 901\n"), []string{"template.yaml:9:", "Timeout 901 is out of range"}},
 		{"timeout text", fn("      Timeout: ten\n"), []string{"template.yaml:9:", `Timeout "ten" is not a whole number`, "write a whole number of seconds"}},
@@ -183,20 +205,7 @@ func TestSAMRunErrors(t *testing.T) {
 		{"method", event("HttpApi", "            Path: /x\n            Method: FETCH\n"), []string{"template.yaml:14:", `Method "FETCH" is not an HTTP method`, "GET, POST"}},
 		{"path", event("HttpApi", "            Path: items\n            Method: get\n"), []string{"template.yaml:13:", `Path "items" does not start with /`}},
 		{"payload", event("HttpApi", "            PayloadFormatVersion: '3.0'\n"), []string{"template.yaml:13:", `PayloadFormatVersion "3.0" is not 1.0 or 2.0`}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			err := loadErr(t, c.files)
-			wantErr(t, err, c.want...)
-			if _, ok := Location(err); !ok {
-				t.Errorf("no file and line in %v", err)
-			}
-			for _, w := range c.want {
-				if n := strings.Count(err.Error(), w); n > 1 {
-					t.Errorf("%q said %d times:\n%v", w, n, err)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestServerlessRun(t *testing.T) {
@@ -289,11 +298,7 @@ func TestServerlessRunErrors(t *testing.T) {
 			"app.py":         "def handler(e, c): pass\n",
 		}
 	}
-	for _, c := range []struct {
-		name  string
-		files map[string]string
-		want  []string
-	}{
+	loadErrors(t, []loadErrorCase{
 		{"provider timeout", sls("  timeout: 1000\n", "  g:\n    handler: app.handler\n"), []string{"serverless.yml:5: provider.timeout 1000 is out of range (Lambda takes 1 to 900 seconds)"}},
 		{"memory", sls("", "    memorySize: big\n"), []string{"serverless.yml:8:", `functions.f.memorySize "big" is not a whole number`}},
 		{"storage", sls("", "    ephemeralStorageSize: 20000\n"), []string{"serverless.yml:8:", "functions.f.ephemeralStorageSize 20000 is out of range"}},
@@ -302,20 +307,7 @@ func TestServerlessRunErrors(t *testing.T) {
 		{"httpApi method", sls("", "    events:\n      - httpApi: 'FETCH /x'\n"), []string{"serverless.yml:9:", `functions.f.events.httpApi: method "FETCH" is not an HTTP method`}},
 		{"payload", sls("  httpApi:\n    payload: '3.0'\n", ""), []string{"serverless.yml:6:", `provider.httpApi.payload "3.0" is not 1.0 or 2.0`}},
 		{"undefined variable", sls("", "    events:\n      - http: ${self:custom.route}\n"), []string{"serverless.yml:9:", "functions.f.events.http: self has no custom.route"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			err := loadErr(t, c.files)
-			wantErr(t, err, c.want...)
-			if _, ok := Location(err); !ok {
-				t.Errorf("no file and line in %v", err)
-			}
-			for _, w := range c.want {
-				if n := strings.Count(err.Error(), w); n > 1 {
-					t.Errorf("%q said %d times:\n%v", w, n, err)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestTOMLRun(t *testing.T) {

@@ -168,6 +168,12 @@ func PlanTree(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, err
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	return env.plan(ctx, o)
+}
+
+// plan is PlanTree's steps on options already checked (an image's pip
+// step plans a function's packages without code through it).
+func (env *Env) plan(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
 	targets, err := env.targets(o)
 	if err != nil {
 		return nil, err

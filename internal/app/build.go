@@ -102,7 +102,9 @@ type BuildReport struct {
 	SAMTemplate      string                 `json:"sam_template,omitempty"`
 	ServerlessPlugin string                 `json:"serverless_plugin,omitempty"`
 	Published        []*publish.LayerResult `json:"published,omitempty"`
-	Error            *BuildError            `json:"error,omitempty"`
+	// FunctionsUpdated are the functions --publish updated (publish_build.go).
+	FunctionsUpdated []*PublishedFunction `json:"functions_updated,omitempty"`
+	Error            *BuildError          `json:"error,omitempty"`
 }
 
 // BuiltArtifact is one zip of the project.

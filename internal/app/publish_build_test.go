@@ -87,7 +87,7 @@ func TestPublishBuildSAM(t *testing.T) {
 			"  Anon:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n" +
 			"  Img:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: lp-img\n      PackageType: Image\n      ImageConfig:\n        Command: [\"app.handler\"]\n" +
 			"    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ./img\n      DockerBuildArgs:\n        BASE: " + imageBase(t) + "\n",
-		"samconfig.toml":       "version = 0.1\n[default.deploy.parameters]\nstack_name = \"lp-stack\"\nregion = \"us-east-1\"\n",
+		"samconfig.toml":        "version = 0.1\n[default.deploy.parameters]\nstack_name = \"lp-stack\"\nregion = \"us-east-1\"\n",
 		"deps/requirements.txt": "six==1.16.0\n",
 		"src/app.py":            "import six\ndef handler(e, c): return six.__version__\n",
 		"img/Dockerfile":        "ARG BASE\nFROM ${BASE}\nCOPY app.py ${LAMBDA_TASK_ROOT}\n",

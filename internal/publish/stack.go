@@ -44,5 +44,3 @@ func StackResources(ctx context.Context, o AWSOptions, stack string, logicalIDs 
 	}
 	return out, nil
 }
-
-

@@ -52,8 +52,8 @@ type PublishedFunction struct {
 // every function's code is updated as the deploy tool named it (its zip,
 // through S3 when --bucket is given, or its pushed image by digest), each
 // waited for, and with UpdateLayers the functions' layers set. Nothing is
-// published until every function's deployed name is known and the layers
-// to set can all be written. An update that changes nothing (the same
+// published until every function's deployed name is known, each function
+// exists, and the layers to set can all be written. An update that changes nothing (the same
 // CodeSha256, image, layers) is not made.
 func PublishBuild(ctx context.Context, rep *BuildReport, cfg *project.Config, o PublishBuildOptions) error {
 	var fns []*BuiltArtifact
@@ -81,6 +81,13 @@ func PublishBuild(ctx context.Context, rep *BuildReport, cfg *project.Config, o 
 	}
 	layersOf, err := functionLayers(cfg, rep, fns, o)
 	if err != nil {
+		return err
+	}
+	var all []string
+	for _, a := range fns {
+		all = append(all, names[a.Name])
+	}
+	if err := publish.FunctionsExist(ctx, o.AWS, all); err != nil {
 		return err
 	}
 

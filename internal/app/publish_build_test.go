@@ -55,11 +55,6 @@ func TestPublishBuildSAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	extARN := aws.ToString(ext.LayerVersionArn)
-	old := tinyZip(t, "app.py", "def handler(e, c): return 'old'\n")
-	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("lp-named"), Role: aws.String(role), Runtime: ltypes.RuntimePython312,
-		Handler: aws.String("app.handler"), Code: &ltypes.FunctionCode{ZipFile: old}}); err != nil {
-		t.Fatal(err)
-	}
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(&bytes.Buffer{}, "", 0))))
 	defer reg.Close()
 	repo := strings.TrimPrefix(reg.URL, "http://") + "/project"
@@ -104,6 +99,18 @@ func TestPublishBuildSAM(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	po := PublishBuildOptions{UpdateLayers: true, PollInterval: 50 * time.Millisecond, Log: &logs}
+	// A function not deployed yet: an error before anything is published.
+	if err := PublishBuild(ctx, rep, cfg, po); err == nil || !strings.Contains(err.Error(), "no function lp-named in region us-east-1") {
+		t.Fatalf("a function that does not exist: %v", err)
+	}
+	if vs, err := lc.ListLayerVersions(ctx, &lambda.ListLayerVersionsInput{LayerName: aws.String("Deps-x86_64")}); err != nil || len(vs.LayerVersions) != 0 || len(rep.Published) != 0 {
+		t.Fatalf("published before failing: %+v %v", vs, err)
+	}
+	old := tinyZip(t, "app.py", "def handler(e, c): return 'old'\n")
+	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("lp-named"), Role: aws.String(role), Runtime: ltypes.RuntimePython312,
+		Handler: aws.String("app.handler"), Code: &ltypes.FunctionCode{ZipFile: old}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := PublishBuild(ctx, rep, cfg, po); err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,4 +92,30 @@ func FunctionLayers(ctx context.Context, o FunctionLayersOptions) (*FunctionLaye
 	err = c.waitUpdated(ctx, wo, fr)
 	res.Status, res.StatusReason = fr.Status, fr.StatusReason
 	return res, err
+}
+
+// FunctionsExist checks that each function (by name or ARN) exists, before
+// anything is published for them; the error lists every one missing.
+func FunctionsExist(ctx context.Context, o AWSOptions, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	c, err := newClients(ctx, o)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, n := range names {
+		_, err := c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(n)})
+		switch {
+		case isNotFound(err):
+			missing = append(missing, n)
+		case err != nil:
+			return c.callError(ctx, "lambda:GetFunctionConfiguration", n, err)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no function %s in region %s: deploy the project first (the deploy tool creates them), or check the names and the region", strings.Join(missing, ", "), c.cfg.Region)
+	}
+	return nil
 }

@@ -106,7 +106,8 @@ const samT = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless
 
 // A layer with BuildMethod python3.X holds its ContentUri's own modules under
 // python/ beside the packages its requirements.txt names, as sam build makes
-// it; requirements.txt itself and SAM's excludes stay out.
+// it: the whole ContentUri is copied, requirements.txt included (the
+// python_pip workflow's CopySourceAction), minus SAM's excludes.
 func TestBuildSAMLayerOwnModules(t *testing.T) {
 	dir := t.TempDir()
 	testutil.WriteFiles(t, dir, map[string]string{
@@ -117,14 +118,28 @@ func TestBuildSAMLayerOwnModules(t *testing.T) {
 		"layers/shared/shared_utils/fmt.py":                        "",
 		"layers/shared/shared_utils/__pycache__/x.cpython-312.pyc": "junk",
 		"layers/shared/.venv/lib/site.py":                          "",
+		"layers/shared/.python-version":                            "3.12\n",
+		"layers/shared/shared_utils/_speedups.so":                  "junk",
+		"layers/shared/.pytest_cache/v/cache/lastfailed":           "{}",
+		"layers/shared/ENV/bin/activate":                           "",
 		"src/app.py":                                               "from shared_utils import greet\ndef handler(e, c):\n    return greet()\n",
+		"src/requirements.txt":                                     "",
+		"src/tests/test_app.py":                                    "",
+		"src/.env":                                                 "SECRET=1\n",
+		"src/.gitignore":                                           "*.pyc\n",
+		"src/env/lib/site.py":                                      "",
+		"src/htmlcov/index.html":                                   "",
+		"src/app.egg-info/PKG-INFO":                                "",
+		"src/.idea/workspace.xml":                                  "",
 	})
 	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer := wantZip(t, rep, "Shared-x86_64", append(sixFiles("python/"), "python/shared_utils/__init__.py", "python/shared_utils/fmt.py")...)
-	fn := wantZip(t, rep, "Fn", "app.py")
+	layer := wantZip(t, rep, "Shared-x86_64", append(sixFiles("python/"), "python/requirements.txt", "python/shared_utils/__init__.py", "python/shared_utils/fmt.py")...)
+	// The function's folder is copied the same way: requirements.txt and
+	// tests/ stay, aws-lambda-builders' EXCLUDED_FILES do not.
+	fn := wantZip(t, rep, "Fn", "app.py", "requirements.txt", "tests/test_app.py")
 	if out := importHandler(t, fn, "app.handler", layer); out != "hi 1.16.0" {
 		t.Errorf("handler says %q", out)
 	}

@@ -601,7 +601,13 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 			return
 		}
 		l.Deps = d
-		leaveOutDeclaration(&pkg, d)
+		if bm == "makefile" {
+			leaveOutDeclaration(&pkg, d)
+		}
+		// Otherwise the whole ContentUri goes under python/, its
+		// requirements.txt included: sam build's python_pip workflow copies
+		// the folder minus SAMExcludes (CopySourceAction) beside the
+		// packages it installs.
 	}
 	l.Package = pkg
 	r.cfg.Layers = append(r.cfg.Layers, l)

@@ -510,3 +510,25 @@ func TestBuildNotesOnce(t *testing.T) {
 		t.Errorf("the deprecation said %d times:\n%s", n, log.String())
 	}
 }
+
+// A layer whose CompatibleRuntimes lists a retired runtime beside the
+// function's is built for the supported ones, not refused: the project
+// builds, the layer holds its folder as it is and the function its code.
+func TestBuildLayerListingRetiredRuntime(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": samT + "  Shared:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: shared/\n      CompatibleRuntimes: [python3.8, python3.9, python3.12]\n" +
+			"  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n      Layers: [!Ref Shared]\n",
+		"shared/python/greeting.py": "def hi():\n    return 'hi'\n",
+		"src/app.py":                "from greeting import hi\ndef handler(e, c):\n    return hi()\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := wantZip(t, rep, "Shared-x86_64", "python/greeting.py")
+	fn := wantZip(t, rep, "Fn", "app.py")
+	if out := importHandler(t, fn, "app.handler", layer); out != "hi" {
+		t.Errorf("handler says %q", out)
+	}
+}

@@ -540,7 +540,7 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 				out = append(out, rt)
 			}
 		}
-		return out
+		return r.cfg.metadataRuntimes(r.pos(rtNode), name, "CompatibleRuntimes", out)
 	}
 	build := false // build requirements and put the folder's files under python/
 	switch {

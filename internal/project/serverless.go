@@ -557,6 +557,7 @@ func (r *slsReader) layer(k, v, svcPkg *yaml.Node, useDotenv bool) (Layer, bool)
 				l.Runtimes = append(l.Runtimes, rt)
 			}
 		}
+		l.Runtimes = r.cfg.metadataRuntimes(r.pos(rtNode), name, "compatibleRuntimes", l.Runtimes)
 	}
 	archNode := r.get(v, "compatibleArchitectures")
 	if archNode != nil {

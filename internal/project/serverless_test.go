@@ -318,3 +318,27 @@ func TestServerlessFunctionPatternsNeedIndividually(t *testing.T) {
 	}
 	wantNote(t, cfg, "functions.api.package patterns apply only with package.individually: true")
 }
+
+// Serverless' compatibleRuntimes is metadata too: a retired runtime beside
+// supported ones is left out of the build with a warning.
+func TestServerlessLayerListsRetiredRuntime(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"serverless.yml": `service: s
+provider: {name: aws, runtime: python3.12}
+layers:
+  common:
+    path: layers/common
+    compatibleRuntimes: [python3.8, python3.12]
+functions:
+  api:
+    handler: handler.main
+    layers: [{Ref: CommonLambdaLayer}]
+`,
+		"layers/common/python/common.py": "",
+		"handler.py":                     "",
+	}))
+	if diff := cmp.Diff(lySum{Name: "common", Pkg: "folder:layers/common", Runtimes: []string{"python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "common")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "layer common: compatibleRuntimes lists python3.8, which Lambda no longer accepts for functions; lambdapack builds and verifies the layer for python3.12")
+}

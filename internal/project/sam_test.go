@@ -420,14 +420,14 @@ func TestSAMLayerListsRetiredRuntime(t *testing.T) {
 		"layer Made: CompatibleRuntimes lists python3.8")
 
 	_, err := Load(writeTree(t, map[string]string{
-		"template.yaml": samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.8, python3.12]\n    Metadata:\n      BuildMethod: python3.8\n",
+		"template.yaml":        samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.8, python3.12]\n    Metadata:\n      BuildMethod: python3.8\n",
 		"old/requirements.txt": "six==1.16.0\n",
 	}), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "layer Old: runtime python3.8 is deprecated") {
 		t.Errorf("a layer built for python3.8: %v", err)
 	}
 	_, err = Load(writeTree(t, map[string]string{
-		"template.yaml": samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.7, python3.8]\n",
+		"template.yaml":   samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.7, python3.8]\n",
 		"old/python/x.py": "",
 	}), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "layer Old: runtime python3.7 is deprecated") {

@@ -16,6 +16,10 @@ LAMBDAPACK_TEST_ARM64_ROOT="$(scripts/setup-arm64.sh)"
 export LAMBDAPACK_TEST_ARM64_ROOT
 LAMBDAPACK_TEST_PACKAGING_PYTHON="$(scripts/setup-packaging.sh)"
 export LAMBDAPACK_TEST_PACKAGING_PYTHON
+# The serve tests' clients: the aws CLI and curl.
+LAMBDAPACK_TEST_AWS="$(scripts/setup-awscli.sh)"
+export LAMBDAPACK_TEST_AWS
+command -v curl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl; }
 
 echo "== vet"
 unformatted=$(gofmt -l $(git ls-files '*.go'))

@@ -202,6 +202,18 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 		if len(r.errs) > 0 {
 			return errors.Join(r.errs...)
 		}
+		var others []string
+		for _, p := range cfg.Plugins {
+			if !slsQuietPlugins[p] || p == "serverless-lift" {
+				others = append(others, p)
+			}
+		}
+		if len(others) > 0 {
+			// A plugin may define the functions (custom.pythonMcp, a lift
+			// construct, ...): say so rather than "add a functions: section".
+			return &Error{Pos: r.pos(root), Msg: fmt.Sprintf("serverless.yml defines no functions and no layers itself; plugin %s, which lambdapack does not run, may define them", strings.Join(others, ", ")),
+				Hint: "lambdapack builds what serverless.yml itself declares: list the functions under functions:, or package them with the plugin"}
+		}
 		return &Error{Pos: r.pos(root), Msg: "serverless.yml defines no functions and no layers", Hint: "add a functions: section"}
 	}
 	providerLayers := r.get(provider, "layers")

@@ -342,3 +342,24 @@ functions:
 	}
 	wantNote(t, cfg, "layer common: compatibleRuntimes lists python3.8, which Lambda no longer accepts for functions; lambdapack builds and verifies the layer for python3.12")
 }
+
+// A service whose functions a plugin defines (here in its own custom:
+// section) is not told to "add a functions: section": the error names the
+// plugin as the reason nothing is built.
+func TestServerlessFunctionsOnlyFromPlugin(t *testing.T) {
+	_, err := Load(writeTree(t, map[string]string{
+		"serverless.yml": "service: s\nframeworkVersion: '4'\nplugins:\n  - serverless-mcp-servers\nprovider: {name: aws, runtime: python3.12}\ncustom:\n  mcp:\n    servers:\n      example: {handler: app.handler}\n",
+		"app.py":         "",
+	}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "serverless.yml defines no functions and no layers itself; plugin serverless-mcp-servers, which lambdapack does not run, may define them") {
+		t.Errorf("got %v", err)
+	}
+	if strings.Contains(err.Error(), "add a functions: section") {
+		t.Errorf("still tells the user to add a functions: section: %v", err)
+	}
+	// Without plugins the old hint stays.
+	_, err = Load(writeTree(t, map[string]string{"serverless.yml": "service: s\nprovider: {name: aws, runtime: python3.12}\n"}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "add a functions: section") {
+		t.Errorf("got %v", err)
+	}
+}

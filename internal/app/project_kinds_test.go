@@ -532,3 +532,27 @@ func TestBuildLayerListingRetiredRuntime(t *testing.T) {
 		t.Errorf("handler says %q", out)
 	}
 }
+
+// A layer whose Makefile target pip-installs named packages and copies
+// nothing (no requirements.txt) holds those packages, as sam build makes it;
+// before, the folder's own files went under python/ and the packages were
+// missing from a layer reported built.
+func TestBuildMakefileLayerOfNamedPackages(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": samT + "  Deps:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ./\n      CompatibleRuntimes: [python3.12]\n    Metadata:\n      BuildMethod: makefile\n" +
+			"  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ./\n      Handler: handlers.auth.handler\n      Runtime: python3.12\n      Layers: [!Ref Deps]\n",
+		"Makefile":         ".PHONY: build-Deps\nbuild-Deps:\n\tmkdir -p \"$(ARTIFACTS_DIR)/python\"\n\tpip install six -t \"$(ARTIFACTS_DIR)/python\"\n",
+		"handlers/auth.py": "import six\ndef handler(e, c):\n    return six.__version__\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := wantZip(t, rep, "Deps-x86_64", sixFiles("python/")...)
+	fn := wantZip(t, rep, "Fn", "Makefile", "handlers/auth.py", "template.yaml")
+	path := []string{testutil.Unzip(t, fn), filepath.Join(testutil.Unzip(t, layer), "python")}
+	if out := runPy(t, []string{testutil.Python(t, "3.12")}, path, "import handlers.auth as m; print(m.handler({}, None))"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}

@@ -549,7 +549,7 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 		}
 		return r.cfg.metadataRuntimes(r.pos(rtNode), name, "CompatibleRuntimes", out)
 	}
-	build := false // build requirements and put the folder's files under python/
+	build := false   // build requirements and put the folder's files under python/
 	var mk makeBuild // the Makefile target of BuildMethod makefile, when mkOK
 	mkOK := false
 	switch {

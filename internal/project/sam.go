@@ -561,6 +561,13 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 	case isPythonRuntime(bm):
 		build = true
 		l.Runtimes = []string{bm}
+		if pkg.Kind == PackageFolder && isDir(filepath.Join(r.cfg.Dir, filepath.FromSlash(pkg.Path), "python")) {
+			// sam build copies the whole ContentUri under python/: a
+			// python/ folder in it ends up at python/python/, which Python
+			// does not import (aws/aws-sam-cli#2443). Built as sam builds
+			// it, with a warning.
+			r.cfg.note(r.pos(bmNode), LevelWarning, "layer %s: %s has a python/ folder, and Metadata.BuildMethod %s puts the whole ContentUri under python/, so its modules land in python/python/ where Python does not import them: move them up into %s, or remove Metadata.BuildMethod to zip the folder as it is", name, pkg.Path, bm, pkg.Path)
+		}
 	case bm == "makefile":
 		build = true
 		l.Runtimes = pythonRTs()

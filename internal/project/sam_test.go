@@ -434,3 +434,18 @@ func TestSAMLayerListsRetiredRuntime(t *testing.T) {
 		t.Errorf("a layer for retired runtimes only: %v", err)
 	}
 }
+
+// A BuildMethod python3.X layer whose ContentUri holds a python/ folder is
+// built as sam builds it (everything under python/, so python/python/) with
+// a warning that says where the modules land and what to change.
+func TestSAMLayerPythonFolderUnderBuildMethod(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"template.yaml":          samHead + "Resources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: deps/\n      CompatibleRuntimes: [python3.12]\n    Metadata:\n      BuildMethod: python3.12\n",
+		"deps/requirements.txt":  "six==1.16.0\n",
+		"deps/python/printer.py": "",
+	}))
+	if diff := cmp.Diff(lySum{Name: "L", Pkg: "folder:deps>python/", Deps: "req:deps/requirements.txt", Runtimes: []string{"python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "L")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "layer L: deps has a python/ folder, and Metadata.BuildMethod python3.12 puts the whole ContentUri under python/, so its modules land in python/python/ where Python does not import them")
+}

@@ -556,3 +556,22 @@ func TestBuildMakefileLayerOfNamedPackages(t *testing.T) {
 		t.Errorf("handler says %q", out)
 	}
 }
+
+// serverless-lift's queue worker is built beside the service's functions,
+// with the service's files.
+func TestBuildLiftQueueWorker(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yml": "service: s\nprovider: {name: aws, runtime: python3.12}\nconstructs:\n  jobs:\n    type: queue\n    worker:\n      handler: handler.consumer\nfunctions:\n  producer:\n    handler: handler.producer\nplugins:\n  - serverless-lift\n",
+		"handler.py":     "def producer(e, c):\n    return 'p'\ndef consumer(e, c):\n    return 'c'\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantZip(t, rep, "producer", "handler.py")
+	w := wantZip(t, rep, "jobsWorker", "handler.py")
+	if out := importHandler(t, w, "handler.consumer"); out != "c" {
+		t.Errorf("worker says %q", out)
+	}
+}

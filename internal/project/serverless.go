@@ -198,6 +198,10 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 	}
 
 	fnKeys, fnVals := r.functions()
+	if slices.Contains(plugins, "serverless-lift") {
+		ks, vs := r.liftWorkers()
+		fnKeys, fnVals = append(fnKeys, ks...), append(fnVals, vs...)
+	}
 	if len(fnKeys) == 0 && len(cfg.Layers) == 0 {
 		if len(r.errs) > 0 {
 			return errors.Join(r.errs...)
@@ -468,6 +472,28 @@ func (r *slsReader) functions() ([]*yaml.Node, []*yaml.Node) {
 		return ks, vs
 	}
 	return r.mapping(n, "functions")
+}
+
+// liftWorkers returns the functions serverless-lift adds for its queue
+// constructs (constructs.<id>.worker, deployed as the function <id>Worker),
+// in the order they are written, as function entries of the service.
+func (r *slsReader) liftWorkers() ([]*yaml.Node, []*yaml.Node) {
+	var ks, vs []*yaml.Node
+	ids, cs := r.mapping(r.get(r.root, "constructs"), "constructs")
+	for i, id := range ids {
+		if typ, _ := r.str(r.get(cs[i], "type")); typ != "queue" {
+			continue
+		}
+		w := r.get(cs[i], "worker")
+		if w == nil || w.Kind != yaml.MappingNode {
+			continue
+		}
+		name := id.Value + "Worker"
+		r.cfg.note(r.pos(w), LevelNote, "serverless-lift's queue construct %s has a worker: built as function %s, as the plugin deploys it", id.Value, name)
+		ks = append(ks, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name, Line: id.Line, Column: id.Column})
+		vs = append(vs, w)
+	}
+	return ks, vs
 }
 
 // plugins lists the plugins the config names, noting those whose additions

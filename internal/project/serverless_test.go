@@ -1,6 +1,7 @@
 package project
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -362,4 +363,37 @@ func TestServerlessFunctionsOnlyFromPlugin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "add a functions: section") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// serverless-lift's queue construct deploys its worker as a function named
+// <id>Worker, packaged like the service's own functions: it is built, not
+// silently left out.
+func TestServerlessLiftQueueWorker(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"serverless.yml": `service: s
+provider: {name: aws, runtime: python3.12}
+constructs:
+  jobs:
+    type: queue
+    worker:
+      handler: handler.consumer
+      architecture: arm64
+  site:
+    type: static-website
+    path: public
+functions:
+  producer:
+    handler: handler.producer
+plugins:
+  - serverless-lift
+`,
+		"handler.py": "",
+	}))
+	if got := cfg.Names(); !slices.Contains(got, "jobsWorker") || !slices.Contains(got, "producer") || len(cfg.Functions) != 2 {
+		t.Fatalf("functions %v", got)
+	}
+	if diff := cmp.Diff(fnSum{Name: "jobsWorker", Handler: "handler.consumer", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:."}, fn(t, cfg, "jobsWorker")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "serverless-lift's queue construct jobs has a worker: built as function jobsWorker")
 }

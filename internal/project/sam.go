@@ -148,6 +148,9 @@ func parseSAM(cfg *Config, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := checkScalarKeys(cfg.File, root, 0); err != nil {
+		return err
+	}
 	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), resources: map[string]string{},
 		external: map[string][]string{}, extPos: map[string]Pos{}}
 	globals := path(root, "Globals", "Function")

@@ -312,6 +312,8 @@ func TestSAMErrors(t *testing.T) {
 	}{
 		{"duplicate key", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n      Runtime: python3.11\n",
 			[]string{"template.yaml:7:", `key "Runtime" is written twice in the same mapping (lines 8 and 9)`}},
+		{"mapping as a key", "Mappings:\n  common:\n    { your_region }:\n      layer: { arn_for_layer }\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n",
+			[]string{"template.yaml:3:", "a key is a mapping, not a name", "found unhashable key"}},
 		{"deprecated runtime", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.8\n",
 			[]string{"template.yaml:2:", "runtime python3.8 is deprecated and Lambda no longer accepts creating or updating functions on it", "use a supported runtime: python3.14, python3.13, python3.12, python3.11"}},
 		{"bad logical ID", "Resources:\n  Api-Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n",

@@ -139,35 +139,17 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	if err != nil {
 		return nil, err
 	}
-	// Pins: the wheels for each target, resolved or read from the lock.
-	parts, err := env.pinParts(ctx, o, targets)
-	if err != nil {
-		return nil, err
-	}
-	// Sizes: what the index already says cannot fit is refused before
-	// anything is downloaded.
-	budget, err := env.checkSizes(o, parts)
-	if err != nil {
-		return nil, err
-	}
-	// Fetch: every wheel into the cache, hashes checked.
-	wheels, err := env.fetchParts(ctx, parts, budget...)
-	if err != nil {
-		return nil, err
-	}
-	// Plan: the tree of files the artifact holds.
-	tr, err := env.planTree(ctx, o, parts, wheels)
+	// Pins: the wheels for each target, resolved (sdists built) or read
+	// from the lock. Sizes: what the index already says cannot fit is
+	// refused before anything is downloaded. Fetch: every wheel into the
+	// cache, hashes checked. Plan: the tree of files the artifact holds.
+	// Verify: the tree against every target, before anything is written;
+	// wheels it refuses are replaced by the next choice (refuse.go).
+	tr, findings, err := env.planVerified(ctx, o, targets)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	// Verify: the tree against every target, before anything is written.
-	var findings []verify.Finding
-	if !o.NoVerify {
-		if findings, err = VerifyTree(ctx, env, tr, o.checkOptions()); err != nil {
-			return nil, err
-		}
-	}
 	// Sink: the zip.
 	w, err := sink.Write(ctx, tr)
 	if err != nil {
@@ -186,6 +168,12 @@ func PlanTree(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, err
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	return env.plan(ctx, o)
+}
+
+// plan is PlanTree's steps on options already checked (an image's pip
+// step plans a function's packages without code through it).
+func (env *Env) plan(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
 	targets, err := env.targets(o)
 	if err != nil {
 		return nil, err

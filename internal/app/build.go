@@ -47,6 +47,11 @@ type BuildOptions struct {
 	Rebuild bool
 	// Jobs bounds the artifacts built at once (default 4).
 	Jobs int
+	// Publish is build --publish: image functions are pushed to ImageRepo
+	// (a registry repository) as they are built; the CLI publishes the
+	// layers afterwards.
+	Publish   bool
+	ImageRepo string
 
 	Env EnvOptions
 }
@@ -109,6 +114,9 @@ type BuiltArtifact struct {
 	// it uses that this build made.
 	Handler string   `json:"handler,omitempty"`
 	Layers  []string `json:"layers,omitempty"`
+	// Image is an image function's image: its digest, where it was
+	// written or pushed, its layers (build_image.go).
+	Image *ImageInfo `json:"image,omitempty"`
 }
 
 // SkippedReport is a function or layer the build did not make.
@@ -200,9 +208,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			continue
 		}
 		reason := f.Package.Reason
-		if f.Image != nil && !f.Package.Skipped() {
-			reason = ImageSkipReason
-		} else if !f.Package.Skipped() {
+		if !f.Package.Skipped() {
 			continue
 		}
 		rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: reason, File: f.Pos.File, Line: f.Pos.Line})
@@ -226,13 +232,18 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	if err != nil {
 		return fail(err)
 	}
-	if len(jobs) == 0 {
+	images := imageFunctions(cfg, want)
+	if o.Publish && o.ImageRepo == "" && len(images) > 0 {
+		return fail(fmt.Errorf("%s: function %s is an image: --publish pushes it to a repository: add --image-repo REGISTRY/REPOSITORY (an ECR repository logs in through the AWS SDK)", images[0].Pos, images[0].Name))
+	}
+	if len(jobs) == 0 && len(images) == 0 {
 		return rep, cfg, nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fail(fmt.Errorf("creating the output folder: %w", err))
 	}
 	state := readState(filepath.Join(out, stateFile))
+	cfg.Build = projectBuild(cfg.Build, o.Env.Build) // sdist.go: the config's build keys and the flags
 
 	// Hash inputs and find what is unchanged, before opening anything.
 	// Layers come first in jobs: a function's inputs take its layers'.
@@ -256,16 +267,19 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	}
 
 	var errs []error
-	if len(todo) > 0 {
+	var env *Env
+	if len(todo) > 0 || len(images) > 0 {
 		eo := o.Env
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
 		eo.ProjectSource = filepath.Base(cfg.File)
-		env, err := OpenEnv(eo)
-		if err != nil {
+		eo.Build = buildOptions(cfg.Build, o.Env.Build)
+		if env, err = OpenEnv(eo); err != nil {
 			return fail(err)
 		}
 		defer env.Close()
+	}
+	if len(todo) > 0 {
 		jobsN := o.Jobs
 		if jobsN <= 0 {
 			jobsN = 4
@@ -306,6 +320,17 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			}
 		}
 	}
+	// Image functions, after the zips (build_image.go).
+	var builtImages []*BuiltArtifact
+	if len(images) > 0 {
+		builtImages, err = buildImages(ctx, env, cfg, images, o, out)
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := writeState(filepath.Join(out, stateFile), state); err != nil {
 		return fail(err)
 	}
@@ -338,6 +363,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		}
 		rep.Artifacts = append(rep.Artifacts, b)
 	}
+	rep.Artifacts = append(rep.Artifacts, builtImages...)
 	if len(errs) == 0 {
 		if err := checkBudgets(cfg, jobs, reports); err != nil {
 			errs = append(errs, err)
@@ -353,9 +379,6 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	}
 	return rep, cfg, nil
 }
-
-// ImageSkipReason is why lambdapack build leaves an image function alone.
-const ImageSkipReason = "image functions are built by `lambdapack image`"
 
 // usedLayers lists the built layers a function's job uses, for its
 // verification; a layer that failed fails the function too.
@@ -718,6 +741,7 @@ func jobInputs(cfg *project.Config, flags index.Settings, jobs []job, i int) (st
 	}
 	fmt.Fprintf(h, "exclude-packages %q slim %v strip %q compile %v excludes %q verify %v force %v strict %v\n",
 		o.ExcludePackages, o.Slim, o.StripPatterns, o.Compile, o.Excludes, !o.NoVerify, o.Force, o.Strict)
+	fmt.Fprintf(h, "build %v %q %q %s\n", cfg.Build.NoBuild, cfg.Build.NoBinary, cfg.Build.OnlyBinary, cfg.Build.Timeout)
 	for _, s := range []index.Settings{{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}, flags} {
 		fmt.Fprintf(h, "index %q %q %q %v\n", withoutCredentials(s.IndexURL), mapStrings(s.ExtraIndexURLs, withoutCredentials), mapStrings(s.FindLinks, withoutCredentials), s.NoIndex)
 	}

@@ -8,7 +8,8 @@
 //	inputs   ArtifactOptions.check, zipsink.New     the options; a destination that takes a zip
 //	targets  env.targets                            runtime + arch -> target.Target (deprecations warned)
 //	pins     env.pinParts -> env.Pins.Pin           per target: resolve the requirements or read the lock
-//	                                                (pins.Pinner: hash-checking, the per-input memo);
+//	                                                (pins.Pinner: hash-checking, the per-input memo),
+//	                                                build the sdists chosen for the target (sdist.Builder);
 //	                                                targets that take the same wheels share one part
 //	sizes    env.checkSizes                         refuse what the wheels' listed sizes prove cannot fit
 //	                                                (before downloading; --force warns, --no-verify skips)
@@ -21,7 +22,12 @@
 //	verify   VerifyTree                             each part against each of its targets, and a
 //	                                                function with its CheckOptions.Layers (the
 //	                                                handler rule, the layers for its target), before
-//	                                                anything is written; a failure writes nothing
+//	                                                anything is written; a failure writes nothing.
+//	                                                Resolved packages' wheels it refuses (wrong
+//	                                                machine, missing library, glibc, tags) are
+//	                                                refused for the target (env.Pins.Refuse) and the
+//	                                                steps from pins run again: the next file of the
+//	                                                version, else another version (refuse.go)
 //	sink     tree.Sink.Write                        zipsink for layer/function zips
 //	report   NewArtifactReport                      what the tree holds, where it went, the findings
 //
@@ -30,6 +36,7 @@
 //
 //	func OpenEnv(o EnvOptions) (*Env, error)
 //	func PlanTree(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, error)
+//	func PlanVerified(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, []verify.Finding, error)
 //	func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]verify.Finding, error)
 //	func WriteTree(ctx context.Context, env *Env, t *tree.Tree, sink tree.Sink, o CheckOptions) (*tree.Written, []verify.Finding, error)
 //	func NewArtifactReport(o ArtifactOptions, t *tree.Tree, w *tree.Written, findings []verify.Finding, took time.Duration) *ArtifactReport

@@ -31,6 +31,9 @@ type EnvOptions struct {
 	// Progress, when set, hears about downloads, the index's requests and
 	// the zip being written (progress.Bars on a terminal).
 	Progress Progress
+	// Build says when sdists are built (--no-build, --no-binary,
+	// --only-binary, --build-timeout).
+	Build pins.BuildOptions
 }
 
 // Progress is what a progress display implements: one bar per download or
@@ -51,6 +54,8 @@ type Env struct {
 
 	log      *slog.Logger
 	progress Progress
+	// offline: use the cache alone (image bases too).
+	offline bool
 	// memo remembers wheels that passed install's checks.
 	memo  *cache.Memo
 	facts *factsStore
@@ -82,8 +87,8 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 	if log == nil {
 		log = progress.NewLogger(o.Log, o.Verbose)
 	}
-	env := &Env{Cache: c, log: log, progress: o.Progress, memo: memo, facts: openFacts(c)}
-	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log}
+	env := &Env{Cache: c, log: log, progress: o.Progress, offline: o.Offline, memo: memo, facts: openFacts(c)}
+	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log, Build: o.Build}
 	if o.Progress != nil {
 		popts.Events = o.Progress
 	}

@@ -471,6 +471,8 @@ func TestVerifyRefusesWrongArchAndForceWrites(t *testing.T) {
 		t.Fatalf("verification failed but the output folder holds %v", left)
 	}
 
+	// A run of its own: this one refused the wheel for the target.
+	env = e2eEnv(t, app.EnvOptions{CacheDir: filepath.Join(base, "cache"), Index: index.Settings{IndexURL: url}})
 	o.Force = true
 	rep := e2eBuild(t, env, o)
 	var found bool

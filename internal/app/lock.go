@@ -216,6 +216,9 @@ func BuildPylock(t target.Target, res *resolve.Result, ps []pins.Pin, dir string
 			Name: rp.Name, Version: rp.Version.String(), RequiresPython: rp.RequiresPython,
 			Dependencies: deps, Wheels: []lock.File{lf},
 		}
+		if c.Sdist { // built for the target when installed
+			pkg.Wheels, pkg.Sdist = nil, &lf
+		}
 		if f.Index != "" && !strings.HasPrefix(f.Index, "file:") && strings.Contains(f.Index, "://") {
 			pkg.Index = f.Index
 		}

@@ -339,26 +339,6 @@ func TestBuildHandlerRuleBeforeWrite(t *testing.T) {
 	}
 }
 
-// An image function is in the model but built by lambdapack image: build
-// lists it as skipped with that reason, and builds the rest.
-func TestBuildSkipsImageFunctions(t *testing.T) {
-	dir := t.TempDir()
-	testutil.WriteFiles(t, dir, map[string]string{
-		"template.yaml": samT + "  Img:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ./img\n" +
-			"  Zip:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n",
-		"img/Dockerfile": "FROM public.ecr.aws/lambda/python:3.12\n",
-		"src/app.py":     "def handler(e, c): pass\n",
-	})
-	rep, err := buildHermetic(t, dir, testutil.NewIndex(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Skipped) != 1 || rep.Skipped[0].Name != "Img" || rep.Skipped[0].Reason != "image functions are built by `lambdapack image`" {
-		t.Errorf("skipped %+v", rep.Skipped)
-	}
-	wantZip(t, rep, "Zip", "app.py")
-}
-
 // A function packaged from the project folder never takes an earlier
 // build's output: any folder holding a build state file (another --out than
 // this run's) is left out, and so is a zip that is itself a lambdapack

@@ -89,7 +89,7 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 			if rep.Failed(o.Strict) && !o.Force {
 				var b strings.Builder
 				_ = rep.WriteText(&b)
-				return nil, &VerifyError{Output: o.Name, Target: tg, Report: b.String()}
+				return nil, &VerifyError{Output: o.Name, Target: tg, Report: b.String(), Part: i, Findings: failing(rep.Findings, o.Strict)}
 			}
 			findings = append(findings, rep.Problems()...)
 		}
@@ -117,6 +117,16 @@ func verifyEntries(files []*tree.File) []verify.Entry {
 	return out
 }
 
+func failing(fs []verify.Finding, strict bool) []verify.Finding {
+	var out []verify.Finding
+	for _, f := range fs {
+		if f.Severity == verify.Error || strict && f.Severity == verify.Warning {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func hasErrors(fs []verify.Finding, strict bool) bool {
 	for _, f := range fs {
 		if f.Severity == verify.Error || strict && f.Severity == verify.Warning {
@@ -131,6 +141,10 @@ type VerifyError struct {
 	Output string
 	Target target.Target
 	Report string
+	// Part is the tree's part that failed for Target, and Findings what
+	// failed (errors, and warnings when strict).
+	Part     int
+	Findings []verify.Finding
 }
 
 func (e *VerifyError) Error() string {

@@ -33,7 +33,10 @@ serverless.yaml, template.yaml / template.yml (AWS SAM). A function's own
 runtime and architecture always decide its target; provider-level and
 Globals values are only defaults.
 
-Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
+Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip,
+image functions (SAM PackageType Image, a Serverless image, package = "image")
+to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
+--publish they are pushed to --image-repo as well (and the layers published).`,
 			Example: `  lambdapack build
   lambdapack build services/api --only ApiFunction --json
   lambdapack build --config template.yaml --out .build`,
@@ -43,6 +46,10 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 				if len(args) == 1 {
 					o.Dir = args[0]
 				}
+				if o.ImageRepo != "" && !pub {
+					return fmt.Errorf("--image-repo goes with --publish (it is where image functions are pushed)")
+				}
+				o.Publish = pub
 				if !quiet {
 					o.Env.Log = s.Err
 				}
@@ -125,11 +132,13 @@ Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip.`,
 		fl.StringArrayVar(&o.Env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 		fl.StringArrayVarP(&o.Env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 		fl.BoolVar(&o.Env.Index.NoIndex, "no-index", false, "use --find-links alone")
+		registerBuildFlags(fl, &o.Env.Build)
 		fl.BoolVar(&jsonOut, "json", false, "print a JSON report of every artifact on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
-		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture)")
+		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture), and push the image functions to --image-repo")
 		fl.StringVar(&pubOpts.Bucket, "bucket", "", "with --publish: upload through this S3 bucket")
 		fl.StringVar(&pubOpts.KeyPrefix, "key-prefix", "", "with --publish: S3 key prefix")
+		fl.StringVar(&o.ImageRepo, "image-repo", "", "with --publish: push image functions to this repository, REGISTRY/REPOSITORY (tagged by function name)")
 		return cmd
 	})
 }

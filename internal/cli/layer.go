@@ -49,6 +49,7 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl.StringArrayVar(&e.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 	fl.StringArrayVarP(&e.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 	fl.BoolVar(&e.Index.NoIndex, "no-index", false, "use --find-links alone")
+	registerBuildFlags(fl, &e.Build)
 	fl.BoolVar(&f.json, "json", false, "print a JSON report on stdout")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 }
@@ -123,7 +124,8 @@ func init() {
 Lambda Python runtime and architecture, without Docker.
 
 lambdapack resolves the requirements for the exact target (its Python version,
-glibc ceiling and architecture), takes only wheels that load there, installs
+glibc ceiling and architecture), takes wheels that load there (a package with
+none is built from its sdist for the target, never for this machine), installs
 them under python/ (or python/lib/python3.X/site-packages with --layout
 site-packages) with scripts under bin/, verifies the result (ELF architecture,
 glibc symbols, Python ABI, size limits) and writes a byte-for-byte reproducible

@@ -27,11 +27,14 @@ runtime and architecture and write the exact wheels to install as a PEP 751
 lock (pylock.toml): each package's version, dependencies and the one wheel
 that loads on the target, with its URL, size, sha256 and upload time.
 
-Only wheels the target accepts are candidates: the runtime's Python, its
+Wheels the target accepts come first: the runtime's Python, its
 architecture and its glibc ceiling (manylinux_2_26 on the Amazon Linux 2
 runtimes python3.9 to python3.11, manylinux_2_34 on python3.12 and later).
-Source-only releases are passed over and reported. When nothing fits, the
-error explains why, step by step, with hints.`,
+A package with no such wheel in the versions allowed is locked as its sdist,
+which layer, function and build then build for the target (--no-build,
+--only-binary and --no-binary change that, as in pip). Versions passed over
+are reported. When nothing fits, the error explains why, step by step, with
+hints.`,
 			Example: `  lambdapack lock -r requirements.txt --runtime python3.12 --arch arm64
   lambdapack lock requests==2.32.3 httpx --runtime python3.11 -o pylock.toml --json
   pip freeze | lambdapack lock -r - --runtime python3.13 -o -`,
@@ -95,6 +98,7 @@ error explains why, step by step, with hints.`,
 		fl.StringArrayVar(&env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
 		fl.StringArrayVarP(&env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
 		fl.BoolVar(&env.Index.NoIndex, "no-index", false, "use --find-links alone")
+		registerBuildFlags(fl, &env.Build)
 		fl.BoolVar(&json, "json", false, "print {target, packages} as JSON on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and --json output)")
 		return cmd

@@ -28,6 +28,9 @@ type Selected struct {
 	ByHash []string
 	// Dir is the folder of the lock file (for relative Paths).
 	Dir string
+	// Sdist says Wheel is the package's sdist: the lock has no wheel the
+	// target accepts, and the caller builds it (pylock.toml only).
+	Sdist bool
 }
 
 // NoWheelError is a locked package with no file the target can install.
@@ -40,7 +43,7 @@ type NoWheelError struct {
 }
 
 func (e *NoWheelError) Error() string {
-	have := "no wheels at all (only a source distribution, which lambdapack does not build)"
+	have := "no wheels and no source distribution"
 	if len(e.Have) > 0 {
 		have = "wheels for " + strings.Join(e.Have, ", ")
 	}
@@ -159,6 +162,14 @@ func (l *Lock) Select(t target.Target, file string) ([]Selected, error) {
 			return nil, fmt.Errorf("%s: package %s comes from a directory, VCS or archive, which lambdapack does not build: lock a wheel for it instead", file, name)
 		}
 		w, ok := BestWheel(p.Wheels, t)
+		if !ok && p.Sdist != nil {
+			sd := *p.Sdist
+			if sd.Name == "" {
+				sd.Name = distName(sd)
+			}
+			out = append(out, Selected{Name: name, Version: p.Version, Wheel: sd, Dir: filepath.Dir(file), Sdist: true})
+			continue
+		}
 		if !ok {
 			return nil, &NoWheelError{Lock: file, Name: name, Version: p.Version, Target: t, Have: wheelTags(p.Wheels)}
 		}

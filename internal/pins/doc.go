@@ -27,6 +27,23 @@
 //   - fetching into the content-addressed cache, through the index client
 //     (credentials, retries) for HTTP URLs;
 //
+//   - building from source (build.go): the resolver reads sdists' metadata
+//     through the run's sdist.Builder (Builder: the Pinner's cache, index
+//     client and view of the index), and Pin builds the sdists it chose (or
+//     a lock's sdist-only entries) for the target, so a Set holds wheels
+//     only (Pin.Source names the sdist of a built one). BuildOptions are
+//     pip's and uv's --no-build, --no-binary, --only-binary and
+//     --build-timeout; a requirements file's --no-binary/--only-binary add
+//     to them. A failed build is refused and the requirements resolved
+//     again (another version with a wheel); with nothing left, the build's
+//     error (an *sdist.LibraryError names the missing library and the
+//     alternative) is returned;
+//
+//   - refusals: Refuse(t, file, why) rules a file out for a target for the
+//     rest of the run (verification refused the wheel, its build failed);
+//     later Pins of t resolve afresh without it, and the resolver's notes
+//     say what was used instead;
+//
 //   - keeping what resolution read for the installer: each resolved Pin
 //     carries the core metadata of its wheel (the index's PEP 658 file) and
 //     where it came from, which the pipeline hands to install

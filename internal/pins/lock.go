@@ -25,6 +25,10 @@ func (p *Pinner) fromLock(ctx context.Context, t target.Target, path string) ([]
 	var errs []error
 	for _, s := range sel {
 		pin, err := p.locate(ctx, t, path, s)
+		if err == nil && s.Sdist {
+			pin.Sdist = true
+			err = p.lockBuildAllowed(path, pin)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

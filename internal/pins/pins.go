@@ -23,6 +23,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/pep508"
 	"github.com/lambdapack/lambdapack/internal/reqfile"
 	"github.com/lambdapack/lambdapack/internal/resolve"
+	"github.com/lambdapack/lambdapack/internal/sdist"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -31,6 +32,13 @@ type Pin struct {
 	Name, Version string
 	File          index.File
 	SHA256        string
+	// Sdist says File is a source distribution to build for the target
+	// (the resolver chose it, or a lock records only it). Pin builds it:
+	// its Sets hold wheels only.
+	Sdist bool
+	// Source is the sdist a built wheel was made from (File is then the
+	// wheel in the cache); nil for a wheel from an index or a lock.
+	Source *index.File
 	// Metadata is the core metadata resolution read for the wheel, and
 	// MetadataFrom where it came from; nil when a lock gave the pin. The
 	// installer gets both (install.Wheel.Resolved) and refuses a wheel
@@ -80,8 +88,8 @@ func Hash(pins []Pin) string {
 func FromResolution(res *resolve.Result) []Pin {
 	out := make([]Pin, len(res.Packages))
 	for i, p := range res.Packages {
-		out[i] = Pin{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"]}
-		if p.Metadata != nil && p.File.IsWheel() {
+		out[i] = Pin{Name: p.Name, Version: p.Version.String(), File: p.File, SHA256: p.File.Hashes["sha256"], Sdist: p.Sdist}
+		if p.Metadata != nil {
 			out[i].Metadata, out[i].MetadataFrom = p.Metadata, metadataFrom(p.File)
 		}
 	}
@@ -90,6 +98,9 @@ func FromResolution(res *resolve.Result) []Pin {
 
 // metadataFrom names where the resolver's metadata for f came from.
 func metadataFrom(f index.File) string {
+	if !f.IsWheel() {
+		return "the metadata of its sdist " + f.Filename + " (PKG-INFO, or what its build backend prepared)"
+	}
 	if f.MetadataURL != "" {
 		return "the index's metadata file " + index.Redact(f.MetadataURL)
 	}
@@ -112,6 +123,8 @@ type Options struct {
 	Log *slog.Logger
 	// Events hears about the index client's requests (progress displays).
 	Events index.Reporter
+	// Build says when sdists are built (build.go).
+	Build BuildOptions
 }
 
 // Pinner decides and fetches the wheels of a run's artifacts. It is safe
@@ -124,6 +137,11 @@ type Pinner struct {
 	indexMu sync.Mutex
 	client  *index.Client
 	source  resolve.Source
+	builder *sdist.Builder
+
+	refuseMu sync.Mutex
+	refused  map[string]map[string]string // target -> file -> why
+	builds   sync.Map                     // sdist and target -> *buildEntry (build.go)
 
 	memo sync.Map // Inputs.key -> *memoEntry
 }
@@ -197,6 +215,7 @@ func (p *Pinner) Pin(ctx context.Context, t target.Target, in Inputs) (*Set, err
 	if key == "" {
 		return p.pin(ctx, t, in)
 	}
+	key += "|refused=" + p.refusalKey(t)
 	v, _ := p.memo.LoadOrStore(key, &memoEntry{})
 	e := v.(*memoEntry)
 	e.once.Do(func() { e.set, e.err = p.pin(ctx, t, in) })
@@ -214,7 +233,11 @@ func (p *Pinner) pin(ctx context.Context, t target.Target, in Inputs) (*Set, err
 		if err != nil {
 			return nil, err
 		}
-		return &Set{Target: t, Pins: pins}, nil
+		set := &Set{Target: t, Pins: pins}
+		if _, err := p.build(ctx, t, set); err != nil {
+			return nil, err
+		}
+		return set, nil
 	}
 	empty := &Set{Target: t}
 	if in.Empty() {
@@ -227,7 +250,7 @@ func (p *Pinner) pin(ctx context.Context, t target.Target, in Inputs) (*Set, err
 	if len(reqs.Requirements) == 0 {
 		return empty, nil
 	}
-	return p.Resolve(ctx, t, reqs, nil)
+	return p.resolveAndBuild(ctx, t, func() (*Set, error) { return p.Resolve(ctx, t, reqs, nil) })
 }
 
 // Resolve resolves a requirement set for t, preferring the versions in
@@ -247,7 +270,8 @@ func (p *Pinner) Resolve(ctx context.Context, t target.Target, reqs *reqfile.Set
 	for _, c := range reqs.Constraints {
 		cons = append(cons, c.Requirement)
 	}
-	ro := resolve.Options{Constraints: cons, NoBinary: reqs.Options.NoBinary, OnlyBinary: reqs.Options.OnlyBinary, Preferences: prefs}
+	ro := resolve.Options{Constraints: cons, Preferences: prefs}
+	p.buildOptions(&ro, t, reqs.Options.NoBinary, reqs.Options.OnlyBinary)
 	if reqs.Options.Pre {
 		ro.Prerelease = resolve.PrereleaseAllow
 	}
@@ -261,6 +285,9 @@ func (p *Pinner) Resolve(ctx context.Context, t target.Target, reqs *reqfile.Set
 	s := &Set{Target: t, Pins: FromResolution(res), Resolution: res}
 	for _, sk := range res.Skipped {
 		s.Notes = append(s.Notes, sk.String())
+	}
+	for _, pkg := range res.Packages {
+		s.Notes = append(s.Notes, pkg.Notes...)
 	}
 	if reqs.Options.RequireHashes {
 		if s.Pins, err = requireHashes(ctx, cl, t, reqs, res, s.Pins); err != nil {

@@ -180,8 +180,8 @@ type File struct {
 // Image says how a container image function is built: from a Dockerfile
 // (SAM's Metadata, a Serverless provider.ecr image) or from the function's
 // own code and dependencies on a base ([tool.lambdapack] package =
-// "image"). lambdapack image builds it; lambdapack build lists it as
-// skipped until that is wired.
+// "image"). lambdapack build builds it as lambdapack image does (one image
+// for the function's architecture).
 type Image struct {
 	// Dockerfile is the Dockerfile, slash-separated and relative to
 	// Config.Dir; Context is the folder its COPY and ADD read (SAM's
@@ -350,6 +350,7 @@ type Config struct {
 	File      string // the config file read (absolute)
 	Kind      string
 	Index     Index
+	Build     Build      // buildkeys.go
 	Functions []Function // in the config's order; skipped ones included (Package.Kind == PackageSkip)
 	Layers    []Layer
 	// Notes are said once per project: the same message from several

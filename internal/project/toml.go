@@ -122,7 +122,8 @@ func parseTOML(cfg *Config, data []byte) error {
 			return errorf(Pos{File: cfg.File}, "add a [tool.lambdapack] table", "no [tool.lambdapack] table")
 		}
 	}
-	r.unknown("", root, topKeys)
+	r.unknown("", root, append(topKeys, buildKeys...))
+	cfg.Build = r.buildSettings(root)
 	defRuntime := r.str("runtime", root["runtime"])
 	defArch := r.str("architecture", root["architecture"])
 	cfg.Index.URL = r.str("index-url", root["index-url"])

@@ -674,7 +674,7 @@ func (p *parser) pathRequirement(spec, marker, src, dir string, isURL bool) (Req
 		}
 		base = filepath.Base(path)
 		if !strings.HasSuffix(strings.ToLower(base), ".whl") {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel: lambdapack does not build sdists; build a wheel and name the .whl", clip(spec))}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel: lambdapack builds sdists found on an index, not named by path; put it in a folder and pass that with --find-links (then require it by name), or name a .whl", clip(spec))}
 		}
 		u = (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 	}

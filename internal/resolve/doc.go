@@ -8,11 +8,24 @@
 // wheel that needs a newer glibc than the runtime has, no wheel for the
 // architecture or the Python version, a yanked-only release).
 //
-// Candidates are wheels only: a version is usable when it has a wheel whose
-// tags the target accepts (the best-ranked tag wins), its Requires-Python
-// admits the target's Python, it is not yanked (unless pinned with == or ===
-// in the requirements). Versions passed over are reported in the Result and
-// in errors.
+// A version is usable when it has a wheel whose tags the target accepts
+// (the best-ranked tag wins), its Requires-Python admits the target's
+// Python, it is not yanked (unless pinned with == or === in the
+// requirements). Versions passed over are reported in the Result and in
+// errors. Files in Options.Refused (a wheel verification refused, an sdist
+// whose build failed) are never chosen: the next file of the version the
+// target accepts is, else another version.
+//
+// Sdists (sdist.go): with Options.SdistMetadata set, a version whose wheels
+// the target cannot use is a candidate through its sdist, to be built for
+// the target (Package.Sdist), unless --no-build or --only-binary rule it
+// out; --no-binary makes a package's sdists its only candidates. Versions
+// with a usable wheel come first, newest first, and a version to build only
+// when none is left (pip's --prefer-binary; uv and pip default to the
+// newest version, built): on the Amazon Linux 2 runtimes the newest
+// releases of many packages have only manylinux_2_28 wheels, and building
+// numpy for every python3.11 layer is not what a user wants. Pin a version
+// (==) to build it. sdist.go says more.
 //
 // Pre-releases (Options.Prerelease, named as uv's --prerelease; prerelease.go)
 // are by default candidates behind every stable version: a package gets one

@@ -10,6 +10,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/metadata"
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep508"
+	"github.com/lambdapack/lambdapack/internal/target"
 )
 
 // fetcher reads project pages and metadata on goroutines, bounded, each at
@@ -22,6 +23,7 @@ type fetcher struct {
 	src       Source
 	pol       *policy
 	env       pep508.Environment
+	tgt       target.Target
 	sem       chan struct{}
 	speculate bool
 	wg        sync.WaitGroup
@@ -87,7 +89,7 @@ func (f *fetcher) loadProject(name string, e *projEntry) {
 }
 
 func (f *fetcher) metadata(r *release) *metaEntry {
-	file := r.ensure().wheels[r.best]
+	file := r.ensure().file()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if e := f.metas[file.URL]; e != nil {
@@ -103,7 +105,7 @@ func (f *fetcher) metadata(r *release) *metaEntry {
 			close(e.done)
 			return
 		}
-		e.md, e.err = f.src.Metadata(f.ctx, file)
+		e.md, e.err = f.readMetadata(file, r.build)
 		f.release()
 		f.nMetadata.Add(1)
 		close(e.done)

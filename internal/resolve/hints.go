@@ -116,7 +116,7 @@ func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 				out = append(out, fmt.Sprintf("%s %s has no wheel for %s: %s", name, rel.version, tgt, detail))
 			}
 		case reasonSdistOnly:
-			out = append(out, fmt.Sprintf("%s %s is published only as a source distribution; lambdapack does not build sdists, so it needs a version with a wheel for %s", name, rel.version, tgt))
+			out = append(out, r.sdistOnlyHint(name, rel, detail))
 		case reasonRequiresPython:
 			out = append(out, fmt.Sprintf("%s %s requires Python %s, and %s runs Python %s", name, rel.version, detail, tgt, r.pol.python))
 		case reasonYanked:
@@ -124,7 +124,7 @@ func (r *resolver) unusableHints(id pkgID, set bitset) []string {
 		case reasonPrerelease:
 			out = append(out, r.prereleaseHint(name, rel.version))
 		case reasonNoBinary:
-			out = append(out, fmt.Sprintf("%s is in --no-binary, but lambdapack installs wheels only", name))
+			out = append(out, fmt.Sprintf("%s is in --no-binary, so its wheels are not used, and it is not built (%s)", name, detail))
 		}
 		return len(seen) < 3
 	})

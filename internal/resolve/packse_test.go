@@ -38,16 +38,6 @@ import (
 // packseListed are the non-universal scenarios whose expected outcome
 // lambdapack does not reproduce, on purpose, with the reason.
 var packseListed = map[string]string{
-	// lambdapack installs wheels only: it never builds an sdist and does not
-	// read sdist metadata, so a version without a usable wheel is not a
-	// candidate (the issue's rule). uv builds or reads these sdists.
-	"no-wheels":                        "sdist only: uv builds it; lambdapack installs wheels only",
-	"no-wheels-with-matching-platform": "only a macOS wheel and an sdist: uv builds the sdist; lambdapack installs wheels only",
-	"no-binary":                        "--no-binary asks for the sdist: uv builds it; lambdapack installs wheels only",
-	"incompatible-python-compatible-override-available-no-wheels":   "sdist only: uv builds it with another interpreter; lambdapack installs wheels only",
-	"incompatible-python-compatible-override-unavailable-no-wheels": "sdist only: uv reads its static metadata; lambdapack installs wheels only",
-	"incompatible-python-compatible-override-no-compatible-wheels":  "only a foo-none-any wheel and an sdist: uv uses the sdist's metadata; lambdapack installs wheels only",
-	"incompatible-python-compatible-override-other-wheel":           "a 1.0.0 is sdist only (2.0.0's wheel needs Python 3.12): uv uses the sdist; lambdapack installs wheels only",
 	// uv ignores upper bounds of Requires-Python; pip (and lambdapack) honour
 	// the whole specifier: a package that declares <=3.8 is not installed
 	// on 3.9, since nothing says it works there.
@@ -100,6 +90,7 @@ type packseScenario struct {
 			Python         *string  `json:"python"`
 			Prereleases    bool     `json:"prereleases"`
 			NoBinary       []string `json:"no_binary"`
+			NoBuild        []string `json:"no_build"` // packages never built: --only-binary
 			Universal      bool     `json:"universal"`
 			PythonPlatform *string  `json:"python_platform"`
 		} `json:"resolver_options"`
@@ -227,6 +218,12 @@ type scenarioOutcome struct {
 	resolved map[string]string
 }
 
+// scenarioSdists, set by sdist_scenarios_test.go (an external test package,
+// which may import internal/sdist), reads the scenarios' sdists as the CLI
+// does (sdist.Builder.FileMetadata: their PKG-INFO is static), so sdists are
+// candidates as they are for users.
+var scenarioSdists func(t *testing.T, client *index.Client) SdistMetadataFunc
+
 func runScenario(t *testing.T, s packseScenario) (scenarioOutcome, error) {
 	return runScenarioMode(t, s, nil)
 }
@@ -251,7 +248,11 @@ func runScenarioMode(t *testing.T, s packseScenario, mode *PrereleaseMode) (scen
 		}
 		reqs = append(reqs, q)
 	}
-	opts := Options{NoBinary: s.Normalized.ResolverOptions.NoBinary}
+	opts := Options{NoBinary: s.Normalized.ResolverOptions.NoBinary, OnlyBinary: s.Normalized.ResolverOptions.NoBuild}
+	if scenarioSdists == nil {
+		t.Fatal("no sdist reader for the scenarios (sdist_scenarios_test.go sets it)")
+	}
+	opts.SdistMetadata = scenarioSdists(t, client)
 	if s.Normalized.ResolverOptions.Prereleases {
 		opts.Prerelease = PrereleaseAllow
 	}

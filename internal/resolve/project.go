@@ -24,6 +24,8 @@ const (
 	reasonYanked
 	reasonPrerelease
 	reasonMetadata // found after reading the version's metadata
+	reasonRefused  // its files were refused (Options.Refused)
+	reasonNeedsBuild
 )
 
 // release is one version of a project with its files, judged for the target
@@ -37,11 +39,12 @@ type release struct {
 	version pep440.Version
 	wheels  []index.File
 	names   []tags.WheelFilename
-	sdists  int
 	best    int // index into wheels of the chosen wheel, -1 if none
 	tag     tags.Tag
 	status  reason
 	detail  string // for reasonNoWheel / reasonRequiresPython / reasonYanked
+
+	sdistBuild // sdist.go: the sdists, and whether this version is built
 }
 
 // project is what the resolver knows of one project. It is built once,
@@ -66,7 +69,8 @@ type policy struct {
 	mode        PrereleaseMode
 	explicitPre map[string]bool
 	yankPins    map[string][]pep440.SpecifierSet
-	noBinary    map[string]bool
+	build       buildPolicy
+	refused     map[string]string
 }
 
 func (pol *policy) allowYanked(name string, v pep440.Version) bool {
@@ -132,7 +136,8 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		if err != nil {
 			continue
 		}
-		get(s.Version).sdists++
+		r := get(s.Version)
+		r.sdists = append(r.sdists, f)
 	}
 	for _, r := range byVersion {
 		p.rels = append(p.rels, r)
@@ -149,7 +154,7 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		if n := len(merged); n > 0 && merged[n-1].version.Compare(r.version) == 0 {
 			m := merged[n-1]
 			m.raw = append(m.raw, r.raw...)
-			m.sdists += r.sdists
+			m.sdists = append(m.sdists, r.sdists...)
 			continue
 		}
 		merged = append(merged, r)
@@ -183,15 +188,24 @@ func (pol *policy) judge(p *project, r *release) {
 		if err != nil || w.Name != p.name {
 			continue
 		}
+		if why, refused := pol.refused[f.Filename]; refused {
+			r.refused = append(r.refused, refusal{f.Filename, why})
+			continue
+		}
 		r.wheels = append(r.wheels, f)
 		r.names = append(r.names, w)
 	}
 	r.raw = nil
+	// When no wheel can be used, the sdist may be (sdist.go).
+	defer pol.considerSdist(p, r)
 	if len(r.wheels) == 0 {
 		r.status = reasonSdistOnly
+		if len(r.refused) > 0 {
+			r.status, r.detail = reasonRefused, r.refused[0].String()
+		}
 		return
 	}
-	if pol.noBinary[p.name] || pol.noBinary[":all:"] {
+	if pol.build.wheelsRefused(p.name) {
 		r.status = reasonNoBinary
 		return
 	}
@@ -376,8 +390,8 @@ func (p *project) likely() *release {
 	var pre *release
 	for i := len(p.rels) - 1; i >= 0; i-- {
 		r := p.rels[i]
-		if r.ensure().status != usable {
-			continue
+		if r.ensure().status != usable || r.build {
+			continue // a build's metadata is read only when chosen
 		}
 		if !r.version.IsPrerelease() || r.pol.mode == PrereleaseAllow {
 			return r

@@ -57,6 +57,9 @@ type resolver struct {
 	// forceStable holds the packages that must take stable versions first
 	// whatever their requirements (see prerelease.go).
 	forceStable map[string]bool
+	// buildErrs are the failures to read sdists' metadata, by package
+	// (sdist.go).
+	buildErrs map[string]error
 }
 
 // Resolve finds, for the target, one version of every package the
@@ -83,14 +86,10 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		mode:        opts.Prerelease,
 		explicitPre: map[string]bool{},
 		yankPins:    map[string][]pep440.SpecifierSet{},
-		noBinary:    map[string]bool{},
+		refused:     opts.Refused,
 	}
-	for _, n := range opts.NoBinary {
-		if n == ":all:" {
-			pol.noBinary[n] = true
-		} else if n != ":none:" {
-			pol.noBinary[names.Canonical(n)] = true
-		}
+	if pol.build, err = newBuildPolicy(opts); err != nil {
+		return nil, fmt.Errorf("resolving for %s: %w", tgt, err)
 	}
 	r := &resolver{
 		tgt: tgt, opts: opts, pol: pol, env: env,
@@ -99,6 +98,7 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 		setCache:    map[string]bitset{},
 		noteSeen:    map[string]bool{},
 		forceStable: map[string]bool{},
+		buildErrs:   map[string]error{},
 	}
 	r.reset()
 	direct := map[string]index.File{}
@@ -149,7 +149,7 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	r.f = &fetcher{
-		ctx: fctx, src: src, pol: pol, env: env,
+		ctx: fctx, src: src, pol: pol, env: env, tgt: tgt,
 		sem:       make(chan struct{}, conc),
 		speculate: !opts.NoPrefetch,
 		projects:  map[string]*projEntry{},
@@ -182,6 +182,7 @@ func Resolve(ctx context.Context, src Source, tgt target.Target, reqs []pep508.R
 					Target:      tgt,
 					Explanation: explain(r, r.s.listed, tree),
 					Hints:       r.hints(tree),
+					Builds:      r.buildCauses(tree),
 				}
 			}
 			return nil, err
@@ -304,6 +305,9 @@ func (r *resolver) statusOf(p *project, i int) (reason, string) {
 	if why, ok := r.dyn[rel]; ok {
 		return reasonMetadata, why
 	}
+	if st, why, bad := r.buildStatus(p, rel); bad {
+		return st, why
+	}
 	return usable, ""
 }
 
@@ -336,24 +340,25 @@ func (r *resolver) choose(ctx context.Context, id pkgID, allowed bitset) (int, *
 		}
 	}
 	// Stable versions first unless the policy says otherwise
-	// (prerelease.go); a pre-release when no stable one is left.
+	// (prerelease.go), a pre-release when no stable one is left; wheels
+	// before builds (sdist.go).
 	stableFirst := r.stableFirst(id)
-	best, fallback := -1, -1
+	firsts := [4]int{-1, -1, -1, -1}
 	allowed.eachDesc(func(i int) bool {
 		if !ok(i) {
 			return true
 		}
-		if stableFirst && p.rels[i].version.IsPrerelease() {
-			if fallback < 0 {
-				fallback = i
-			}
-			return true
+		k := candidateRank(p.rels[i], stableFirst)
+		if firsts[k] < 0 {
+			firsts[k] = i
 		}
-		best = i
-		return false
+		return k != 0
 	})
-	if best < 0 {
-		best = fallback
+	best := -1
+	for _, i := range firsts {
+		if best < 0 {
+			best = i
+		}
 	}
 	if best >= 0 {
 		r.prefetchBelow(id, best, allowed, ok)
@@ -386,7 +391,7 @@ func (r *resolver) prefetchBelow(id pkgID, best int, allowed bitset, ok func(int
 	}
 	p := r.nodes[id].proj
 	allowed.eachDesc(func(i int) bool {
-		if i >= best || !ok(i) {
+		if i >= best || !ok(i) || p.rels[i].build {
 			return true
 		}
 		r.f.metadata(p.rels[i])
@@ -431,16 +436,19 @@ func (r *resolver) computeDependencies(ctx context.Context, id pkgID, v int) ([]
 		return []*incompat{inc}
 	}
 	if me.err != nil {
+		if why, ok := r.sdistFailed(p, rel, me.err); ok {
+			return unusable(why), nil
+		}
 		var bad *badMetadataError
 		if errors.As(me.err, &bad) {
 			msg, _, _ := strings.Cut(bad.err.Error(), "\n")
 			return unusable(fmt.Sprintf("has unreadable metadata (%s)", strings.TrimSpace(msg))), nil
 		}
-		return nil, fmt.Errorf("resolving for %s: reading the metadata of %s: %w", r.tgt, rel.wheels[rel.best].Filename, me.err)
+		return nil, fmt.Errorf("resolving for %s: reading the metadata of %s: %w", r.tgt, rel.file().Filename, me.err)
 	}
 	md := me.md
 	if names.Canonical(md.Name) != p.name || !md.Version.Equal(rel.version) {
-		return unusable(fmt.Sprintf("has metadata for %s %s, not for itself (%s)", md.Name, md.Version, rel.wheels[rel.best].Filename)), nil
+		return unusable(fmt.Sprintf("has metadata for %s %s, not for itself (%s)", md.Name, md.Version, rel.file().Filename)), nil
 	}
 	if !md.RequiresPython.IsEmpty() && !md.RequiresPython.Contains(r.pol.python, pep440.PrereleaseAllow) {
 		return unusable("requires Python " + md.RequiresPython.String()), nil
@@ -679,15 +687,13 @@ func (r *resolver) phrase(st reason, detail string, plural bool) string {
 	}
 	tgt := r.tgt.String()
 	switch st {
-	case reasonNoBinary:
-		return pick("is excluded by --no-binary (lambdapack installs wheels only)", "are excluded by --no-binary (lambdapack installs wheels only)")
+	case reasonNoBinary, reasonSdistOnly, reasonRefused, reasonNeedsBuild:
+		return buildPhrase(st, detail, plural)
 	case reasonRequiresPython:
 		if detail == "" {
 			return pick("does not support", "do not support") + " Python " + r.pol.python.String() + " (Requires-Python)"
 		}
 		return pick("requires", "require") + " Python " + detail + " (the target has " + r.pol.python.String() + ")"
-	case reasonSdistOnly:
-		return pick("has only a source distribution", "have only source distributions") + " (lambdapack installs wheels only)"
 	case reasonNoWheel:
 		s := pick("has no wheel", "have no wheel") + " for " + tgt
 		if detail != "" {
@@ -781,15 +787,8 @@ func (r *resolver) result(sol map[pkgID]int) *Result {
 		}
 		v := sol[id]
 		rel := nd.proj.rels[v]
-		w := rel.wheels[rel.best]
-		pkg := &Package{
-			Name:    nd.proj.name,
-			Version: rel.version,
-			File:    w,
-			Wheel:   rel.names[rel.best],
-			Tag:     rel.tag,
-			Direct:  r.direct[nd.proj.name],
-		}
+		pkg := &Package{Name: nd.proj.name, Version: rel.version, Direct: r.direct[nd.proj.name]}
+		r.fileOf(pkg, rel) // the wheel, or the sdist to build (sdist.go)
 		if me := r.f.metadata(rel); me.md != nil {
 			pkg.RequiresPython = me.md.RequiresPython.String()
 			pkg.Metadata = me.md
@@ -865,7 +864,7 @@ func (r *resolver) skipped(p *project, chosen int, allowed bitset) []Skipped {
 		if !allowed.has(i) || (p.rels[i].version.IsPrerelease() && !withPre) {
 			continue
 		}
-		st, detail := r.statusOf(p, i)
+		st, detail := r.skipStatus(p, i, chosen)
 		if st == usable || st == reasonPrerelease {
 			continue
 		}
@@ -894,7 +893,7 @@ func directWheel(q pep508.Requirement) (index.File, error) {
 	u.Fragment = ""
 	base := path.Base(u.Path)
 	if !strings.HasSuffix(strings.ToLower(base), ".whl") || strings.Contains(u.Scheme, "+") {
-		return index.File{}, fmt.Errorf("%s @ %s: only wheels can be direct references (lambdapack does not build sdists or check out VCS URLs)", q.Name, index.Redact(q.URL))
+		return index.File{}, fmt.Errorf("%s @ %s: only wheels can be direct references (lambdapack builds sdists found on an index or a --find-links folder, and does not check out VCS URLs)", q.Name, index.Redact(q.URL))
 	}
 	w, err := tags.ParseWheelFilename(base)
 	if err != nil {

@@ -76,12 +76,24 @@ type Options struct {
 	Prerelease PrereleaseMode
 	// Constraints limit versions of packages without requiring them (-c).
 	Constraints []pep508.Requirement
-	// NoBinary lists packages (canonical names, or ":all:") whose wheels
-	// must not be used; since sdists are never built, they cannot resolve.
+	// SdistMetadata reads an sdist's core metadata for the target (static
+	// PKG-INFO or the build backend's answer; sdist.Builder.FileMetadata
+	// fits). Nil means sdists are never candidates: wheels only. See
+	// sdist.go for when an sdist is chosen.
+	SdistMetadata SdistMetadataFunc
+	// NoBuild never builds from source (--no-build): wheels only.
+	NoBuild bool
+	// NoBinary lists packages (names, or ":all:") whose wheels are not used:
+	// they are built from their sdists (--no-binary).
 	NoBinary []string
-	// OnlyBinary is accepted for requirements-file compatibility: lambdapack
-	// only ever uses wheels, so it changes nothing.
+	// OnlyBinary lists packages (names, or ":all:") never built from
+	// source (--only-binary). A name beats ":all:" in the other list.
 	OnlyBinary []string
+	// Refused are files that must not be chosen, by file name, with why: a
+	// wheel verification refused, an sdist whose build failed. The
+	// resolver takes the next file of the same version the target accepts,
+	// else another version, and says so in the package's Notes.
+	Refused map[string]string
 	// Preferences are versions to pick when they fit (for example those of
 	// an existing lock), by canonical name.
 	Preferences map[string]pep440.Version
@@ -114,6 +126,12 @@ type Package struct {
 	Metadata *metadata.Metadata
 	// Direct is set for packages named in the requirements.
 	Direct bool
+	// Sdist says File is a source distribution to build for the target
+	// (Wheel and Tag are zero).
+	Sdist bool
+	// Notes say why the package is built from source or why a file of it
+	// was refused.
+	Notes []string
 }
 
 // Skipped says that newer versions of a package were passed over and why.
@@ -161,7 +179,14 @@ type NoSolutionError struct {
 	Target      target.Target
 	Explanation string
 	Hints       []string
+	// Builds are the failures to build (or read the metadata of) sdists
+	// of the packages the explanation names: an *sdist.LibraryError or
+	// *sdist.BuildError says more than the derivation.
+	Builds []error
 }
+
+// Unwrap returns the build failures behind the error.
+func (e *NoSolutionError) Unwrap() []error { return e.Builds }
 
 func (e *NoSolutionError) Error() string {
 	var b strings.Builder
@@ -175,6 +200,9 @@ func (e *NoSolutionError) Error() string {
 	}
 	for _, h := range e.Hints {
 		b.WriteString("hint: " + h + "\n")
+	}
+	for _, err := range e.Builds {
+		b.WriteString(err.Error() + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

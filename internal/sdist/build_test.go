@@ -214,6 +214,12 @@ func TestBuildTestSdists(t *testing.T) {
 				if got := importWheel(t, tg, w.Path, "import lp_fallback; print(lp_fallback.answer())"); got != "(42, 'pure')" {
 					t.Errorf("the fallback answered %q", got)
 				}
+				// The failed cross build is remembered (failure.go): built
+				// again, it is not compiled again.
+				_, err := b.BuildCross(ctx, sd["fallback"], tg)
+				if err == nil || !strings.Contains(err.Error(), "remembered from an earlier build of the same sdist") || !strings.Contains(err.Error(), "does not support arm64") {
+					t.Errorf("the cross build's failure is not remembered: %v", err)
+				}
 			} else if w.Pure || w.Mode != Cross {
 				t.Errorf("fallback on x86_64 should compile: got %+v", w)
 			}

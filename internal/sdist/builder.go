@@ -126,6 +126,15 @@ func (e *BuildError) Error() string {
 
 func (e *BuildError) Unwrap() error { return e.Err }
 
+// Summary says in a clause why the build failed: its stage and the last
+// line of output that names an error.
+func (e *BuildError) Summary() string {
+	if e.Cross != nil {
+		return "with compilers, " + summary(e.Cross) + "; without, " + summary(e)
+	}
+	return summary(e)
+}
+
 // EscapeError is a build that wrote outside its build folder. Its result
 // is refused.
 type EscapeError struct{ Paths []string }
@@ -316,10 +325,14 @@ func (b *Builder) sdistSHA(s *Sdist) error {
 // build is one attempt.
 func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Target, mode Mode) (_ *Wheel, err error) {
 	pkg, ver := c.Name.Name, c.Name.Version.String()
+	failed := "" // where a cross build's failure is remembered (failure.go)
 	fail := func(stage, out, repro string, err error) error {
 		be := &BuildError{Package: pkg, Version: ver, Target: t.String(), Mode: mode, Stage: stage, Output: out, Reproduce: repro, Err: err}
 		if errors.Is(err, errTimeout) {
 			be.TimedOut = b.timeout()
+		}
+		if failed != "" && ctx.Err() == nil {
+			saveFailure(failed, be)
 		}
 		return be
 	}
@@ -365,6 +378,12 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 		w.Cached = true
 		return w, nil
 	}
+	if mode == Cross {
+		failed = filepath.Join(store, key+".failed")
+		if be, ok := loadFailure(failed); ok {
+			return nil, be
+		}
+	}
 
 	sc, err := b.newScratch()
 	if err != nil {
@@ -376,7 +395,7 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 		return nil, err
 	}
 	sc.Top = filepath.Base(src)
-	run := hookRun{dir: src, sc: sc, build: c.Build, watch: b.watchDirs(s, sc)}
+	run := hookRun{dir: src, sc: sc, build: c.Build, watch: b.watchDirs(s, sc), sdistDir: filepath.Dir(s.Path)}
 	if mode == Cross {
 		run.env, run.path, run.pypath = cc.Env, []string{cc.Bin}, []string{cc.SysDir}
 	} else {
@@ -508,7 +527,10 @@ func (b *Builder) watchDirs(s Sdist, sc *scratch) []string {
 	if wd, err := os.Getwd(); err == nil {
 		dirs = append(dirs, wd)
 	}
-	seen := map[string]bool{}
+	// Folders every program of the machine writes in (a build run from
+	// /tmp) would fail builds for others' writes: not watched (the doc
+	// says /tmp is not covered).
+	seen := map[string]bool{"/": true, "/tmp": true, "/var/tmp": true, "/dev/shm": true, filepath.Clean(os.TempDir()): true}
 	var out []string
 	for _, d := range dirs {
 		if a, err := filepath.Abs(d); err == nil && !seen[a] {

@@ -7,6 +7,11 @@
 // isolated environment and returns a wheel that verification proved loads
 // on the target, or an error; a wheel that does not is never returned.
 //
+// The pipeline uses it through index files: the resolver reads a
+// candidate's metadata with FileMetadata (resolve.Options.SdistMetadata),
+// and pins.Pinner builds the sdists the resolution chose with BuildFile
+// (one Builder per run, on the run's cache and index client).
+//
 //   - The backend is pyproject.toml's [build-system] (PEP 517/518), or
 //     setuptools' legacy backend with setuptools>=40.8.0 when there is
 //     none, as pip and uv do.
@@ -78,6 +83,10 @@
 //
 // # The pure fallback
 //
+// A cross build that fails the same way every time (compiler errors, a
+// refused wheel; not a timeout or an escape) is remembered under its cache
+// key (failure.go), so a warm build goes straight to the pure fallback.
+//
 // When the cross build fails or is refused, Build tries a Pure build: CC,
 // CXX, LDSHARED, CARGO and the usual compiler names on PATH are commands
 // that fail, pkg-config finds nothing, and the switches well-known packages
@@ -114,7 +123,11 @@
 //     the working folder and Builder.Watch are compared with a snapshot
 //     taken before it; anything new, changed or removed fails the build
 //     with an *EscapeError and its result is refused. What appeared in
-//     lambdapack's own build-tmp folder is removed again.
+//     lambdapack's own build-tmp folder is removed again. Folders every
+//     program writes in (/, /tmp, /var/tmp, /dev/shm, $TMPDIR) are not
+//     watched even when they are the working folder, nor are other
+//     builds' folders and the cache's own downloads beside the sdist:
+//     others' writes there would fail builds for nothing.
 //   - Not contained: native code and other programs the build runs (a
 //     compiler, a shell command, a C extension loaded by setup.py) can
 //     write anywhere the user can; such writes are only caught in the

@@ -30,6 +30,12 @@ func (e *LibraryError) Error() string {
 	return b.String()
 }
 
+// Summary says in a clause what is missing, for a sentence about the
+// package.
+func (e *LibraryError) Summary() string {
+	return "it needs the system library " + e.Library
+}
+
 func orList(s []string) string {
 	if len(s) <= 1 {
 		return strings.Join(s, "")

@@ -118,7 +118,7 @@ func (b *Builder) prepareMetadata(ctx context.Context, s Sdist, c *Contents, t t
 	if err != nil {
 		return nil, "", err
 	}
-	run := hookRun{python: env.Python, dir: src, sc: sc, build: c.Build, watch: b.watchDirs(s, sc), env: pureEnv(nc), path: []string{nc}}
+	run := hookRun{python: env.Python, dir: src, sc: sc, build: c.Build, watch: b.watchDirs(s, sc), sdistDir: filepath.Dir(s.Path), env: pureEnv(nc), path: []string{nc}}
 	run.hook, run.args = "get_requires_for_build_wheel", map[string]any{"config_settings": nil}
 	ret, out, vars, err := b.run(ctx, run)
 	if err != nil {

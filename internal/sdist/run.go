@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -223,10 +224,15 @@ type hookRun struct {
 	hook   string
 	args   map[string]any
 	watch  []string
+	// sdistDir is the sdist's folder (in the cache when fetched).
+	sdistDir string
 }
 
 // errTimeout marks a build stopped by the build timeout.
 var errTimeout = errors.New("build timed out")
+
+// blobName is a cache blob's file name (its sha256).
+var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // run calls the hook and returns its JSON result, the output's tail and
 // the environment it ran with (for the reproduce command).
@@ -267,8 +273,10 @@ func (b *Builder) run(ctx context.Context, r hookRun) (json.RawMessage, string, 
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	escaped := before.changes(func(dir, name string) bool {
-		// Other builds of this machine come and go beside ours.
-		return dir == filepath.Dir(r.sc.Root) && strings.HasPrefix(name, "b-")
+		// Other builds of this machine come and go beside ours, and
+		// lambdapack's downloads land beside the sdist in the cache.
+		return dir == filepath.Dir(r.sc.Root) && strings.HasPrefix(name, "b-") ||
+			dir == r.sdistDir && (strings.HasPrefix(name, ".tmp-") || blobName.MatchString(name))
 	})
 	for _, e := range escaped {
 		// What a build left beside the build folders is in lambdapack's

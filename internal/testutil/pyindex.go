@@ -55,12 +55,18 @@ type IndexOptions struct {
 }
 
 // Sdist describes a source distribution for a test to write: a real .tar.gz
-// holding name-version/PKG-INFO and a minimal pyproject.toml.
+// holding name-version/PKG-INFO and a minimal pyproject.toml. Its PKG-INFO
+// is Metadata-Version 2.2 with nothing dynamic, so PEP 643 makes its
+// dependencies binding (as in the sdists packse builds with hatchling):
+// lambdapack reads them without building it.
 type Sdist struct {
 	Name           string
 	Version        string
 	RequiresDist   []string
 	RequiresPython string
+	// MetadataVersion of PKG-INFO: "" is 2.2 (static); "2.1" makes a
+	// builder ask the build backend.
+	MetadataVersion string
 }
 
 // Filename returns the sdist's file name (PEP 625: normalised name, .tar.gz).
@@ -76,7 +82,11 @@ func sdistStem(name, version string) string {
 // Metadata returns the PKG-INFO text.
 func (s Sdist) Metadata() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Metadata-Version: 2.1\nName: %s\nVersion: %s\n", s.Name, s.Version)
+	mv := s.MetadataVersion
+	if mv == "" {
+		mv = "2.2"
+	}
+	fmt.Fprintf(&b, "Metadata-Version: %s\nName: %s\nVersion: %s\n", mv, s.Name, s.Version)
 	if s.RequiresPython != "" {
 		fmt.Fprintf(&b, "Requires-Python: %s\n", s.RequiresPython)
 	}

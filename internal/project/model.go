@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -234,7 +235,23 @@ type Function struct {
 	// when the image is built from it (PackageNone for a Dockerfile).
 	Image   *Image
 	Options Options
-	Pos     Pos
+	// FunctionName is the name Lambda knows the function by when the
+	// config decides it (SAM's FunctionName; Serverless' name, else
+	// service-stage-key), "" when CloudFormation makes one up at deploy
+	// time.
+	FunctionName string
+	// Timeout, MemorySize (MB) and EphemeralStorage (MB of /tmp) are the
+	// function's own, else Globals' or provider's, else the deploy tool's
+	// defaults (DefaultTimeout, ServerlessTimeout, ...).
+	Timeout          time.Duration
+	MemorySize       int
+	EphemeralStorage int
+	// Routes are its API Gateway events (SAM Api and HttpApi, Serverless
+	// http and httpApi), in the config's order; URL is set when it has a
+	// function URL.
+	Routes []Route
+	URL    *FunctionURL
+	Pos    Pos
 }
 
 // HandlerIsScript reports whether the handler names an executable rather

@@ -225,6 +225,7 @@ func prop(props, globals *yaml.Node, key string) *yaml.Node {
 func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 	name := k.Value
 	f := Function{Name: name, Pos: r.pos(k)}
+	r.run(&f, props, globals)
 	skip := func(format string, args ...any) {
 		f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf(format, args...)}
 		r.cfg.Functions = append(r.cfg.Functions, f)

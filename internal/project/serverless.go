@@ -243,6 +243,7 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 		fn := fnVals[i]
 		name := k.Value
 		f := Function{Name: name, Pos: r.pos(k), Options: opts}
+		r.run(&f, fn, provider)
 		skip := func(format string, args ...any) {
 			f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf(format, args...)}
 			cfg.Functions = append(cfg.Functions, f)

@@ -95,9 +95,9 @@ func (r *tomlReader) fail(key, hint, format string, args ...any) {
 }
 
 var (
-	topKeys      = []string{"runtime", "architecture", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
+	topKeys      = []string{"runtime", "architecture", "timeout", "memory", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
 	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
-	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "exclude", "layers", "package", "base", "dockerfile"}, commonKeys...)
+	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "timeout", "memory", "exclude", "layers", "package", "base", "dockerfile"}, commonKeys...)
 	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
 )
 
@@ -174,6 +174,7 @@ func parseTOML(cfg *Config, data []byte) error {
 		}
 		r.unknown(key, t, functionKeys)
 		f := Function{Name: name, Pos: r.pos(key)}
+		r.run(&f, key, t, root)
 		f.Deps, f.Options = r.common(key, t)
 		f.Handler = r.str(key+".handler", t["handler"])
 		source := r.str(key+".source", t["source"])

@@ -226,6 +226,9 @@ func installNotes(plan *install.Plan, requested []string) []string {
 	for _, d := range plan.Dropped {
 		notes = append(notes, fmt.Sprintf("%s: %s/%s left out (a Lambda artifact has no place for .data/%s)", d.Wheel, d.Scheme, d.Member, d.Scheme))
 	}
+	for _, r := range plan.Replaced {
+		notes = append(notes, fmt.Sprintf("%s: installed from %s, not %s (both declare it; pip keeps the one it installs last)", r.Path, r.Kept, r.Lost))
+	}
 	if len(requested) == 0 {
 		return notes
 	}

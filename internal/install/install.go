@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -166,6 +167,11 @@ type Plan struct {
 	Dists    []Dist  // sorted by Name
 	Dropped  []Dropped
 	Excluded []Dist // distributions Options.Exclude left out
+	// Replaced are scripts two wheels both install with different bytes
+	// (two distributions declaring one console script). pip and uv
+	// install both, the one installed last overwriting the other; so does
+	// Build, and says so here. Any other shared path is a *ConflictError.
+	Replaced []Replaced
 
 	installer string
 	closers   []io.Closer
@@ -229,6 +235,12 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s and %s both install %s with different contents; drop one of the two distributions or exclude it", e.Other, e.Wheel, e.Path)
+}
+
+// Replaced is a script Build took from Kept's wheel, leaving out Lost's.
+type Replaced struct {
+	Path       string
+	Kept, Lost string // wheel file names
 }
 
 // Build checks wheels and plans their installation. Nothing is written.
@@ -385,6 +397,7 @@ func wheelError(ctx context.Context, w Wheel, err error) error {
 
 type wheelResult struct {
 	dist     Dist
+	requires map[string]bool // canonical names its METADATA's Requires-Dist lists
 	entries  []Entry
 	dropped  []Dropped
 	excluded bool
@@ -401,6 +414,10 @@ func (p *Plan) merge(results []*wheelResult) error {
 		return results[i].dist.Filename < results[j].dist.Filename
 	})
 	byPath := map[string]int{}
+	requires := map[string]map[string]bool{}
+	for _, r := range results {
+		requires[r.dist.Name] = r.requires
+	}
 	for _, r := range results {
 		if r.excluded {
 			p.Excluded = append(p.Excluded, r.dist)
@@ -416,7 +433,11 @@ func (p *Plan) merge(results []*wheelResult) error {
 			if j, ok := byPath[e.Path]; ok {
 				o := p.Entries[j]
 				if o.Digest != e.Digest || o.Size != e.Size || e.record != 0 || o.record != 0 {
-					return &ConflictError{Path: e.Path, Wheel: e.Wheel, Other: o.Wheel, Digest: e.Digest, OtherD: o.Digest}
+					if e.record != 0 || o.record != 0 || !strings.HasPrefix(e.Path, p.Layout.Scripts) {
+						return &ConflictError{Path: e.Path, Wheel: e.Wheel, Other: o.Wheel, Digest: e.Digest, OtherD: o.Digest}
+					}
+					p.replaceScript(j, e, requires[e.Dist][o.Dist] && !requires[o.Dist][e.Dist], d)
+					continue
 				}
 				if e.Mode&0o111 != 0 {
 					p.Entries[j].Mode = 0o755
@@ -449,6 +470,27 @@ func (p *Plan) merge(results []*wheelResult) error {
 	}
 	sort.Slice(p.Entries, func(i, j int) bool { return p.Entries[i].Path < p.Entries[j].Path })
 	return nil
+}
+
+// replaceScript settles a script two wheels install with different bytes
+// as pip does: both are installed and the later one stays. pip installs a
+// package after the ones it requires, so the script of the distribution
+// that requires the other wins; otherwise the one already planned (first
+// by name) stays. The loser's RECORD leaves the path out.
+func (p *Plan) replaceScript(j int, e Entry, takeNew bool, d *Dist) {
+	o := p.Entries[j]
+	if !takeNew {
+		p.Replaced = append(p.Replaced, Replaced{Path: e.Path, Kept: o.Wheel, Lost: e.Wheel})
+		return
+	}
+	p.Replaced = append(p.Replaced, Replaced{Path: e.Path, Kept: e.Wheel, Lost: o.Wheel})
+	for i := range p.Dists {
+		if p.Dists[i].Name == o.Dist {
+			p.Dists[i].rows = slices.DeleteFunc(p.Dists[i].rows, func(r recordRow) bool { return r.path == e.Path })
+		}
+	}
+	p.Entries[j] = e
+	d.rows = append(d.rows, recordRow{path: e.Path, digest: e.Digest, size: e.Size})
 }
 
 // Filter keeps the entries for which keep returns true and rewrites every
@@ -687,6 +729,12 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 		return res, fmt.Errorf("its file name says version %s but its METADATA says Version: %s", fnVersion, mVersion)
 	}
 	res.dist.Version = mVersion
+	res.requires = map[string]bool{}
+	for _, r := range mh["requires-dist"] {
+		if f := strings.FieldsFunc(r, func(c rune) bool { return strings.ContainsRune(" \t;[(<>=!~@", c) }); len(f) > 0 {
+			res.requires[names.Canonical(f[0])] = true
+		}
+	}
 	if err := checkResolved(w, distInfo, meta); err != nil {
 		return res, err
 	}

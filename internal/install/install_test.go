@@ -688,3 +688,55 @@ func TestDeferCheck(t *testing.T) {
 		t.Errorf("a sha512 RECORD with DeferCheck: %v", err)
 	}
 }
+
+// Two distributions declaring one console script (llama-parse and
+// llama-cloud-services both declare llama-parse): pip installs both and the
+// one installed last, the one that requires the other, keeps the script.
+// Build does the same and says so, where any other shared path is refused.
+func TestSharedConsoleScriptIsReplacedAsPipDoes(t *testing.T) {
+	dir := t.TempDir()
+	base := spec{name: "cloud-svc", version: "0.6", members: []member{
+		file("cloud_svc/__init__.py", ""),
+		file("cloud_svc-0.6.dist-info/entry_points.txt", "[console_scripts]\nparse-tool = cloud_svc.cli:main\n"),
+	}}.write(t, dir)
+	// "aaa-parse" sorts before "cloud-svc", so taking the dependent's script
+	// is not an accident of name order.
+	dependent := spec{name: "aaa-parse", version: "0.6", members: []member{
+		file("aaa_parse/__init__.py", ""),
+		file("aaa_parse-0.6.dist-info/METADATA", "Metadata-Version: 2.1\nName: aaa-parse\nVersion: 0.6\nRequires-Dist: cloud-svc>=0.6\n"),
+		file("aaa_parse-0.6.dist-info/entry_points.txt", "[console_scripts]\nparse-tool = aaa_parse.cli:main\n"),
+	}}.write(t, dir)
+	for _, layout := range []Layout{FunctionLayout(), LayerLayout()} {
+		p := build(t, []Wheel{base, dependent}, Options{Layout: layout})
+		script := entryMap(p)["bin/parse-tool"]
+		if script == nil || !bytes.Contains(script.Data, []byte("aaa_parse.cli")) || script.Dist != "aaa-parse" {
+			t.Fatalf("%+v: bin/parse-tool = %+v, want aaa-parse's launcher", layout, script)
+		}
+		if len(p.Replaced) != 1 || p.Replaced[0] != (Replaced{Path: "bin/parse-tool", Kept: "aaa_parse-0.6-py3-none-any.whl", Lost: "cloud_svc-0.6-py3-none-any.whl"}) {
+			t.Errorf("Replaced = %+v", p.Replaced)
+		}
+		checkRecords(t, p)
+		for _, d := range p.Dists {
+			rec := entryMap(p)[d.DistInfo+"RECORD"].Data
+			if got, want := bytes.Contains(rec, []byte("bin/parse-tool,")), d.Name == "aaa-parse"; got != want {
+				t.Errorf("%s RECORD lists bin/parse-tool: %v, want %v:\n%s", d.Name, got, want, rec)
+			}
+		}
+	}
+	// Neither requires the other: the first by name keeps it.
+	other := spec{name: "zzz-parse", version: "1.0", members: []member{
+		file("zzz_parse/__init__.py", ""),
+		file("zzz_parse-1.0.dist-info/entry_points.txt", "[console_scripts]\nparse-tool = zzz_parse.cli:main\n"),
+	}}.write(t, dir)
+	p := build(t, []Wheel{other, base}, Options{Layout: FunctionLayout()})
+	if s := entryMap(p)["bin/parse-tool"]; s == nil || s.Dist != "cloud-svc" {
+		t.Errorf("bin/parse-tool = %+v, want cloud-svc's", s)
+	}
+	checkRecords(t, p)
+	// Outside the scripts folder a shared path with other bytes is still refused.
+	clash := spec{name: "clash", version: "1.0", members: []member{file("cloud_svc/__init__.py", "x = 1\n")}}.write(t, dir)
+	var ce *ConflictError
+	if _, err := Build(context.Background(), []Wheel{base, clash}, Options{Layout: FunctionLayout()}); !errors.As(err, &ce) {
+		t.Errorf("err = %v, want *ConflictError", err)
+	}
+}

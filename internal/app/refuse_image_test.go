@@ -55,7 +55,17 @@ func TestImageAndProjectFallBackFromRefusedWheel(t *testing.T) {
 		testutil.Wheel{Name: "fastthing", Version: "1.0", Tags: []string{"py3-none-any"},
 			Files: map[string][]byte{"fastthing/__init__.py": []byte("PURE = True\n")}},
 	)
-	const refused = "fastthing-1.0-cp312-cp312-manylinux2014_aarch64.whl was refused (arch: "
+	// fellBack: the pure wheel installed, the note naming the refused one.
+	fellBack := func(t *testing.T, pkgs []PackageReport, notes []string) {
+		t.Helper()
+		if len(pkgs) != 1 || pkgs[0].Filename != "fastthing-1.0-py3-none-any.whl" {
+			t.Errorf("packages %+v", pkgs)
+		}
+		const refused = "fastthing-1.0-cp312-cp312-manylinux2014_aarch64.whl was refused (arch: "
+		if n := strings.Join(notes, "\n"); !strings.Contains(n, refused) {
+			t.Errorf("notes lack %q:\n%s", refused, n)
+		}
+	}
 
 	t.Run("image", func(t *testing.T) {
 		baseDir := t.TempDir()
@@ -77,13 +87,7 @@ func TestImageAndProjectFallBackFromRefusedWheel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		im := rep.Images[0]
-		if len(im.Packages) != 1 || im.Packages[0].Filename != "fastthing-1.0-py3-none-any.whl" {
-			t.Errorf("packages %+v", im.Packages)
-		}
-		if notes := strings.Join(im.Notes, "\n"); !strings.Contains(notes, refused) {
-			t.Errorf("notes lack %q:\n%s", refused, notes)
-		}
+		fellBack(t, rep.Images[0].Packages, rep.Images[0].Notes)
 	})
 
 	t.Run("project", func(t *testing.T) {
@@ -96,12 +100,6 @@ func TestImageAndProjectFallBackFromRefusedWheel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := rep.Artifacts[0]
-		if len(a.Packages) != 1 || a.Packages[0].Filename != "fastthing-1.0-py3-none-any.whl" {
-			t.Errorf("packages %+v", a.Packages)
-		}
-		if notes := strings.Join(a.Notes, "\n"); !strings.Contains(notes, refused) {
-			t.Errorf("notes lack %q:\n%s", refused, notes)
-		}
+		fellBack(t, rep.Artifacts[0].Packages, rep.Artifacts[0].Notes)
 	})
 }

@@ -20,6 +20,9 @@ export LAMBDAPACK_TEST_PACKAGING_PYTHON
 LAMBDAPACK_TEST_AWS="$(scripts/setup-awscli.sh)"
 export LAMBDAPACK_TEST_AWS
 command -v curl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl; }
+# skopeo and Debian's amd64 CPython for the container-image tests.
+LAMBDAPACK_TEST_AMD64_ROOT="$(scripts/setup-image.sh)"
+export LAMBDAPACK_TEST_AMD64_ROOT
 
 echo "== vet"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -43,5 +46,9 @@ done
 if [ -x bench/run.sh ]; then
   echo "== bench (quick)"
   bench/run.sh --quick
+fi
+if [ -x bench/image.sh ]; then
+  echo "== bench image (quick)"
+  bench/image.sh --quick
 fi
 echo "== all tests passed"

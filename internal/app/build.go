@@ -47,6 +47,11 @@ type BuildOptions struct {
 	Rebuild bool
 	// Jobs bounds the artifacts built at once (default 4).
 	Jobs int
+	// Publish is build --publish: image functions are pushed to ImageRepo
+	// (a registry repository) as they are built; the CLI publishes the
+	// layers afterwards.
+	Publish   bool
+	ImageRepo string
 
 	Env EnvOptions
 }
@@ -62,6 +67,7 @@ type buildState struct {
 type stateEntry struct {
 	Inputs string          `json:"inputs"`
 	Report *ArtifactReport `json:"report"`
+	Image  *ImageInfo      `json:"image,omitempty"` // an image function's (build_image.go)
 }
 
 // job is one artifact of a project.
@@ -96,7 +102,9 @@ type BuildReport struct {
 	SAMTemplate      string                 `json:"sam_template,omitempty"`
 	ServerlessPlugin string                 `json:"serverless_plugin,omitempty"`
 	Published        []*publish.LayerResult `json:"published,omitempty"`
-	Error            *BuildError            `json:"error,omitempty"`
+	// FunctionsUpdated are the functions --publish updated (publish_build.go).
+	FunctionsUpdated []*PublishedFunction `json:"functions_updated,omitempty"`
+	Error            *BuildError          `json:"error,omitempty"`
 }
 
 // BuiltArtifact is one zip of the project.
@@ -109,6 +117,9 @@ type BuiltArtifact struct {
 	// it uses that this build made.
 	Handler string   `json:"handler,omitempty"`
 	Layers  []string `json:"layers,omitempty"`
+	// Image is an image function's image: its digest, where it was
+	// written or pushed, its layers (build_image.go).
+	Image *ImageInfo `json:"image,omitempty"`
 }
 
 // SkippedReport is a function or layer the build did not make.
@@ -200,9 +211,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			continue
 		}
 		reason := f.Package.Reason
-		if f.Image != nil && !f.Package.Skipped() {
-			reason = ImageSkipReason
-		} else if !f.Package.Skipped() {
+		if !f.Package.Skipped() {
 			continue
 		}
 		rep.Skipped = append(rep.Skipped, SkippedReport{Name: f.Name, Kind: KindFunction, Reason: reason, File: f.Pos.File, Line: f.Pos.Line})
@@ -226,7 +235,11 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	if err != nil {
 		return fail(err)
 	}
-	if len(jobs) == 0 {
+	images := imageFunctions(cfg, want)
+	if o.Publish && o.ImageRepo == "" && len(images) > 0 {
+		return fail(fmt.Errorf("%s: function %s is an image: --publish pushes it to a repository: add --image-repo REGISTRY/REPOSITORY (an ECR repository logs in through the AWS SDK)", images[0].Pos, images[0].Name))
+	}
+	if len(jobs) == 0 && len(images) == 0 {
 		return rep, cfg, nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -256,18 +269,21 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		todo = append(todo, i)
 	}
 
+	imageJobs := planImages(cfg, images, o, out, state) // build_image.go
 	var errs []error
-	if len(todo) > 0 {
+	var env *Env
+	if len(todo) > 0 || imagesToBuild(imageJobs) {
 		eo := o.Env
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
 		eo.ProjectSource = filepath.Base(cfg.File)
 		eo.Build = buildOptions(cfg.Build, o.Env.Build)
-		env, err := OpenEnv(eo)
-		if err != nil {
+		if env, err = OpenEnv(eo); err != nil {
 			return fail(err)
 		}
 		defer env.Close()
+	}
+	if len(todo) > 0 {
 		jobsN := o.Jobs
 		if jobsN <= 0 {
 			jobsN = 4
@@ -308,6 +324,17 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			}
 		}
 	}
+	// Image functions, after the zips (build_image.go).
+	var builtImages []*BuiltArtifact
+	if len(images) > 0 {
+		builtImages, err = buildImages(ctx, env, imageJobs, o, state)
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := writeState(filepath.Join(out, stateFile), state); err != nil {
 		return fail(err)
 	}
@@ -340,6 +367,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		}
 		rep.Artifacts = append(rep.Artifacts, b)
 	}
+	rep.Artifacts = append(rep.Artifacts, builtImages...)
 	if len(errs) == 0 {
 		if err := checkBudgets(cfg, jobs, reports); err != nil {
 			errs = append(errs, err)
@@ -355,9 +383,6 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	}
 	return rep, cfg, nil
 }
-
-// ImageSkipReason is why lambdapack build leaves an image function alone.
-const ImageSkipReason = "image functions are built by `lambdapack image`"
 
 // usedLayers lists the built layers a function's job uses, for its
 // verification; a layer that failed fails the function too.
@@ -382,15 +407,23 @@ func buildJob(ctx context.Context, env *Env, j *job, layers []UsedLayer) (*Artif
 	if err != nil {
 		return nil, err
 	}
-	tr, err := PlanTree(ctx, env, j.opts)
+	if err := j.opts.check(); err != nil {
+		return nil, err
+	}
+	targets, err := env.targets(j.opts)
+	if err != nil {
+		return nil, err
+	}
+	co := j.opts.checkOptions()
+	co.Layers, co.ExternalLayers = layers, j.external
+	// Verified with its layers; a resolved wheel that fails is replaced
+	// by the next choice (refuse.go).
+	tr, findings, err := env.planVerified(ctx, j.opts, targets, co)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	co := j.opts.checkOptions()
-	co.NoVerify = j.opts.NoVerify
-	co.Layers, co.ExternalLayers = layers, j.external
-	w, findings, err := WriteTree(ctx, env, tr, sink, co)
+	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: co.Name, NoVerify: true})
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +534,8 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 		for k, v := range layerZips {
 			all[k] = v
 		}
-		tpl, err := project.SAMBuildTemplate(cfg, data, all)
+		images := samImages(rep) // build_image.go
+		tpl, err := project.SAMBuildTemplate(cfg, data, all, images...)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/index"
@@ -54,9 +55,14 @@ type Env struct {
 
 	log      *slog.Logger
 	progress Progress
+	// offline: use the cache alone (image bases too).
+	offline bool
 	// memo remembers wheels that passed install's checks.
 	memo  *cache.Memo
 	facts *factsStore
+	// deferred are the trees whose member checks their sink makes
+	// (deferred.go), by *tree.Tree.
+	deferred sync.Map
 }
 
 // OpenEnv opens the cache and prepares the Pinner (the index client opens
@@ -85,7 +91,7 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 	if log == nil {
 		log = progress.NewLogger(o.Log, o.Verbose)
 	}
-	env := &Env{Cache: c, log: log, progress: o.Progress, memo: memo, facts: openFacts(c)}
+	env := &Env{Cache: c, log: log, progress: o.Progress, offline: o.Offline, memo: memo, facts: openFacts(c)}
 	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log, Build: o.Build}
 	if o.Progress != nil {
 		popts.Events = o.Progress

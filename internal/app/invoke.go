@@ -50,14 +50,15 @@ type ProjectRunOptions struct {
 
 // ProjectRun is a project's functions, built and ready to invoke.
 type ProjectRun struct {
+	// Config is the project as last read (Rebuild reads it again).
 	Config *project.Config
-	Run    map[string]*invoke.RunConfig
 
 	r *invoke.Runner
 	o ProjectRunOptions
 
-	mu  sync.Mutex
-	fns map[string]*invoke.Function
+	mu   sync.Mutex
+	fns  map[string]*invoke.Function
+	keys map[string]string // runKey of each opened function's spec
 }
 
 // OpenProjectRun builds what is stale (the incremental `lambdapack build`)
@@ -66,14 +67,26 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 	if o.Notes == nil {
 		o.Notes = io.Discard
 	}
+	p := &ProjectRun{r: r, o: o, fns: map[string]*invoke.Function{}, keys: map[string]string{}}
+	cfg, err := p.load()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.apply(ctx, cfg); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// load reads the project's config, says its notes (those the config read
+// last did not say), and checks that it has what Only names.
+func (p *ProjectRun) load() (*project.Config, error) {
+	o := p.o
 	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage})
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range cfg.Notes {
-		fmt.Fprintf(o.Notes, "note: %s\n", n)
-	}
-	names := runnableNames(cfg)
 	for _, n := range o.Only {
 		f, ok := cfg.Function(n)
 		if !ok {
@@ -83,42 +96,126 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 			return nil, fmt.Errorf("%s: %s cannot run locally: %s", filepath.Base(cfg.File), n, why)
 		}
 	}
-	if len(names) == 0 {
+	if len(runnableNames(cfg)) == 0 {
 		return nil, fmt.Errorf("%s defines no Python function to run", cfg.File)
+	}
+	said := map[string]bool{}
+	if last := p.config(); last != nil {
+		for _, n := range last.Notes {
+			said[n.String()] = true
+		}
+		for i := range last.Functions {
+			if why := notRunnable(&last.Functions[i]); why != "" {
+				said[last.Functions[i].Name+": "+why] = true
+			}
+		}
+	}
+	for _, n := range cfg.Notes {
+		if !said[n.String()] {
+			fmt.Fprintf(o.Notes, "note: %s\n", n)
+		}
 	}
 	for i := range cfg.Functions {
 		f := &cfg.Functions[i]
-		if why := notRunnable(f); why != "" && len(o.Only) == 0 {
+		if why := notRunnable(f); why != "" && len(o.Only) == 0 && !said[f.Name+": "+why] {
 			fmt.Fprintf(o.Notes, "note: %s is not run: %s\n", f.Name, why)
 		}
 	}
-	run, err := invoke.ReadRunConfig(cfg)
+	return cfg, nil
+}
+
+func (p *ProjectRun) config() *project.Config {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Config
+}
+
+// apply builds what is stale for cfg and brings the opened functions in line
+// with it: a function whose code or layers changed restarts on its next
+// invocation; one whose run settings changed (handler, runtime,
+// architecture, timeout, memory, environment) is opened afresh; one new to
+// the config is opened, one gone from it closed. It returns the names of
+// those that changed.
+func (p *ProjectRun) apply(ctx context.Context, cfg *project.Config) ([]string, error) {
+	rep, err := p.build(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	p := &ProjectRun{Config: cfg, Run: run, r: r, o: o, fns: map[string]*invoke.Function{}}
-	rep, err := p.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range cfg.Functions {
-		if !p.wanted(&f) {
+	first := p.config() == nil
+	var changed []string
+	wanted := map[string]bool{}
+	for i := range cfg.Functions {
+		f := &cfg.Functions[i]
+		if !p.wanted(f) {
 			continue
 		}
-		spec, closeTrees, err := p.spec(f, rep)
+		wanted[f.Name] = true
+		spec, closeTrees, err := p.spec(*f, rep)
 		if err != nil {
-			p.Close()
-			return nil, err
+			return changed, err
 		}
-		fn, err := r.Open(ctx, spec)
+		key := runKey(spec)
+		p.mu.Lock()
+		old, open := p.fns[f.Name]
+		same := open && p.keys[f.Name] == key
+		p.mu.Unlock()
+		if same {
+			did, err := old.Update(ctx, spec.Code, spec.Layers)
+			closeTrees()
+			if err != nil {
+				return changed, err
+			}
+			if did {
+				changed = append(changed, f.Name)
+			}
+			continue
+		}
+		fn, err := p.r.Open(ctx, spec)
 		closeTrees()
 		if err != nil {
-			p.Close()
-			return nil, err
+			return changed, err
 		}
-		p.fns[f.Name] = fn
+		p.mu.Lock()
+		p.fns[f.Name], p.keys[f.Name] = fn, key
+		p.mu.Unlock()
+		if open {
+			old.Close()
+		}
+		if !first {
+			changed = append(changed, f.Name)
+		}
+		if f.URL != nil && f.URL.AuthType != "NONE" {
+			fmt.Fprintf(p.o.Notes, "note: %s: its function URL's AuthType is %s; serve answers it without checking the caller\n", f.Name, f.URL.AuthType)
+		}
 	}
-	return p, nil
+	p.mu.Lock()
+	var gone []*invoke.Function
+	for name, fn := range p.fns {
+		if !wanted[name] {
+			gone = append(gone, fn)
+			delete(p.fns, name)
+			delete(p.keys, name)
+			changed = append(changed, name+" (gone from "+filepath.Base(cfg.File)+")")
+		}
+	}
+	p.Config = cfg
+	p.mu.Unlock()
+	for _, fn := range gone {
+		fn.Close()
+	}
+	slices.Sort(changed)
+	return changed, nil
+}
+
+// runKey says what a function runs with besides its code and layers: a
+// change to any of it opens the function afresh.
+func runKey(s invoke.Spec) string {
+	env := make([]string, 0, len(s.Env))
+	for k, v := range s.Env {
+		env = append(env, k+"="+v)
+	}
+	slices.Sort(env)
+	return fmt.Sprintf("%q %q %q %s %d %d %q", s.Handler, s.Runtime, s.Arch, s.Timeout, s.MemoryMB, s.Concurrency, env)
 }
 
 func functionNames(cfg *project.Config) []string {
@@ -148,6 +245,8 @@ func notRunnable(f *project.Function) string {
 	switch {
 	case f.Package.Skipped():
 		return f.Package.Reason
+	case f.Image != nil:
+		return "it is a container image function, which lambdapack image builds; invoke and serve run zip functions"
 	case f.HandlerIsScript():
 		return fmt.Sprintf("its handler %s is a program, not a Python module.function the runtime client can load", f.Handler)
 	}
@@ -168,11 +267,12 @@ func (p *ProjectRun) wanted(f *project.Function) bool {
 	return len(p.o.Only) == 0 || slices.Contains(p.o.Only, f.Name)
 }
 
-// build runs the incremental build of the wanted functions and their layers.
-func (p *ProjectRun) build(ctx context.Context) (*BuildReport, error) {
+// build runs the incremental build of cfg's wanted functions and their
+// layers.
+func (p *ProjectRun) build(ctx context.Context, cfg *project.Config) (*BuildReport, error) {
 	var only []string
-	for i := range p.Config.Functions {
-		f := &p.Config.Functions[i]
+	for i := range cfg.Functions {
+		f := &cfg.Functions[i]
 		if !p.wanted(f) {
 			continue
 		}
@@ -187,7 +287,7 @@ func (p *ProjectRun) build(ctx context.Context) (*BuildReport, error) {
 	env := p.o.Env
 	env.Log = nil
 	rep, _, err := Build(ctx, BuildOptions{
-		Dir: p.Config.Dir, Config: p.Config.File, Stage: p.o.Stage, Out: p.o.Out, Only: only,
+		Dir: cfg.Dir, Config: cfg.File, Stage: p.o.Stage, Out: p.o.Out, Only: only,
 		NoVerify: p.o.NoVerify, Force: p.o.Force, Env: env,
 	})
 	if err != nil {
@@ -254,11 +354,7 @@ func (p *ProjectRun) spec(f project.Function, rep *BuildReport) (invoke.Spec, fu
 		closeAll()
 		return invoke.Spec{}, func() {}, err
 	}
-	rc := p.Run[f.Name]
-	for _, n := range rc.Notes {
-		fmt.Fprintf(p.o.Notes, "%s: %s\n", f.Name, n)
-	}
-	timeout, memory := rc.Timeout, rc.MemoryMB
+	timeout, memory := f.Timeout, f.MemorySize
 	if p.o.Timeout > 0 {
 		timeout = p.o.Timeout
 	}
@@ -266,7 +362,7 @@ func (p *ProjectRun) spec(f project.Function, rep *BuildReport) (invoke.Spec, fu
 		memory = p.o.MemoryMB
 	}
 	return invoke.Spec{
-		Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
+		Name: cmp.Or(f.FunctionName, f.Name), Handler: f.Handler, Runtime: f.Runtime, Arch: string(f.Arch),
 		Code: code, Layers: layers, Env: env, Timeout: timeout, MemoryMB: memory, Concurrency: p.o.Concurrency,
 	}, closeAll, nil
 }
@@ -282,7 +378,7 @@ func (p *ProjectRun) functionEnv(f project.Function) (map[string]string, error) 
 		}
 		env[v.Name] = v.Value
 	}
-	if err := invoke.CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(p.Config.File), f.Name), false); err != nil {
+	if err := invoke.CheckVariables(env, fmt.Sprintf("%s: %s's environment", filepath.Base(f.Pos.File), f.Name), false); err != nil {
 		return nil, err
 	}
 	if p.o.EnvFile != "" {
@@ -300,12 +396,23 @@ func (p *ProjectRun) functionEnv(f project.Function) (map[string]string, error) 
 	return env, nil
 }
 
-// Function returns the opened function called name.
+// Function returns the opened function called name in the config, or by
+// the name Lambda knows it by.
 func (p *ProjectRun) Function(name string) (*invoke.Function, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f, ok := p.fns[name]
-	return f, ok
+	if f, ok := p.fns[name]; ok {
+		return f, true
+	}
+	// The name Lambda knows it by (a serverless function's
+	// service-stage-key, SAM's FunctionName), as boto3 code calls it.
+	for i := range p.Config.Functions {
+		if cf := &p.Config.Functions[i]; cf.FunctionName == name && name != "" {
+			f, ok := p.fns[cf.Name]
+			return f, ok
+		}
+	}
+	return nil, false
 }
 
 // Names lists the opened functions, sorted.
@@ -320,17 +427,30 @@ func (p *ProjectRun) Names() []string {
 	return out
 }
 
-// Routes lists the HTTP routes of the opened functions; URLs the functions
-// with a function URL.
+// Routes lists the HTTP routes of the opened functions (their API Gateway
+// events in the project model); URLs the functions with a function URL.
 func (p *ProjectRun) Routes() (routes []invoke.Route, urls []string) {
+	cfg := p.config()
 	for _, n := range p.Names() {
-		rc := p.Run[n]
-		routes = append(routes, rc.Routes...)
-		if rc.URL {
+		f, ok := cfg.Function(n)
+		if !ok {
+			continue
+		}
+		routes = append(routes, Routes(f)...)
+		if f.URL != nil {
 			urls = append(urls, n)
 		}
 	}
 	return routes, urls
+}
+
+// Routes are the routes serve answers for a function's API Gateway events.
+func Routes(f *project.Function) []invoke.Route {
+	var out []invoke.Route
+	for _, r := range f.Routes {
+		out = append(out, invoke.Route{Function: f.Name, Route: r})
+	}
+	return out
 }
 
 // Invoke runs one invocation of a function.
@@ -342,33 +462,17 @@ func (p *ProjectRun) Invoke(ctx context.Context, name string, payload []byte) (*
 	return f.Invoke(ctx, runtimeapi.Invocation{Payload: payload})
 }
 
-// Rebuild builds what changed and lays it out; functions whose code or
-// layers changed restart on their next invocation. It returns their names.
+// Rebuild reads the config again and builds what changed: functions whose
+// code or layers changed restart on their next invocation, those whose run
+// settings changed are opened afresh, new ones are opened and removed ones
+// closed; it returns their names. Routes follow the config read. A config
+// that does not load leaves everything as it was.
 func (p *ProjectRun) Rebuild(ctx context.Context) ([]string, error) {
-	rep, err := p.build(ctx)
+	cfg, err := p.load()
 	if err != nil {
 		return nil, err
 	}
-	var changed []string
-	for _, f := range p.Config.Functions {
-		fn, ok := p.Function(f.Name)
-		if !ok {
-			continue
-		}
-		spec, closeTrees, err := p.spec(f, rep)
-		if err != nil {
-			return changed, err
-		}
-		did, err := fn.Update(ctx, spec.Code, spec.Layers)
-		closeTrees()
-		if err != nil {
-			return changed, err
-		}
-		if did {
-			changed = append(changed, f.Name)
-		}
-	}
-	return changed, nil
+	return p.apply(ctx, cfg)
 }
 
 // Close stops every function's processes.
@@ -397,17 +501,18 @@ func (p *ProjectRun) Watch(ctx context.Context, interval time.Duration, log io.W
 		case err != nil:
 			fmt.Fprintf(log, "Rebuild failed (the running functions keep their last good build): %v\n", err)
 		case len(changed) == 0:
-			fmt.Fprintf(log, "Files changed; no function's code or layers did (%s)\n", took.Round(time.Millisecond))
+			fmt.Fprintf(log, "Files changed; no function's code, layers or settings did (%s)\n", took.Round(time.Millisecond))
 		default:
 			fmt.Fprintf(log, "Rebuilt %s in %s; the next invocation starts it afresh\n", strings.Join(changed, ", "), took.Round(time.Millisecond))
 		}
 	}
+	dir := p.config().Dir
 	out := p.o.Out
 	if out == "" {
-		out = filepath.Join(p.Config.Dir, "dist")
+		out = filepath.Join(dir, "dist")
 	}
 	out, _ = filepath.Abs(out)
-	last, _ := snapshot(p.Config.Dir, out)
+	last, _ := snapshot(dir, out)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -416,15 +521,34 @@ func (p *ProjectRun) Watch(ctx context.Context, interval time.Duration, log io.W
 			return
 		case <-t.C:
 		}
-		now, err := snapshot(p.Config.Dir, out)
+		now, err := snapshot(dir, out)
 		if err != nil || now == last {
 			continue
 		}
 		last = now
 		start := time.Now()
+		before := routeTable(p.Routes())
 		changed, err := p.Rebuild(ctx)
 		done(changed, time.Since(start), err)
+		if after := routeTable(p.Routes()); err == nil && after != before {
+			fmt.Fprintf(log, "Routes now:\n%s", after)
+		}
 	}
+}
+
+// routeTable lists routes and function URLs one a line, as serve says them.
+func routeTable(routes []invoke.Route, urls []string) string {
+	var b strings.Builder
+	for _, r := range routes {
+		fmt.Fprintf(&b, "  %-28s -> %s\n", r.String(), r.Function)
+	}
+	for _, u := range urls {
+		fmt.Fprintf(&b, "  function URL -> %s\n", u)
+	}
+	if b.Len() == 0 {
+		return "  (none)\n"
+	}
+	return b.String()
 }
 
 // maxWatched bounds the files a watch looks at.
@@ -465,9 +589,11 @@ func snapshot(dir, out string) (string, error) {
 }
 
 // RuntimePackages is the invoke.PackageSource of the pipeline: it plans the
-// packages for the target as a layer would hold them (PlanTree, on an Env
-// opened with o on first use) and returns the files of its python/ folder,
-// wheel members with their RECORD digests. close releases the Env.
+// packages for the target as a layer would hold them, verified for it
+// (PlanVerified, on an Env opened with o on first use: a wheel that would
+// not load there is replaced by the next choice) and returns the files of
+// its python/ folder, wheel members with their RECORD digests. close
+// releases the Env.
 func RuntimePackages(o EnvOptions) (source invoke.PackageSource, close func() error) {
 	var (
 		mu  sync.Mutex
@@ -484,7 +610,7 @@ func RuntimePackages(o EnvOptions) (source invoke.PackageSource, close func() er
 			env = e
 		}
 		mu.Unlock()
-		tr, err := PlanTree(ctx, env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: pkgs}, Targets: []target.Target{t}})
+		tr, _, err := PlanVerified(ctx, env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: pkgs}, Targets: []target.Target{t}})
 		if err != nil {
 			return nil, err
 		}

@@ -106,7 +106,8 @@ const samT = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless
 
 // A layer with BuildMethod python3.X holds its ContentUri's own modules under
 // python/ beside the packages its requirements.txt names, as sam build makes
-// it; requirements.txt itself and SAM's excludes stay out.
+// it: the whole ContentUri is copied, requirements.txt included (the
+// python_pip workflow's CopySourceAction), minus SAM's excludes.
 func TestBuildSAMLayerOwnModules(t *testing.T) {
 	dir := t.TempDir()
 	testutil.WriteFiles(t, dir, map[string]string{
@@ -117,14 +118,28 @@ func TestBuildSAMLayerOwnModules(t *testing.T) {
 		"layers/shared/shared_utils/fmt.py":                        "",
 		"layers/shared/shared_utils/__pycache__/x.cpython-312.pyc": "junk",
 		"layers/shared/.venv/lib/site.py":                          "",
+		"layers/shared/.python-version":                            "3.12\n",
+		"layers/shared/shared_utils/_speedups.so":                  "junk",
+		"layers/shared/.pytest_cache/v/cache/lastfailed":           "{}",
+		"layers/shared/ENV/bin/activate":                           "",
 		"src/app.py":                                               "from shared_utils import greet\ndef handler(e, c):\n    return greet()\n",
+		"src/requirements.txt":                                     "",
+		"src/tests/test_app.py":                                    "",
+		"src/.env":                                                 "SECRET=1\n",
+		"src/.gitignore":                                           "*.pyc\n",
+		"src/env/lib/site.py":                                      "",
+		"src/htmlcov/index.html":                                   "",
+		"src/app.egg-info/PKG-INFO":                                "",
+		"src/.idea/workspace.xml":                                  "",
 	})
 	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer := wantZip(t, rep, "Shared-x86_64", append(sixFiles("python/"), "python/shared_utils/__init__.py", "python/shared_utils/fmt.py")...)
-	fn := wantZip(t, rep, "Fn", "app.py")
+	layer := wantZip(t, rep, "Shared-x86_64", append(sixFiles("python/"), "python/requirements.txt", "python/shared_utils/__init__.py", "python/shared_utils/fmt.py")...)
+	// The function's folder is copied the same way: requirements.txt and
+	// tests/ stay, aws-lambda-builders' EXCLUDED_FILES do not.
+	fn := wantZip(t, rep, "Fn", "app.py", "requirements.txt", "tests/test_app.py")
 	if out := importHandler(t, fn, "app.handler", layer); out != "hi 1.16.0" {
 		t.Errorf("handler says %q", out)
 	}
@@ -324,26 +339,6 @@ func TestBuildHandlerRuleBeforeWrite(t *testing.T) {
 	}
 }
 
-// An image function is in the model but built by lambdapack image: build
-// lists it as skipped with that reason, and builds the rest.
-func TestBuildSkipsImageFunctions(t *testing.T) {
-	dir := t.TempDir()
-	testutil.WriteFiles(t, dir, map[string]string{
-		"template.yaml": samT + "  Img:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n    Metadata:\n      Dockerfile: Dockerfile\n      DockerContext: ./img\n" +
-			"  Zip:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n",
-		"img/Dockerfile": "FROM public.ecr.aws/lambda/python:3.12\n",
-		"src/app.py":     "def handler(e, c): pass\n",
-	})
-	rep, err := buildHermetic(t, dir, testutil.NewIndex(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Skipped) != 1 || rep.Skipped[0].Name != "Img" || rep.Skipped[0].Reason != "image functions are built by `lambdapack image`" {
-		t.Errorf("skipped %+v", rep.Skipped)
-	}
-	wantZip(t, rep, "Zip", "app.py")
-}
-
 // A function packaged from the project folder never takes an earlier
 // build's output: any folder holding a build state file (another --out than
 // this run's) is left out, and so is a zip that is itself a lambdapack
@@ -493,5 +488,70 @@ func TestBuildNotesOnce(t *testing.T) {
 	// Both builds warn that python3.9 is deprecated: the log says it once.
 	if n := strings.Count(log.String(), "python3.9 was deprecated on 2025-12-15"); n != 1 {
 		t.Errorf("the deprecation said %d times:\n%s", n, log.String())
+	}
+}
+
+// A layer whose CompatibleRuntimes lists a retired runtime beside the
+// function's is built for the supported ones, not refused: the project
+// builds, the layer holds its folder as it is and the function its code.
+func TestBuildLayerListingRetiredRuntime(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": samT + "  Shared:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: shared/\n      CompatibleRuntimes: [python3.8, python3.9, python3.12]\n" +
+			"  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n      Layers: [!Ref Shared]\n",
+		"shared/python/greeting.py": "def hi():\n    return 'hi'\n",
+		"src/app.py":                "from greeting import hi\ndef handler(e, c):\n    return hi()\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := wantZip(t, rep, "Shared-x86_64", "python/greeting.py")
+	fn := wantZip(t, rep, "Fn", "app.py")
+	if out := importHandler(t, fn, "app.handler", layer); out != "hi" {
+		t.Errorf("handler says %q", out)
+	}
+}
+
+// A layer whose Makefile target pip-installs named packages and copies
+// nothing (no requirements.txt) holds those packages, as sam build makes it;
+// before, the folder's own files went under python/ and the packages were
+// missing from a layer reported built.
+func TestBuildMakefileLayerOfNamedPackages(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": samT + "  Deps:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ./\n      CompatibleRuntimes: [python3.12]\n    Metadata:\n      BuildMethod: makefile\n" +
+			"  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ./\n      Handler: handlers.auth.handler\n      Runtime: python3.12\n      Layers: [!Ref Deps]\n",
+		"Makefile":         ".PHONY: build-Deps\nbuild-Deps:\n\tmkdir -p \"$(ARTIFACTS_DIR)/python\"\n\tpip install six -t \"$(ARTIFACTS_DIR)/python\"\n",
+		"handlers/auth.py": "import six\ndef handler(e, c):\n    return six.__version__\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := wantZip(t, rep, "Deps-x86_64", sixFiles("python/")...)
+	fn := wantZip(t, rep, "Fn", "Makefile", "handlers/auth.py", "template.yaml")
+	path := []string{testutil.Unzip(t, fn), filepath.Join(testutil.Unzip(t, layer), "python")}
+	if out := runPy(t, []string{testutil.Python(t, "3.12")}, path, "import handlers.auth as m; print(m.handler({}, None))"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}
+
+// serverless-lift's queue worker is built beside the service's functions,
+// with the service's files.
+func TestBuildLiftQueueWorker(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yml": "service: s\nprovider: {name: aws, runtime: python3.12}\nconstructs:\n  jobs:\n    type: queue\n    worker:\n      handler: handler.consumer\nfunctions:\n  producer:\n    handler: handler.producer\nplugins:\n  - serverless-lift\n",
+		"handler.py":     "def producer(e, c):\n    return 'p'\ndef consumer(e, c):\n    return 'c'\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantZip(t, rep, "producer", "handler.py")
+	w := wantZip(t, rep, "jobsWorker", "handler.py")
+	if out := importHandler(t, w, "handler.consumer"); out != "c" {
+		t.Errorf("worker says %q", out)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
+	"context"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
@@ -194,13 +195,16 @@ func cleanAll(root string) (*Removal, error) {
 
 // Prune removes the entries no run has used since cutoff, temporary files
 // older than an hour (a write still running keeps its own fresh), lock files
-// of blobs no longer there, and the folders that leaves empty.
+// of blobs no longer there, and the folders that leaves empty. Container
+// image bases and layers go whole (pruneImages).
 func Prune(root string, cutoff time.Time) (*Removal, error) {
 	rm := newRemoval(root)
 	tempCutoff := time.Now().Add(-time.Hour)
 	var dirs []string
 	err := walkDirs(root, func(e Entry) error {
 		switch e.Kind {
+		case KindImageBases, KindImageLayers:
+			return nil // below, each base and layer whole
 		case KindTemp:
 			if e.LastUse.Before(tempCutoff) {
 				return rm.remove(e)
@@ -223,6 +227,17 @@ func Prune(root string, cutoff time.Time) (*Removal, error) {
 	}, func(dir string) { dirs = append(dirs, dir) })
 	if err != nil {
 		return nil, err
+	}
+	if ents, err := os.ReadDir(root); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, d := range ents {
+			if d.IsDir() && layoutRE.MatchString(d.Name()) {
+				if err := pruneImages(ctx, filepath.Join(root, d.Name()), cutoff, rm); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	// Deepest first, so a shard emptied above leaves its parent to check.
 	for i := len(dirs) - 1; i >= 0; i-- {
@@ -281,6 +296,7 @@ func walkDirs(root string, fn func(Entry) error, onDir func(string)) error {
 			continue
 		}
 		layout := filepath.Join(root, d.Name())
+		layerBlobs := imageLayerBlobs(layout)
 		err := filepath.WalkDir(layout, func(p string, de fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -302,7 +318,12 @@ func walkDirs(root string, fn func(Entry) error, onDir func(string)) error {
 				return nil // removed meanwhile
 			}
 			rel, _ := filepath.Rel(layout, p)
-			return fn(Entry{Path: p, Kind: kindOf(filepath.ToSlash(rel), de.Name()), Size: fi.Size(), LastUse: lastUse(fi)})
+			rel = filepath.ToSlash(rel)
+			kind := kindOf(rel, de.Name())
+			if r, ok := strings.CutPrefix(rel, imagesDir+"/"); ok {
+				kind = imageKind(r, de.Name(), layerBlobs)
+			}
+			return fn(Entry{Path: p, Kind: kind, Size: fi.Size(), LastUse: lastUse(fi)})
 		})
 		if err != nil {
 			return fmt.Errorf("reading the cache %s: %w", root, err)

@@ -32,9 +32,10 @@ func init() {
 			Short: "Show, clean or prune lambdapack's download cache",
 			Long: `lambdapack keeps downloaded wheels (by sha256), index pages and metadata files in
 a cache folder: --cache-dir, else $LAMBDAPACK_CACHE_DIR, else lambdapack under
-the user's cache folder. These commands show where it is and what it holds,
-remove all of it or one package's entries, and prune what no recent run used.
-Only lambdapack's own folders in it are ever removed.`,
+the user's cache folder, and for container images their bases and dependency
+layers. These commands show where it is and what it holds, remove all of it or
+one package's entries, and prune what no recent run used (an image base or
+layer whole). Only lambdapack's own folders in it are ever removed.`,
 			Args: cobra.ArbitraryArgs,
 			RunE: func(_ *cobra.Command, args []string) error {
 				if len(args) > 0 {

@@ -52,7 +52,7 @@ func (f *runFlags) add(fl *pflag.FlagSet) {
 func (f *runFlags) addProject(fl *pflag.FlagSet) {
 	fl.StringVar(&f.project.Dir, "project", "", "the project folder (default: the working directory)")
 	fl.StringVar(&f.project.Config, "config", "", "the config file (default: discovered in the project folder)")
-	fl.StringVar(&f.project.Stage, "stage", "dev", "serverless stage for ${opt:stage}")
+	fl.StringVar(&f.project.Stage, "stage", "", "serverless stage for ${opt:stage} and ${sls:stage} (default: provider.stage, else dev)")
 	fl.StringVar(&f.project.Out, "out", "", "the build's output folder (default PROJECT/dist)")
 }
 

@@ -171,10 +171,3 @@ reproducible.`,
 		return cmd
 	})
 }
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}

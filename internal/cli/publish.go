@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/image/remote"
 	"github.com/lambdapack/lambdapack/internal/publish"
 )
 
@@ -82,8 +83,9 @@ is reported with "changed": false.`,
 func publishFunctionCmd(s *Streams) *cobra.Command {
 	var o publish.FunctionOptions
 	var jsonOut bool
+	var imageRef string
 	cmd := &cobra.Command{
-		Use:   "function ZIP --function-name NAME",
+		Use:   "function (ZIP | --image REF) --function-name NAME",
 		Short: "Update a Lambda function's code from a zip and wait until the update has finished",
 		Long: `Update an existing Lambda function's code from a zip, then wait until Lambda
 reports the update Successful or Failed, and say which (with Lambda's reason on
@@ -98,14 +100,30 @@ one) it has code at its root and nothing under python/. A zip built by
 lambdapack for one architecture must match the one the function runs it on
 (its own, or --arch, which sends the architecture with the code, switching the
 function to it), and one with native code built for one Python must match the
-function's runtime. --force deploys anyway, with a warning.`,
+function's runtime. --force deploys anyway, with a warning.
+
+--image updates an image function instead: its ImageUri is set to the image by
+digest (a tag is resolved first; an index is refused, since a function runs one
+single-architecture image), and the image's architecture must be the function's.`,
 		Example: `  lambdapack publish function function.zip --function-name api
   lambdapack publish function function.zip --function-name api --bucket my-artifacts --arch arm64 --json`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ZipPath = args[0]
 			o.Log = s.Err
-			_, err := app.PublishFunction(cmd.Context(), s.Out, o, jsonOut)
+			var err error
+			switch {
+			case imageRef != "" && len(args) > 0:
+				return errors.New("give a zip or --image, not both")
+			case imageRef != "":
+				io := publish.FunctionImageOptions{ImageURI: imageRef, FunctionName: o.FunctionName, Architecture: o.Architecture,
+					SwitchArchitecture: o.Architecture != "", Timeout: o.Timeout, NoWait: o.NoWait, AWS: o.AWS, Log: s.Err}
+				_, err = app.PublishFunctionImage(cmd.Context(), s.Out, io, remote.Options{}, jsonOut)
+			case len(args) == 0:
+				return errors.New("nothing to publish: give the function zip, or --image REF for an image function")
+			default:
+				o.ZipPath = args[0]
+				_, err = app.PublishFunction(cmd.Context(), s.Out, o, jsonOut)
+			}
 			var failed *publish.UpdateFailedError
 			if errors.As(err, &failed) {
 				fmt.Fprintf(s.Err, "lambdapack: %v\n", err)
@@ -125,6 +143,7 @@ function's runtime. --force deploys anyway, with a warning.`,
 	f.StringVar(&o.AWS.Region, "region", "", "the AWS region (default: AWS_REGION or the profile's)")
 	f.StringVar(&o.AWS.Profile, "profile", "", "the AWS shared-config profile (default: AWS_PROFILE or default)")
 	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	f.StringVar(&imageRef, "image", "", "update an image function to this image (REPOSITORY@sha256:... or a tag, resolved to its digest)")
 	_ = cmd.MarkFlagRequired("function-name")
 	return cmd
 }

@@ -37,8 +37,10 @@ them (see lambdapack invoke), until Ctrl-C:
 
 Processes stay warm between invocations (init once, as Lambda does), one
 invocation at a time each, more under concurrent load up to --concurrency per
-function. With --watch, a change to the project's files rebuilds what changed
-and restarts only the functions whose code or layers changed.`,
+function. With --watch, a change to the project's files (its code or its config)
+rebuilds what changed and restarts only the functions whose code, layers or
+settings (timeout, memory, environment, handler) changed; routes and functions
+added to or removed from the config follow it.`,
 			Example: `  lambdapack serve
   lambdapack serve --watch --port 3000
   aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name api --payload '{}' out.json`,

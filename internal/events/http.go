@@ -113,6 +113,8 @@ func isText(ct string) bool {
 
 // V1Request is API Gateway's payload format 1.0 (a REST API's proxy event).
 type V1Request struct {
+	// Version is "1.0" in an HTTP API's 1.0 event; a REST API's has none.
+	Version                         string              `json:"version,omitempty"`
 	Resource                        string              `json:"resource"`
 	Path                            string              `json:"path"`
 	HTTPMethod                      string              `json:"httpMethod"`
@@ -163,7 +165,8 @@ type V1Identity struct {
 	UserArn                       *string `json:"userArn"`
 }
 
-// V1 returns r as a REST API's proxy event (payload format 1.0).
+// V1 returns r as a REST API's proxy event (payload format 1.0), or an HTTP
+// API's 1.0 event when r has a RouteKey.
 func V1(r HTTPRequest) *V1Request {
 	if r.Stage == "" {
 		r.Stage = "Prod"
@@ -176,6 +179,9 @@ func V1(r HTTPRequest) *V1Request {
 	ev := &V1Request{
 		Resource: resource, Path: r.Path, HTTPMethod: r.Method,
 		PathParameters: nilIfEmpty(r.PathParameters), StageVariables: nilIfEmpty(r.StageVariables),
+	}
+	if r.RouteKey != "" {
+		ev.Version = Format1
 	}
 	if len(r.Header) > 0 {
 		ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
@@ -197,11 +203,20 @@ func V1(r HTTPRequest) *V1Request {
 		AccountID: r.Account, APIID: r.APIID, DomainName: domain, DomainPrefix: r.APIID,
 		ExtendedRequestID: r.RequestID, HTTPMethod: r.Method,
 		Identity: V1Identity{SourceIP: r.SourceIP, UserAgent: r.Header.Get("User-Agent")},
-		Path:     "/" + r.Stage + r.Path, Protocol: r.Protocol, RequestID: r.RequestID,
+		Path:     stagePath(r.Stage, r.Path), Protocol: r.Protocol, RequestID: r.RequestID,
 		RequestTime: requestTime(r.Time), RequestTimeEpoch: r.Time.UnixMilli(),
 		ResourceID: deterministicID("resource", resource)[:6], ResourcePath: resource, Stage: r.Stage,
 	}
 	return ev
+}
+
+// stagePath is the path as the API's URL has it: after the stage, except
+// for the $default stage, whose URL has none.
+func stagePath(stage, path string) string {
+	if stage == "$default" {
+		return path
+	}
+	return "/" + stage + path
 }
 
 // V2Request is payload format 2.0 (an HTTP API's or a function URL's event).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/events"
+	"github.com/lambdapack/lambdapack/internal/project"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
@@ -24,12 +25,35 @@ type Gateway struct {
 	// URLs are the functions with a function URL: each answers requests
 	// whose Host is <name>.localhost (and every request, when no route is
 	// defined and only one function has a URL).
-	URLs   []string
+	URLs []string
+	// Table, when set, gives the routes and URLs for each request in place
+	// of Routes and URLs (serve --watch: a config edit changes them).
+	Table  func() (routes []Route, urls []string)
 	Invoke func(ctx context.Context, function string, payload []byte) (*runtimeapi.Result, error)
 	Region string
 	// Log hears why a request got a 502 (the function's answer did not
 	// fit its payload format).
 	Log io.Writer
+}
+
+// Route is one HTTP route to a function: one of the function's API Gateway
+// events in the project model (app.Routes makes them). A PayloadFormat of
+// "" is 2.0; a Stage of "" is "Prod" for a REST API, "$default" for an HTTP
+// API.
+type Route struct {
+	Function string
+	project.Route
+}
+
+// REST reports whether the route is a REST API's (payload 1.0, 403 where
+// no route matches).
+func (r Route) REST() bool { return r.API == project.APIREST }
+
+func (r Route) format() string {
+	if r.PayloadFormat == "" {
+		return events.Format2
+	}
+	return r.PayloadFormat
 }
 
 type match struct {
@@ -41,9 +65,21 @@ type match struct {
 // the route with the most literal segments, a method over ANY, a greedy
 // {proxy+} last, and an HTTP API's $default when nothing else matches.
 func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
+	routes, _ := g.table()
+	return matchRoute(routes, method, path)
+}
+
+func (g *Gateway) table() ([]Route, []string) {
+	if g.Table != nil {
+		return g.Table()
+	}
+	return g.Routes, g.URLs
+}
+
+func matchRoute(routes []Route, method, path string) (Route, map[string]string, bool) {
 	var best *match
 	bestScore := -1
-	for _, r := range g.Routes {
+	for _, r := range routes {
 		if r.Path == "" {
 			continue
 		}
@@ -68,7 +104,7 @@ func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
 	if best != nil {
 		return best.route, best.params, true
 	}
-	for _, r := range g.Routes {
+	for _, r := range routes {
 		if r.Path == "" {
 			return r, nil, true
 		}
@@ -156,27 +192,32 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var function, format string
 	var payload []byte
-	if name, ok := g.urlFunction(host); ok {
+	routes, urls := g.table()
+	if name, ok := urlFunction(routes, urls, host); ok {
 		function, format = name, events.Format2
 		req.Path = r.URL.EscapedPath()
 		req.FunctionURL = true
 		req.APIID = urlID(name)
 		payload = mustMarshal(events.V2(req))
 	} else {
-		route, params, ok := g.Match(r.Method, r.URL.Path)
+		route, params, ok := matchRoute(routes, r.Method, r.URL.Path)
 		if !ok {
-			if len(g.Routes) > 0 && allREST(g.Routes) {
+			if len(routes) > 0 && allREST(routes) {
 				writeMessage(w, http.StatusForbidden, "Missing Authentication Token")
 			} else {
 				writeMessage(w, http.StatusNotFound, "Not Found")
 			}
 			return
 		}
-		function, format = route.Function, route.Format
+		function, format = route.Function, route.format()
 		req.PathParameters = params
-		if route.REST {
-			req.Stage, req.Resource, req.Path = "Prod", route.Path, r.URL.Path
+		req.Stage = route.Stage
+		if route.REST() {
+			req.Resource, req.Path = route.Path, r.URL.Path
 		} else {
+			if req.Stage == "" {
+				req.Stage = "$default"
+			}
 			req.RouteKey = route.String()
 			if route.Path == "" {
 				req.RouteKey = "$default"
@@ -218,19 +259,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // urlFunction finds the function whose URL the host names.
-func (g *Gateway) urlFunction(host string) (string, bool) {
-	if len(g.URLs) == 0 {
+func urlFunction(routes []Route, urls []string, host string) (string, bool) {
+	if len(urls) == 0 {
 		return "", false
 	}
 	if first, _, ok := strings.Cut(host, "."); ok {
-		for _, n := range g.URLs {
+		for _, n := range urls {
 			if strings.EqualFold(n, first) {
 				return n, true
 			}
 		}
 	}
-	if len(g.Routes) == 0 && len(g.URLs) == 1 {
-		return g.URLs[0], true
+	if len(routes) == 0 && len(urls) == 1 {
+		return urls[0], true
 	}
 	return "", false
 }
@@ -248,7 +289,7 @@ func urlID(name string) string {
 }
 
 func allREST(rs []Route) bool {
-	return !slices.ContainsFunc(rs, func(r Route) bool { return !r.REST })
+	return !slices.ContainsFunc(rs, func(r Route) bool { return !r.REST() })
 }
 
 func (g *Gateway) logf(format string, args ...any) {
@@ -271,11 +312,17 @@ func mustMarshal(v any) []byte {
 	return b
 }
 
+// writeResponse writes the function's answer. Without a Content-Type of
+// its own, the answer is application/json, as API Gateway says it (never
+// what Go would sniff from the body).
 func writeResponse(w http.ResponseWriter, res events.HTTPResponse) {
 	for k, vs := range res.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(res.Status)
 	_, _ = w.Write(res.Body)

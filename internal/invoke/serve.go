@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lambdapack/lambdapack/internal/events"
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 )
 
@@ -19,7 +20,7 @@ type Served interface {
 	Function(name string) (*Function, bool)
 	Names() []string
 	// Routes are the functions' HTTP routes; urls the functions with a
-	// function URL.
+	// function URL. Serve asks for each request (a watch may change them).
 	Routes() (routes []Route, urls []string)
 }
 
@@ -62,7 +63,7 @@ func Serve(ctx context.Context, p Served, ln net.Listener, o ServeOptions) error
 		}
 		return f.Invoke(ctx, runtimeapi.Invocation{Payload: payload})
 	}
-	gw := &Gateway{Routes: routes, URLs: urls, Invoke: invoke, Region: o.Region, Log: o.Log}
+	gw := &Gateway{Table: p.Routes, Invoke: invoke, Region: o.Region, Log: o.Log}
 	api := &runtimeapi.InvokeAPI{
 		Lookup: func(name string) (*runtimeapi.Function, bool) {
 			f, ok := p.Function(name)
@@ -84,9 +85,9 @@ func Serve(ctx context.Context, p Served, ln net.Listener, o ServeOptions) error
 	fmt.Fprintf(o.Log, "  Lambda Invoke API: aws lambda invoke --endpoint-url http://%s --function-name NAME out.json\n", addr)
 	for _, r := range routes {
 		format := "HTTP API, payload 2.0"
-		if r.REST {
+		if r.REST() {
 			format = "REST API, payload 1.0"
-		} else if r.Format == "1.0" {
+		} else if r.format() == events.Format1 {
 			format = "HTTP API, payload 1.0"
 		}
 		fmt.Fprintf(o.Log, "  %-28s -> %s (%s)\n", r.String(), r.Function, format)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/invoke"
+	"github.com/lambdapack/lambdapack/internal/runtimeapi"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -60,6 +61,12 @@ Resources:
     Properties:
       CodeUri: worker/
       Handler: app.slow
+  Sleepy:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker/
+      Handler: app.slow
+      Timeout: 1
 `
 
 const apiV1 = `import json, os
@@ -75,7 +82,7 @@ def handler(event, context):
 def boom(event, context):
     raise KeyError("missing")
 def slow(event, context):
-    time.sleep(0.5)
+    time.sleep(event.get("sleep", 0.5))
     return os.getpid()
 `
 
@@ -191,6 +198,17 @@ print(json.dumps(out))
 		t.Errorf("curl /elsewhere: %q", out)
 	}
 
+	// The template's Timeout holds: Sleepy's 1 s, not Globals' 10 s.
+	resp, err := http.Post(base+"/2015-03-31/functions/Sleepy/invocations", "application/json", strings.NewReader(`{"sleep": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("X-Amz-Function-Error") != "Unhandled" || !strings.Contains(string(b), "Task timed out after 1.00 seconds") {
+		t.Errorf("Sleepy: %s %s", resp.Header.Get("X-Amz-Function-Error"), b)
+	}
+
 	// Eight invocations at once are all answered, by at most four processes.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -235,10 +253,68 @@ print(json.dumps(out))
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// An edit of the template: a new HttpApi route for Worker and a new
+	// MemorySize. The watch reads the config again, serves the route and
+	// opens Worker afresh with its new memory.
+	edited := strings.Replace(samProject, "      MemorySize: 256\n", "      MemorySize: 512\n      Events:\n        Get:\n          Type: HttpApi\n          Properties:\n            Path: /worker\n            Method: GET\n", 1)
+	os.WriteFile(filepath.Join(dir, "template.yaml"), []byte(edited), 0o644)
+	for out := ""; !strings.Contains(out, `"memory": "512"`); out = curl("/worker") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the template's edit was not picked up: /worker answers %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	cancel()
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
 	p.Close()
 	waitGone(t, "LAMBDA_TASK_ROOT="+work)
+}
+
+// A serverless function runs under the name Lambda gives it
+// (service-stage-key): its context, environment and log group say so, and
+// the Invoke API answers to that name as well as to the config's key, as
+// boto3 code that calls a sibling function by its deployed name expects.
+func TestProjectFunctionNames(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yml": `service: shop
+provider:
+  name: aws
+  runtime: python3.12
+  timeout: 2
+functions:
+  hello:
+    handler: app.handler
+`,
+		"app.py": `import os
+def handler(event, context):
+    return [context.function_name, os.environ["AWS_LAMBDA_FUNCTION_NAME"], context.log_group_name, context.get_remaining_time_in_millis() <= 2000]
+`,
+	})
+	r, _ := testRunner(t, invoke.Options{})
+	ctx := context.Background()
+	p, err := app.OpenProjectRun(ctx, r, app.ProjectRunOptions{Dir: dir, Stage: "qa", Notes: &testLog{t: t}, Env: app.EnvOptions{CacheDir: testutil.SharedCache(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, name := range []string{"hello", "shop-qa-hello"} {
+		f, ok := p.Function(name)
+		if !ok {
+			t.Fatalf("no function %s", name)
+		}
+		res, err := f.Invoke(ctx, runtimeapi.Invocation{Payload: []byte("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(res.Payload); got != `["shop-qa-hello", "shop-qa-hello", "/aws/lambda/shop-qa-hello", true]` {
+			t.Errorf("%s answered %s", name, got)
+		}
+	}
+	if _, ok := p.Function("shop-dev-hello"); ok {
+		t.Error("another stage's name found the function")
+	}
 }

@@ -185,14 +185,32 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
+	// A package from a source lambdapack does not build is the cause to
+	// name, whatever else the lock lacks.
+	for _, i := range idx {
+		p := l.Packages[i]
+		if typ, _ := p.Source["type"].(string); typ == "directory" || typ == "git" || typ == "file" || typ == "url" {
+			return nil, fmt.Errorf("%s: package %s comes from a %s source, which lambdapack does not build: depend on a published wheel instead", file, names.Canonical(p.Name), typ)
+		}
+	}
+	oldFiles, oldHashes := poetryMetadataFiles(l.Metadata)
 	for _, i := range idx {
 		p := l.Packages[i]
 		name := names.Canonical(p.Name)
-		if typ, _ := p.Source["type"].(string); typ == "directory" || typ == "git" || typ == "file" || typ == "url" {
-			return nil, fmt.Errorf("%s: package %s comes from a %s source, which lambdapack does not build: depend on a published wheel instead", file, name, typ)
+		pfiles := p.Files
+		if len(pfiles) == 0 {
+			// lock-version 1.x (Poetry 1.1 to 1.4) lists the files under
+			// [metadata.files]; Poetry 1.0 and older only their hashes
+			// under [metadata.hashes], which are found on the index like
+			// a Pipfile.lock's.
+			pfiles = oldFiles[name]
+			if len(pfiles) == 0 && len(oldHashes[name]) > 0 {
+				out = append(out, Selected{Name: name, Version: p.Version, ByHash: oldHashes[name], Dir: filepath.Dir(file)})
+				continue
+			}
 		}
 		var files []File
-		for _, f := range p.Files {
+		for _, f := range pfiles {
 			ff := File{Name: f.File}
 			if alg, hex, ok := strings.Cut(f.Hash, ":"); ok {
 				ff.Hashes = map[string]string{strings.ToLower(alg): strings.ToLower(hex)}
@@ -207,6 +225,42 @@ func SelectPoetryLock(file string, t target.Target, extras []string) ([]Selected
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// poetryMetadataFiles reads the file lists of an older poetry.lock, by
+// canonical package name: [metadata.files] (lock-version 1.x: file names and
+// hashes) and [metadata.hashes] (Poetry 1.0 and older: sha256 hashes only).
+func poetryMetadataFiles(meta map[string]any) (map[string][]poetryFile, map[string][]string) {
+	files := map[string][]poetryFile{}
+	hashes := map[string][]string{}
+	if m, ok := meta["files"].(map[string]any); ok {
+		for n, v := range m {
+			list, _ := v.([]any)
+			for _, x := range list {
+				e, _ := x.(map[string]any)
+				f, _ := e["file"].(string)
+				h, _ := e["hash"].(string)
+				if f != "" {
+					files[names.Canonical(n)] = append(files[names.Canonical(n)], poetryFile{File: f, Hash: h})
+				}
+			}
+		}
+	}
+	if m, ok := meta["hashes"].(map[string]any); ok {
+		for n, v := range m {
+			list, _ := v.([]any)
+			for _, x := range list {
+				h, _ := x.(string)
+				if _, hex, ok := strings.Cut(h, ":"); ok {
+					h = hex
+				}
+				if h != "" {
+					hashes[names.Canonical(n)] = append(hashes[names.Canonical(n)], strings.ToLower(h))
+				}
+			}
+		}
+	}
+	return files, hashes
 }
 
 // poetryRoots reads the main dependencies of a pyproject.toml; nil (no error)

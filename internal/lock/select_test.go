@@ -189,3 +189,102 @@ func TestSelectPipfileLock(t *testing.T) {
 		t.Error("unknown lock name accepted")
 	}
 }
+
+// Older poetry.lock files keep their files outside [[package]]: lock-version
+// 1.x (Poetry 1.1 to 1.4) under [metadata.files], Poetry 1.0 and older only
+// hashes under [metadata.hashes]. Both are read, not reported as "no wheels
+// at all"; and a package from git is the error named even when another
+// package comes first.
+func TestSelectPoetryLockOlderFormats(t *testing.T) {
+	v11 := `[[package]]
+category = "main"
+description = "HTTP for Humans."
+name = "requests"
+optional = false
+python-versions = ">=3.7"
+version = "2.28.1"
+
+[package.dependencies]
+idna = ">=2.5,<4"
+
+[[package]]
+category = "main"
+name = "idna"
+optional = false
+python-versions = ">=3.5"
+version = "3.4"
+
+[metadata]
+lock-version = "1.1"
+python-versions = "^3.9"
+content-hash = "abc"
+
+[metadata.files]
+Requests = [
+    {file = "requests-2.28.1-py3-none-any.whl", hash = "sha256:8fefa2a1"},
+    {file = "requests-2.28.1.tar.gz", hash = "sha256:7c5599b1"},
+]
+idna = [
+    {file = "idna-3.4-py3-none-any.whl", hash = "sha256:90b77e79"},
+]
+`
+	tg := mustTarget(t, "python3.12", "x86_64")
+	sel, err := SelectPoetryLock(writeLock(t, "poetry.lock", v11, nil), tg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(sel); got != "idna==3.4 idna-3.4-py3-none-any.whl\nrequests==2.28.1 requests-2.28.1-py3-none-any.whl" || sel[1].Wheel.SHA256() != "8fefa2a1" {
+		t.Errorf("lock-version 1.1:\n%s", got)
+	}
+
+	v10 := `[[package]]
+category = "main"
+name = "six"
+optional = false
+python-versions = "*"
+version = "1.12.0"
+
+[metadata]
+content-hash = "abc"
+python-versions = "^3.6"
+
+[metadata.hashes]
+six = ["3350809f", "d16a0141"]
+`
+	sel, err = SelectPoetryLock(writeLock(t, "poetry.lock", v10, nil), tg, nil)
+	if err != nil || len(sel) != 1 || sel[0].Version != "1.12.0" || strings.Join(sel[0].ByHash, ",") != "3350809f,d16a0141" || sel[0].Wheel.Name != "" {
+		t.Errorf("Poetry 1.0 hashes: %v %+v", err, sel)
+	}
+
+	withGit := `[[package]]
+category = "main"
+name = "boto3"
+optional = false
+python-versions = "*"
+version = "1.9.150"
+
+[[package]]
+category = "main"
+name = "bottle"
+optional = false
+python-versions = "*"
+version = "0.12.16"
+
+[package.source]
+reference = "0.12.16"
+type = "git"
+url = "ssh://git@example.invalid/bottle.git"
+
+[metadata]
+content-hash = "abc"
+python-versions = "^3.6"
+
+[metadata.hashes]
+boto3 = ["12538090"]
+bottle = []
+`
+	_, err = SelectPoetryLock(writeLock(t, "poetry.lock", withGit, nil), tg, nil)
+	if err == nil || !strings.Contains(err.Error(), "package bottle comes from a git source") {
+		t.Errorf("git source: %v", err)
+	}
+}

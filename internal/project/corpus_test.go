@@ -58,6 +58,16 @@ func describeProject(t *testing.T, cfg *Config) string {
 		if files := walkPackage(t, cfg, f.Package); files != nil {
 			fmt.Fprintf(&b, "  files %s\n", strings.Join(files, " "))
 		}
+		if len(f.Routes) > 0 || f.URL != nil {
+			fmt.Fprintf(&b, "  run timeout=%s memory=%d", f.Timeout, f.MemorySize)
+			for _, r := range f.Routes {
+				fmt.Fprintf(&b, " [%s %s %s %s]", r, r.API, r.PayloadFormat, r.Stage)
+			}
+			if f.URL != nil {
+				fmt.Fprintf(&b, " url=%s", f.URL.AuthType)
+			}
+			b.WriteString("\n")
+		}
 		for _, x := range f.Extra {
 			fmt.Fprintf(&b, "  extra %s\n", x.Path)
 		}

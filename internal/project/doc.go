@@ -17,6 +17,11 @@
 // model says how the image is built (a Dockerfile and its context, or a
 // base for the function's own code and dependencies) for lambdapack image.
 //
+// Each function also says how Lambda runs it (run.go): its Timeout,
+// MemorySize and EphemeralStorage with the deploy tool's defaults, its API
+// Gateway events as Routes and its function URL, which lambdapack invoke and
+// serve use; this package is the one reader of the config for them too.
+//
 // Mistakes in a config are *Error values that name the file and line and say
 // what to write instead. The package does no network I/O; it reads the
 // config and checks that the files it names exist.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -180,8 +181,8 @@ type File struct {
 // Image says how a container image function is built: from a Dockerfile
 // (SAM's Metadata, a Serverless provider.ecr image) or from the function's
 // own code and dependencies on a base ([tool.lambdapack] package =
-// "image"). lambdapack image builds it; lambdapack build lists it as
-// skipped until that is wired.
+// "image"). lambdapack build builds it as lambdapack image does (one image
+// for the function's architecture).
 type Image struct {
 	// Dockerfile is the Dockerfile, slash-separated and relative to
 	// Config.Dir; Context is the folder its COPY and ADD read (SAM's
@@ -234,7 +235,24 @@ type Function struct {
 	// when the image is built from it (PackageNone for a Dockerfile).
 	Image   *Image
 	Options Options
-	Pos     Pos
+	// FunctionName is the name Lambda knows the function by when the
+	// config decides it (SAM's FunctionName; Serverless' name, else
+	// service-stage-key; [tool.lambdapack]'s function-name, a name or
+	// ARN), "" when CloudFormation makes one up at deploy time (or a
+	// [tool.lambdapack] function names none).
+	FunctionName string
+	// Timeout, MemorySize (MB) and EphemeralStorage (MB of /tmp) are the
+	// function's own, else Globals' or provider's, else the deploy tool's
+	// defaults (DefaultTimeout, ServerlessTimeout, ...).
+	Timeout          time.Duration
+	MemorySize       int
+	EphemeralStorage int
+	// Routes are its API Gateway events (SAM Api and HttpApi, Serverless
+	// http and httpApi), in the config's order; URL is set when it has a
+	// function URL.
+	Routes []Route
+	URL    *FunctionURL
+	Pos    Pos
 }
 
 // HandlerIsScript reports whether the handler names an executable rather

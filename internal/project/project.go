@@ -207,6 +207,8 @@ var (
 	// Lambda function and layer names (and Serverless' function and layer
 	// keys): letters, digits, hyphens and underscores.
 	lambdaName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// deployedName is a function's name, or its (partial) ARN.
+	deployedName = regexp.MustCompile(`^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]+))?$`)
 	// CloudFormation logical IDs: letters and digits.
 	logicalID = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
 )
@@ -378,6 +380,30 @@ func (c *Config) layerNames() []string {
 }
 
 var retiredPython = regexp.MustCompile(`^python(2\.7|3\.[0-8])$`)
+
+// metadataRuntimes returns the runtimes a layer is built and verified for
+// when they come from its declared compatible-runtime list (SAM's
+// CompatibleRuntimes, Serverless' compatibleRuntimes), which Lambda treats as
+// metadata: retired ones (python3.8 and older, which Lambda no longer takes
+// for functions but still accepts in a layer's list) are left out with a
+// warning as long as a supported one remains; with none left the list is
+// returned as it is, and validation refuses it.
+func (c *Config) metadataRuntimes(pos Pos, layer, key string, rts []string) []string {
+	var keep, retired []string
+	for _, r := range rts {
+		if retiredPython.MatchString(r) {
+			retired = append(retired, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	if len(retired) == 0 || len(keep) == 0 {
+		return rts
+	}
+	c.note(pos, LevelWarning, "layer %s: %s lists %s, which Lambda no longer accepts for functions; lambdapack builds and verifies the layer for %s (remove %s from the list)",
+		layer, key, strings.Join(retired, ", "), strings.Join(keep, ", "), strings.Join(retired, ", "))
+	return keep
+}
 
 // checkRuntime refuses unknown runtimes and those Lambda no longer takes
 // updates for, suggesting only runtimes still supported on now.

@@ -148,6 +148,9 @@ func parseSAM(cfg *Config, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := checkScalarKeys(cfg.File, root, 0); err != nil {
+		return err
+	}
 	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), resources: map[string]string{},
 		external: map[string][]string{}, extPos: map[string]Pos{}}
 	globals := path(root, "Globals", "Function")
@@ -222,6 +225,7 @@ func prop(props, globals *yaml.Node, key string) *yaml.Node {
 func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 	name := k.Value
 	f := Function{Name: name, Pos: r.pos(k)}
+	r.run(&f, props, globals)
 	skip := func(format string, args ...any) {
 		f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf(format, args...)}
 		r.cfg.Functions = append(r.cfg.Functions, f)
@@ -269,8 +273,12 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 	f.Package = pkg
 	bm, _ := r.str(child(meta, "BuildMethod"))
 	if pkg.Kind == PackageFolder {
+		mk, fromMake := makeBuild{}, false
 		if bm == "makefile" {
-			r.cfg.note(r.pos(child(meta, "BuildMethod")), LevelNote, "function %s: Metadata.BuildMethod makefile: lambdapack does not run the Makefile; it packages %s as it is, with the dependencies its requirements.txt declares (check that the Makefile does nothing more)", name, pkg.Path)
+			mk, fromMake = readMakeTarget(filepath.Join(r.cfg.Dir, filepath.FromSlash(pkg.Path)), "build-"+name)
+			if !fromMake {
+				r.cfg.note(r.pos(child(meta, "BuildMethod")), LevelNote, "function %s: Metadata.BuildMethod makefile: lambdapack does not run the Makefile; it packages %s as it is, with the dependencies its requirements.txt declares (check that the Makefile does nothing more)", name, pkg.Path)
+			}
 			pkg.Files.MustAdd("Makefile", SyntaxName, true, "Metadata.BuildMethod makefile")
 		}
 		d, err := r.cfg.discoverDeps(pkg.Path, depRules{pos: r.pos(codeNode)})
@@ -279,6 +287,9 @@ func (r *samReader) function(k, props, meta, globals *yaml.Node) {
 			return
 		}
 		f.Deps = d
+		if fromMake {
+			f.Deps = r.makeDeps(d, mk, pkg.Path, r.pos(child(meta, "BuildMethod")), "function "+name)
+		}
 	}
 	// Globals' Layers come first, then the function's own (SAM appends
 	// lists).
@@ -418,13 +429,16 @@ func (r *samReader) layerRef(f *Function, l *yaml.Node) {
 		case typ == "AWS::Serverless::LayerVersion":
 			f.Layers = append(f.Layers, LayerUse{Name: id, Pos: r.pos(l)})
 		case typ == "AWS::Lambda::LayerVersion":
+			f.ExternalLayers = append(f.ExternalLayers, "!Ref "+id)
 			r.externalLayer(f.Name, "!Ref "+id, r.pos(l), "an AWS::Lambda::LayerVersion, which CloudFormation makes from its Content")
 		case known:
 			r.fail(l, "refer to an AWS::Serverless::LayerVersion or a layer ARN", "function %s: Layers: !Ref %s is a %s, not a layer", f.Name, id, typ)
 		case r.params != nil && child(r.params, id) != nil:
 			if v, ok := r.param(id); ok && v != "" {
+				f.ExternalLayers = append(f.ExternalLayers, v)
 				r.externalLayer(f.Name, v, r.pos(l), "the Default of parameter "+id)
 			} else {
+				f.ExternalLayers = append(f.ExternalLayers, "!Ref "+id)
 				r.externalLayer(f.Name, "!Ref "+id, r.pos(l), "a parameter given at deploy time")
 			}
 		default:
@@ -540,9 +554,11 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 				out = append(out, rt)
 			}
 		}
-		return out
+		return r.cfg.metadataRuntimes(r.pos(rtNode), name, "CompatibleRuntimes", out)
 	}
-	build := false // build requirements and put the folder's files under python/
+	build := false   // build requirements and put the folder's files under python/
+	var mk makeBuild // the Makefile target of BuildMethod makefile, when mkOK
+	mkOK := false
 	switch {
 	case pkg.Kind == PackageZip:
 		l.Runtimes = pythonRTs()
@@ -552,13 +568,22 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 	case isPythonRuntime(bm):
 		build = true
 		l.Runtimes = []string{bm}
+		if pkg.Kind == PackageFolder && isDir(filepath.Join(r.cfg.Dir, filepath.FromSlash(pkg.Path), "python")) {
+			// sam build copies the whole ContentUri under python/: a
+			// python/ folder in it ends up at python/python/, which Python
+			// does not import (aws/aws-sam-cli#2443). Built as sam builds
+			// it, with a warning.
+			r.cfg.note(r.pos(bmNode), LevelWarning, "layer %s: %s has a python/ folder, and Metadata.BuildMethod %s puts the whole ContentUri under python/, so its modules land in python/python/ where Python does not import them: move them up into %s, or remove Metadata.BuildMethod to zip the folder as it is", name, pkg.Path, bm, pkg.Path)
+		}
 	case bm == "makefile":
 		build = true
 		l.Runtimes = pythonRTs()
 		if len(l.Runtimes) > 0 {
 			l.Runtimes = l.Runtimes[:1]
 		}
-		r.cfg.note(r.pos(bmNode), LevelNote, "layer %s: Metadata.BuildMethod makefile: lambdapack does not run the Makefile; it builds the requirements.txt of %s and puts the folder's own files under python/ (check that the Makefile does nothing more)", name, pkg.Path)
+		if mk, mkOK = readMakeTarget(filepath.Join(r.cfg.Dir, filepath.FromSlash(pkg.Path)), "build-"+name); !mkOK {
+			r.cfg.note(r.pos(bmNode), LevelNote, "layer %s: Metadata.BuildMethod makefile: lambdapack does not run the Makefile; it builds the requirements.txt of %s and puts the folder's own files under python/ (check that the Makefile does nothing more)", name, pkg.Path)
+		}
 		pkg.Files.MustAdd("Makefile", SyntaxName, true, "Metadata.BuildMethod makefile")
 	case bm != "":
 		l.Package = Package{Kind: PackageSkip, Path: pkg.Path, Reason: "Metadata.BuildMethod " + bm + " is not a Python build"}
@@ -601,7 +626,23 @@ func (r *samReader) layer(k, props, meta *yaml.Node) {
 			return
 		}
 		l.Deps = d
-		leaveOutDeclaration(&pkg, d)
+		if bm == "makefile" {
+			if mkOK {
+				l.Deps = r.makeDeps(d, mk, pkg.Path, r.pos(bmNode), "layer "+name)
+				if !mk.Copies {
+					// The target installs packages and copies nothing of the
+					// folder: the layer is the packages alone.
+					pkg = Package{Kind: PackageNone, Path: pkg.Path, Prefix: "python/"}
+				}
+			}
+			if pkg.Kind == PackageFolder {
+				leaveOutDeclaration(&pkg, d)
+			}
+		}
+		// Otherwise the whole ContentUri goes under python/, its
+		// requirements.txt included: sam build's python_pip workflow copies
+		// the folder minus SAMExcludes (CopySourceAction) beside the
+		// packages it installs.
 	}
 	l.Package = pkg
 	r.cfg.Layers = append(r.cfg.Layers, l)
@@ -634,4 +675,48 @@ func isFile(p string) bool {
 func sortedArchs(a []target.Arch) []target.Arch {
 	sort.Slice(a, func(i, j int) bool { return a[i] < a[j] })
 	return a
+}
+
+// makeDeps adds what a Makefile target installs to the dependencies d
+// discovered in folder dir, and says what lambdapack builds in a note. It
+// never drops a declared dependency: a requirements file the target does not
+// install stays (it may be installed another way), and the packages the
+// target names are added to it.
+func (r *samReader) makeDeps(d Deps, mk makeBuild, dir string, pos Pos, what string) Deps {
+	var said []string
+	if len(mk.Requirements) == 1 {
+		p := slashJoin(dir, mk.Requirements[0])
+		if d.Requirements == "" && d.Lock == "" {
+			d.Requirements = p
+			d.Pos = pos
+		}
+		said = append(said, p)
+	}
+	if len(mk.Packages) > 0 {
+		if d.Lock != "" {
+			r.cfg.note(pos, LevelWarning, "%s: Makefile target %s installs %s beside the lock %s: lambdapack installs the lock only (add them to the lock)", what, mk.Target, strings.Join(mk.Packages, ", "), d.Lock)
+		} else {
+			d.Inline = append(d.Inline, mk.Packages...)
+			if d.From == "" {
+				d.From = "Makefile target " + mk.Target
+				d.Pos = pos
+			}
+		}
+		said = append(said, mk.Packages...)
+	}
+	installs := "nothing"
+	if len(said) > 0 {
+		installs = strings.Join(said, ", ")
+	}
+	copies := "and copies none of the folder's files"
+	if mk.Copies {
+		copies = "and copies the folder's files (lambdapack takes all of them)"
+	}
+	msg := "%s: Metadata.BuildMethod makefile: lambdapack does not run the Makefile; it builds what target %s installs (%s) %s"
+	if mk.Other != "" {
+		r.cfg.note(pos, LevelWarning, msg+"; it does not run %q: check that the artifact has what the Makefile makes", what, mk.Target, installs, copies, mk.Other)
+	} else {
+		r.cfg.note(pos, LevelNote, msg, what, mk.Target, installs, copies)
+	}
+	return d
 }

@@ -212,8 +212,10 @@ Resources:
 	})
 	cfg := load(t, dir)
 	want := fnSum{Name: "Fn", Handler: "app.handler", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:fn",
-		Layers:   []string{"BuiltLayer@x86_64", "ReadyLayer@x86_64"},
-		External: []string{"arn:aws:lambda:us-east-1:123456789012:layer:ext:3"}}
+		Layers: []string{"BuiltLayer@x86_64", "ReadyLayer@x86_64"},
+		// Layers given by a parameter (its Default when it has one) or an
+		// AWS::Lambda::LayerVersion are external too, in the config's order.
+		External: []string{"arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7", "!Ref SharedLayerArn", "!Ref PlainLayer", "arn:aws:lambda:us-east-1:123456789012:layer:ext:3"}}
 	if diff := cmp.Diff(want, fn(t, cfg, "Fn")); diff != "" {
 		t.Errorf("Fn (-want +got):\n%s", diff)
 	}
@@ -312,6 +314,8 @@ func TestSAMErrors(t *testing.T) {
 	}{
 		{"duplicate key", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n      Runtime: python3.11\n",
 			[]string{"template.yaml:7:", `key "Runtime" is written twice in the same mapping (lines 8 and 9)`}},
+		{"mapping as a key", "Mappings:\n  common:\n    { your_region }:\n      layer: { arn_for_layer }\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n",
+			[]string{"template.yaml:3:", "a key is a mapping, not a name", "found unhashable key"}},
 		{"deprecated runtime", "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.8\n",
 			[]string{"template.yaml:2:", "runtime python3.8 is deprecated and Lambda no longer accepts creating or updating functions on it", "use a supported runtime: python3.14, python3.13, python3.12, python3.11"}},
 		{"bad logical ID", "Resources:\n  Api-Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n",
@@ -374,4 +378,78 @@ func TestDeprecationNotedOnce(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d deprecation notes:\n%s", n, joinNotes(cfg.Notes))
 	}
+}
+
+// A layer's CompatibleRuntimes is metadata: one that lists a retired runtime
+// beside supported ones (as many real templates still do) is built and
+// verified for the supported ones with a warning, not refused; a layer whose
+// own build runtime is retired still is.
+func TestSAMLayerListsRetiredRuntime(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"template.yaml": samHead + `Resources:
+  Ready:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: ready/
+      CompatibleRuntimes: [python3.7, python3.8, python3.11, python3.12]
+  Made:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: made/
+      CompatibleRuntimes: [python3.8, python3.12]
+    Metadata:
+      BuildMethod: makefile
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Layers: [!Ref Ready, !Ref Made]
+`,
+		"ready/python/shared.py": "",
+		"made/requirements.txt":  "six==1.16.0\n",
+		"made/Makefile":          "build-Made:\n\tpip install -r requirements.txt -t \"$(ARTIFACTS_DIR)/python\"\n",
+		"src/app.py":             "",
+	}))
+	if diff := cmp.Diff(lySum{Name: "Ready", Pkg: "folder:ready", Runtimes: []string{"python3.11", "python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "Ready")); diff != "" {
+		t.Error(diff)
+	}
+	// makefile builds for the first runtime of the list: the first supported one.
+	if diff := cmp.Diff(lySum{Name: "Made", Pkg: "none", Deps: "req:made/requirements.txt", Runtimes: []string{"python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "Made")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg,
+		"layer Ready: CompatibleRuntimes lists python3.7, python3.8, which Lambda no longer accepts for functions; lambdapack builds and verifies the layer for python3.11, python3.12",
+		"layer Made: CompatibleRuntimes lists python3.8")
+
+	_, err := Load(writeTree(t, map[string]string{
+		"template.yaml":        samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.8, python3.12]\n    Metadata:\n      BuildMethod: python3.8\n",
+		"old/requirements.txt": "six==1.16.0\n",
+	}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "layer Old: runtime python3.8 is deprecated") {
+		t.Errorf("a layer built for python3.8: %v", err)
+	}
+	_, err = Load(writeTree(t, map[string]string{
+		"template.yaml":   samHead + "Resources:\n  Old:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: old/\n      CompatibleRuntimes: [python3.7, python3.8]\n",
+		"old/python/x.py": "",
+	}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "layer Old: runtime python3.7 is deprecated") {
+		t.Errorf("a layer for retired runtimes only: %v", err)
+	}
+}
+
+// A BuildMethod python3.X layer whose ContentUri holds a python/ folder is
+// built as sam builds it (everything under python/, so python/python/) with
+// a warning that says where the modules land and what to change.
+func TestSAMLayerPythonFolderUnderBuildMethod(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"template.yaml":          samHead + "Resources:\n  L:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: deps/\n      CompatibleRuntimes: [python3.12]\n    Metadata:\n      BuildMethod: python3.12\n",
+		"deps/requirements.txt":  "six==1.16.0\n",
+		"deps/python/printer.py": "",
+	}))
+	if diff := cmp.Diff(lySum{Name: "L", Pkg: "folder:deps>python/", Deps: "req:deps/requirements.txt", Runtimes: []string{"python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "L")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "layer L: deps has a python/ folder, and Metadata.BuildMethod python3.12 puts the whole ContentUri under python/, so its modules land in python/python/ where Python does not import them")
 }

@@ -198,9 +198,25 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 	}
 
 	fnKeys, fnVals := r.functions()
+	if slices.Contains(plugins, "serverless-lift") {
+		ks, vs := r.liftWorkers()
+		fnKeys, fnVals = append(fnKeys, ks...), append(fnVals, vs...)
+	}
 	if len(fnKeys) == 0 && len(cfg.Layers) == 0 {
 		if len(r.errs) > 0 {
 			return errors.Join(r.errs...)
+		}
+		var others []string
+		for _, p := range cfg.Plugins {
+			if !slsQuietPlugins[p] || p == "serverless-lift" {
+				others = append(others, p)
+			}
+		}
+		if len(others) > 0 {
+			// A plugin may define the functions (custom.pythonMcp, a lift
+			// construct, ...): say so rather than "add a functions: section".
+			return &Error{Pos: r.pos(root), Msg: fmt.Sprintf("serverless.yml defines no functions and no layers itself; plugin %s, which lambdapack does not run, may define them", strings.Join(others, ", ")),
+				Hint: "lambdapack builds what serverless.yml itself declares: list the functions under functions:, or package them with the plugin"}
 		}
 		return &Error{Pos: r.pos(root), Msg: "serverless.yml defines no functions and no layers", Hint: "add a functions: section"}
 	}
@@ -227,6 +243,7 @@ func parseServerless(cfg *Config, data []byte, o LoadOptions) error {
 		fn := fnVals[i]
 		name := k.Value
 		f := Function{Name: name, Pos: r.pos(k), Options: opts}
+		r.run(&f, fn, provider)
 		skip := func(format string, args ...any) {
 			f.Package = Package{Kind: PackageSkip, Reason: fmt.Sprintf(format, args...)}
 			cfg.Functions = append(cfg.Functions, f)
@@ -458,6 +475,28 @@ func (r *slsReader) functions() ([]*yaml.Node, []*yaml.Node) {
 	return r.mapping(n, "functions")
 }
 
+// liftWorkers returns the functions serverless-lift adds for its queue
+// constructs (constructs.<id>.worker, deployed as the function <id>Worker),
+// in the order they are written, as function entries of the service.
+func (r *slsReader) liftWorkers() ([]*yaml.Node, []*yaml.Node) {
+	var ks, vs []*yaml.Node
+	ids, cs := r.mapping(r.get(r.root, "constructs"), "constructs")
+	for i, id := range ids {
+		if typ, _ := r.str(r.get(cs[i], "type")); typ != "queue" {
+			continue
+		}
+		w := r.get(cs[i], "worker")
+		if w == nil || w.Kind != yaml.MappingNode {
+			continue
+		}
+		name := id.Value + "Worker"
+		r.cfg.note(r.pos(w), LevelNote, "serverless-lift's queue construct %s has a worker: built as function %s, as the plugin deploys it", id.Value, name)
+		ks = append(ks, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name, Line: id.Line, Column: id.Column})
+		vs = append(vs, w)
+	}
+	return ks, vs
+}
+
 // plugins lists the plugins the config names, noting those whose additions
 // lambdapack does not make.
 func (r *slsReader) plugins() []string {
@@ -557,6 +596,7 @@ func (r *slsReader) layer(k, v, svcPkg *yaml.Node, useDotenv bool) (Layer, bool)
 				l.Runtimes = append(l.Runtimes, rt)
 			}
 		}
+		l.Runtimes = r.cfg.metadataRuntimes(r.pos(rtNode), name, "compatibleRuntimes", l.Runtimes)
 	}
 	archNode := r.get(v, "compatibleArchitectures")
 	if archNode != nil {

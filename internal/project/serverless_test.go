@@ -1,6 +1,7 @@
 package project
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -317,4 +318,82 @@ func TestServerlessFunctionPatternsNeedIndividually(t *testing.T) {
 		t.Error("function patterns applied without package.individually")
 	}
 	wantNote(t, cfg, "functions.api.package patterns apply only with package.individually: true")
+}
+
+// Serverless' compatibleRuntimes is metadata too: a retired runtime beside
+// supported ones is left out of the build with a warning.
+func TestServerlessLayerListsRetiredRuntime(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"serverless.yml": `service: s
+provider: {name: aws, runtime: python3.12}
+layers:
+  common:
+    path: layers/common
+    compatibleRuntimes: [python3.8, python3.12]
+functions:
+  api:
+    handler: handler.main
+    layers: [{Ref: CommonLambdaLayer}]
+`,
+		"layers/common/python/common.py": "",
+		"handler.py":                     "",
+	}))
+	if diff := cmp.Diff(lySum{Name: "common", Pkg: "folder:layers/common", Runtimes: []string{"python3.12"}, Archs: []string{"x86_64"}}, ly(t, cfg, "common")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "layer common: compatibleRuntimes lists python3.8, which Lambda no longer accepts for functions; lambdapack builds and verifies the layer for python3.12")
+}
+
+// A service whose functions a plugin defines (here in its own custom:
+// section) is not told to "add a functions: section": the error names the
+// plugin as the reason nothing is built.
+func TestServerlessFunctionsOnlyFromPlugin(t *testing.T) {
+	_, err := Load(writeTree(t, map[string]string{
+		"serverless.yml": "service: s\nframeworkVersion: '4'\nplugins:\n  - serverless-mcp-servers\nprovider: {name: aws, runtime: python3.12}\ncustom:\n  mcp:\n    servers:\n      example: {handler: app.handler}\n",
+		"app.py":         "",
+	}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "serverless.yml defines no functions and no layers itself; plugin serverless-mcp-servers, which lambdapack does not run, may define them") {
+		t.Errorf("got %v", err)
+	}
+	if strings.Contains(err.Error(), "add a functions: section") {
+		t.Errorf("still tells the user to add a functions: section: %v", err)
+	}
+	// Without plugins the old hint stays.
+	_, err = Load(writeTree(t, map[string]string{"serverless.yml": "service: s\nprovider: {name: aws, runtime: python3.12}\n"}), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "add a functions: section") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// serverless-lift's queue construct deploys its worker as a function named
+// <id>Worker, packaged like the service's own functions: it is built, not
+// silently left out.
+func TestServerlessLiftQueueWorker(t *testing.T) {
+	cfg := load(t, writeTree(t, map[string]string{
+		"serverless.yml": `service: s
+provider: {name: aws, runtime: python3.12}
+constructs:
+  jobs:
+    type: queue
+    worker:
+      handler: handler.consumer
+      architecture: arm64
+  site:
+    type: static-website
+    path: public
+functions:
+  producer:
+    handler: handler.producer
+plugins:
+  - serverless-lift
+`,
+		"handler.py": "",
+	}))
+	if got := cfg.Names(); !slices.Contains(got, "jobsWorker") || !slices.Contains(got, "producer") || len(cfg.Functions) != 2 {
+		t.Fatalf("functions %v", got)
+	}
+	if diff := cmp.Diff(fnSum{Name: "jobsWorker", Handler: "handler.consumer", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:."}, fn(t, cfg, "jobsWorker")); diff != "" {
+		t.Error(diff)
+	}
+	wantNote(t, cfg, "serverless-lift's queue construct jobs has a worker: built as function jobsWorker")
 }

@@ -398,7 +398,10 @@ func (r *slsReader) stage(c varCtx) string {
 		return r.o.Stage
 	}
 	if st := child(child(r.root, "provider"), "stage"); st != nil {
-		if c2, err := c.with("sls:stage"); err == nil {
+		// provider.stage, not sls:stage: resolving ${sls:stage} has put
+		// that in the chain already (provider.stage: ${sls:stage} is still
+		// a cycle, caught one level down).
+		if c2, err := c.with("provider.stage"); err == nil {
 			if s, err := r.interpolate(st, st.Value, c2); err == nil && s != "" {
 				return s
 			}

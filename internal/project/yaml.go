@@ -77,6 +77,37 @@ func checkDuplicateKeys(file string, n *yaml.Node, depth int) error {
 	return nil
 }
 
+// checkScalarKeys refuses a mapping key that is itself a mapping or a list
+// ({ your_region }: ..., a placeholder left in a template). sam build's YAML
+// reader stops on it ("found unhashable key") and CloudFormation takes only
+// string keys, so the template deploys nowhere. (The Serverless Framework's
+// js-yaml turns such a key into the string "[object Object]", so
+// serverless.yml is not checked.)
+func checkScalarKeys(file string, n *yaml.Node, depth int) error {
+	if n == nil || depth > maxYAMLDepth {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.MappingNode || k.Kind == yaml.SequenceNode {
+				what := "mapping"
+				if k.Kind == yaml.SequenceNode {
+					what = "list"
+				}
+				return &Error{Pos: Pos{File: file, Line: k.Line},
+					Msg:  fmt.Sprintf("a key is a %s, not a name (sam build stops on it: \"found unhashable key\"; CloudFormation takes only string keys)", what),
+					Hint: "write the key as a plain name; a {placeholder} left from a template needs its real value"}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if err := checkScalarKeys(file, c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // expandAliases returns n with every alias replaced by the node it names and
 // every merge key (<<) replaced by the merged mapping's pairs (keys written
 // in the mapping itself win, as YAML 1.1 says).

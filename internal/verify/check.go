@@ -33,6 +33,9 @@ const (
 	// DirectUploadLimit is the largest zip Lambda takes in a direct
 	// upload; larger ones go through S3.
 	DirectUploadLimit int64 = 52_428_800
+	// ImageLimit is the most a function's container image may hold
+	// uncompressed, base included.
+	ImageLimit int64 = 10 << 30
 )
 
 // Kind is what an artifact is for: the artifact record's kind.
@@ -45,6 +48,10 @@ const (
 	KindLayer = record.KindLayer
 	// KindFunction: extracted to /var/task; packages at the top level.
 	KindFunction = record.KindFunction
+	// KindImage: a container image's task root, checked as a function
+	// but without the zip's size budget (an image's is 10 GB, which
+	// image.CheckLambda holds it to, base included).
+	KindImage = record.KindImage
 )
 
 // ParseKind reads "layer", "function" or "" (infer).
@@ -217,6 +224,11 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		Packages:   []PackageSize{},
 	}
 	c.kind = opts.Kind
+	image := c.kind == KindImage
+	if image {
+		c.kind = KindFunction
+		rep.LimitBytes = ImageLimit
+	}
 	if c.kind == KindAuto {
 		c.kind = inferKind(c.entries)
 		rep.KindInferred = true
@@ -261,7 +273,9 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 		rep.WithBytes += w.Size
 	}
 	rep.TotalBytes = rep.UnzippedBytes + rep.WithBytes
-	c.checkSize(rep, opts)
+	if !image {
+		c.checkSize(rep, opts)
+	}
 	rep.Packages = c.largest(opts.Largest)
 
 	sort.SliceStable(c.findings, func(i, j int) bool {

@@ -53,7 +53,7 @@ func TestFunctionWithPerArchExecutables(t *testing.T) {
 	if !warned {
 		t.Errorf("no arch warning for samrie/rapid/aws-lambda-rie-arm64: %+v", rep.Findings)
 	}
-	names := e2eZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	for _, want := range []string{"samrie/rapid/aws-lambda-rie-x86_64", "samrie/rapid/aws-lambda-rie-arm64"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("the function zip lacks %s: %v", want, names)

@@ -119,9 +119,9 @@ func DirNames(t testing.TB, dir string) []string {
 	return out
 }
 
-// WriteZip writes a zip at p holding files (slash path -> content), in
-// sorted order and deflated, with comment as its archive comment ("" for
-// none), and returns p.
+// WriteZip writes a zip at p (creating its folder) holding files (slash
+// path -> content), in sorted order and deflated, with comment as its
+// archive comment ("" for none), and returns p.
 func WriteZip(t testing.TB, p string, files map[string][]byte, comment string) string {
 	t.Helper()
 	var buf bytes.Buffer
@@ -141,6 +141,9 @@ func WriteZip(t testing.TB, p string, files map[string][]byte, comment string) s
 		}
 	}
 	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {

@@ -299,11 +299,7 @@ func TestBuildHandlerRuleBeforeWrite(t *testing.T) {
 		t.Errorf("dist/api.zip was touched: %q", data)
 	}
 	wantZip(t, rep, "deps-x86_64", sixFiles("python/")...)
-	if ents, _ := os.ReadDir(filepath.Join(dir, "dist")); len(ents) != 3 { // api.zip, deps-x86_64.zip, the state file
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
+	if names := testutil.DirNames(t, filepath.Join(dir, "dist")); len(names) != 3 { // api.zip, deps-x86_64.zip, the state file
 		t.Errorf("dist holds %v", names)
 	}
 }

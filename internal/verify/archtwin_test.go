@@ -41,13 +41,7 @@ func gccExecutable(t *testing.T) []byte {
 
 // archFindings returns the arch findings by file.
 func archFindings(rep *verify.Report) map[string]verify.Finding {
-	out := map[string]verify.Finding{}
-	for _, f := range rep.Findings {
-		if f.Rule == verify.RuleArch {
-			out[f.File] = f
-		}
-	}
-	return out
+	return findingsOf(rep, verify.RuleArch)
 }
 
 // A package that ships an executable per architecture and picks one at run

@@ -81,6 +81,11 @@ type ArtifactOptions struct {
 	// Handler is a function's handler ("app.handler"), recorded in the
 	// artifact when known.
 	Handler string
+
+	// image plans a function's files as a container image's task root:
+	// recorded and verified as an image (image.go); deferCheck leaves the
+	// wheel members' RECORD checks to the image sink (deferred.go).
+	image, deferCheck bool
 }
 
 // PackageReport is one distribution in an artifact.
@@ -145,7 +150,7 @@ func BuildArtifact(ctx context.Context, env *Env, o ArtifactOptions) (*ArtifactR
 	// cache, hashes checked. Plan: the tree of files the artifact holds.
 	// Verify: the tree against every target, before anything is written;
 	// wheels it refuses are replaced by the next choice (refuse.go).
-	tr, findings, err := env.planVerified(ctx, o, targets)
+	tr, findings, err := env.planVerified(ctx, o, targets, o.checkOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +176,7 @@ func PlanTree(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree, err
 	return env.plan(ctx, o)
 }
 
-// plan is PlanTree's steps on options already checked (an image's pip
-// step plans a function's packages without code through it).
+// plan is PlanTree's steps on options already checked.
 func (env *Env) plan(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
 	targets, err := env.targets(o)
 	if err != nil {

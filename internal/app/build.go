@@ -67,6 +67,7 @@ type buildState struct {
 type stateEntry struct {
 	Inputs string          `json:"inputs"`
 	Report *ArtifactReport `json:"report"`
+	Image  *ImageInfo      `json:"image,omitempty"` // an image function's (build_image.go)
 }
 
 // job is one artifact of a project.
@@ -101,7 +102,9 @@ type BuildReport struct {
 	SAMTemplate      string                 `json:"sam_template,omitempty"`
 	ServerlessPlugin string                 `json:"serverless_plugin,omitempty"`
 	Published        []*publish.LayerResult `json:"published,omitempty"`
-	Error            *BuildError            `json:"error,omitempty"`
+	// FunctionsUpdated are the functions --publish updated (publish_build.go).
+	FunctionsUpdated []*PublishedFunction `json:"functions_updated,omitempty"`
+	Error            *BuildError          `json:"error,omitempty"`
 }
 
 // BuiltArtifact is one zip of the project.
@@ -266,9 +269,10 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		todo = append(todo, i)
 	}
 
+	imageJobs := planImages(cfg, images, o, out, state) // build_image.go
 	var errs []error
 	var env *Env
-	if len(todo) > 0 || len(images) > 0 {
+	if len(todo) > 0 || imagesToBuild(imageJobs) {
 		eo := o.Env
 		eo.Logger = log
 		eo.Project = index.Settings{IndexURL: cfg.Index.URL, ExtraIndexURLs: cfg.Index.Extra, FindLinks: cfg.Index.FindLinks, NoIndex: cfg.Index.NoIndex}
@@ -323,7 +327,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	// Image functions, after the zips (build_image.go).
 	var builtImages []*BuiltArtifact
 	if len(images) > 0 {
-		builtImages, err = buildImages(ctx, env, cfg, images, o, out)
+		builtImages, err = buildImages(ctx, env, imageJobs, o, state)
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
 		}
@@ -403,15 +407,23 @@ func buildJob(ctx context.Context, env *Env, j *job, layers []UsedLayer) (*Artif
 	if err != nil {
 		return nil, err
 	}
-	tr, err := PlanTree(ctx, env, j.opts)
+	if err := j.opts.check(); err != nil {
+		return nil, err
+	}
+	targets, err := env.targets(j.opts)
+	if err != nil {
+		return nil, err
+	}
+	co := j.opts.checkOptions()
+	co.Layers, co.ExternalLayers = layers, j.external
+	// Verified with its layers; a resolved wheel that fails is replaced
+	// by the next choice (refuse.go).
+	tr, findings, err := env.planVerified(ctx, j.opts, targets, co)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	co := j.opts.checkOptions()
-	co.NoVerify = j.opts.NoVerify
-	co.Layers, co.ExternalLayers = layers, j.external
-	w, findings, err := WriteTree(ctx, env, tr, sink, co)
+	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: co.Name, NoVerify: true})
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +534,8 @@ func writeDeployFiles(cfg *project.Config, jobs []job, reports []*ArtifactReport
 		for k, v := range layerZips {
 			all[k] = v
 		}
-		tpl, err := project.SAMBuildTemplate(cfg, data, all)
+		images := samImages(rep) // build_image.go
+		tpl, err := project.SAMBuildTemplate(cfg, data, all, images...)
 		if err != nil {
 			return err
 		}

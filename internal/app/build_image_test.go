@@ -34,6 +34,24 @@ func imageBase(t *testing.T) string {
 	return "oci-layout:" + dir
 }
 
+func artifactNamed(r *BuildReport, name string) *BuiltArtifact {
+	for _, a := range r.Artifacts {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+func mustBuildHermetic(t *testing.T, dir, indexURL string, mod func(*BuildOptions)) *BuildReport {
+	t.Helper()
+	rep, err := buildHermetic(t, dir, indexURL, mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // imageFiles lists the files an image built into a layout holds under
 // /var/task, and its config.
 func imageFiles(t *testing.T, a *BuiltArtifact) ([]string, *v1.ConfigFile) {
@@ -114,15 +132,58 @@ func TestBuildImageFunctions(t *testing.T) {
 			t.Errorf("config %+v", cf.Config)
 		}
 
-		// Built again: the same image, its dependency layer from the cache.
+		// SAM's build template: the zip function by its zip; the image
+		// function, not pushed, as written, with a note and a comment.
+		samTpl := func() string {
+			data, err := os.ReadFile(filepath.Join(dir, ".aws-sam", "build", "template.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+		if tpl := samTpl(); strings.Contains(tpl, "ImageUri:") || !strings.Contains(tpl, "did not push it") || !strings.Contains(tpl, "CodeUri: ../../dist/Zip.zip") {
+			t.Errorf("build template:\n%s", tpl)
+		}
+		if !slices.ContainsFunc(rep.Notes, func(n BuildNote) bool {
+			return strings.Contains(n.Message, "function Img is an image, which sam deploy takes from .aws-sam/build/template.yaml only once it is pushed")
+		}) {
+			t.Errorf("no note on the unpushed image: %+v", rep.Notes)
+		}
+
+		// Built again: unchanged, from the build state, with its digest.
 		again, err := buildHermetic(t, dir, idx, withCache)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, a := range again.Artifacts {
-			if a.Name == "Img" && (a.SHA256 != img.SHA256 || !a.Image.DepsReused) {
-				t.Errorf("rebuilt image %s (deps reused %v), first %s", a.SHA256, a.Image.DepsReused, img.SHA256)
-			}
+		if a := artifactNamed(again, "Img"); a == nil || a.Unchanged == nil || !*a.Unchanged || a.SHA256 != img.SHA256 || a.Image.Digest != img.Image.Digest || a.Image.Tag != "img-v1" {
+			t.Errorf("an unchanged image: %+v", a)
+		}
+		// --rebuild builds it: the same image, its dependency layer from the
+		// cache.
+		again, err = buildHermetic(t, dir, idx, func(o *BuildOptions) { withCache(o); o.Rebuild = true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := artifactNamed(again, "Img"); a == nil || *a.Unchanged || a.SHA256 != img.SHA256 || !a.Image.DepsReused {
+			t.Errorf("rebuilt image %+v, first %s", a, img.SHA256)
+		}
+		// A change in the context (or the Dockerfile) builds it again; one
+		// the .dockerignore leaves out does not.
+		testutil.WriteFiles(t, dir, map[string]string{"img/.dockerignore": "notes.txt\n"})
+		changed, err := buildHermetic(t, dir, idx, withCache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := artifactNamed(changed, "Img"); a == nil || *a.Unchanged {
+			t.Errorf("a new .dockerignore: %+v", a)
+		}
+		testutil.WriteFiles(t, dir, map[string]string{"img/notes.txt": "ignored\n"})
+		if a := artifactNamed(mustBuildHermetic(t, dir, idx, withCache), "Img"); a == nil || !*a.Unchanged {
+			t.Errorf("an ignored file changed: %+v", a)
+		}
+		testutil.WriteFiles(t, dir, map[string]string{"img/app.py": "import six\ndef handler(e, c): return 2\n"})
+		if a := artifactNamed(mustBuildHermetic(t, dir, idx, withCache), "Img"); a == nil || *a.Unchanged || a.SHA256 == img.SHA256 {
+			t.Errorf("the handler changed: %+v", a)
 		}
 
 		// --publish without a repository: refused before anything is built.
@@ -133,6 +194,7 @@ func TestBuildImageFunctions(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "dist")); err == nil {
 			t.Error("a refused --publish built something")
 		}
+		testutil.WriteFiles(t, dir, map[string]string{"img/app.py": "import six\ndef handler(e, c): return six.__version__\n"})
 
 		// --publish --image-repo pushes, by digest.
 		reg := httptest.NewServer(registry.New(registry.Logger(log.New(&bytes.Buffer{}, "", 0))))
@@ -149,10 +211,32 @@ func TestBuildImageFunctions(t *testing.T) {
 			if a.Image.Ref != repo+"@"+a.Image.Digest || a.Image.Tag != "img-v1" {
 				t.Errorf("pushed %+v", a.Image)
 			}
+			if tpl := samTpl(); !strings.Contains(tpl, "ImageUri: "+a.Image.Ref) || strings.Contains(tpl, "did not push it") {
+				t.Errorf("the build template does not point at the pushed image:\n%s", tpl)
+			}
 			ref, _ := name.ParseReference(a.Image.Ref)
 			if d, err := remote.Get(context.Background(), ref, remote.Options{}); err != nil || d.Digest.String() != a.Image.Digest {
 				t.Errorf("the registry has %v (%v)", d, err)
 			}
+		}
+		// Unchanged and published again (to another repository): pushed
+		// from the layout, not rebuilt.
+		repo2 := strings.TrimPrefix(reg.URL, "http://") + "/other"
+		again, err = buildHermetic(t, dir, idx, func(o *BuildOptions) { o.Publish, o.ImageRepo = true, repo2 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := artifactNamed(again, "Img")
+		if a == nil || !*a.Unchanged || a.Image.Ref != repo2+"@"+a.Image.Digest {
+			t.Fatalf("an unchanged image published: %+v", a)
+		}
+		ref, _ := name.ParseReference(repo2 + ":img-v1")
+		if d, err := remote.Get(context.Background(), ref, remote.Options{}); err != nil || d.Digest.String() != a.Image.Digest {
+			t.Errorf("the registry has %v (%v)", d, err)
+		}
+		// Not published: no reference is claimed.
+		if a := artifactNamed(mustBuildHermetic(t, dir, idx, nil), "Img"); a == nil || !*a.Unchanged || a.Image.Ref != "" {
+			t.Errorf("unchanged, not pushed: %+v", a.Image)
 		}
 	})
 
@@ -173,6 +257,14 @@ func TestBuildImageFunctions(t *testing.T) {
 		files, cf := imageFiles(t, rep.Artifacts[0])
 		if !slices.Contains(files, "app.py") || !slices.Contains(files, "six.py") || !slices.Equal(cf.Config.Cmd, []string{"app.handler"}) {
 			t.Errorf("files %v, cmd %v", files, cf.Config.Cmd)
+		}
+		// Unchanged, then changed by its code or its base.
+		if a := mustBuildHermetic(t, dir, idx, nil).Artifacts[0]; !*a.Unchanged || a.SHA256 != rep.Artifacts[0].SHA256 {
+			t.Errorf("unchanged: %+v", a)
+		}
+		testutil.WriteFiles(t, dir, map[string]string{"src/app.py": "import six\ndef handler(e, c): return 3\n"})
+		if a := mustBuildHermetic(t, dir, idx, nil).Artifacts[0]; *a.Unchanged || a.SHA256 == rep.Artifacts[0].SHA256 {
+			t.Errorf("a code change: %+v", a)
 		}
 		var b strings.Builder
 		if err := WriteBuildSummary(&b, rep); err != nil || !strings.Contains(b.String(), "image") || !strings.Contains(b.String(), "python3.12/x86_64") || !strings.Contains(b.String(), "worker.oci") {

@@ -28,7 +28,9 @@
 //	                                                refused for the target (env.Pins.Refuse) and the
 //	                                                steps from pins run again: the next file of the
 //	                                                version, else another version (refuse.go)
-//	sink     tree.Sink.Write                        zipsink for layer/function zips
+//	sink     tree.Sink.Write                        zipsink for layer/function zips; an image's
+//	                                                layer also checks the wheel members install
+//	                                                left to it on a cold build (deferred.go)
 //	report   NewArtifactReport                      what the tree holds, where it went, the findings
 //
 // The tree (internal/tree) is the seam: every sink writes the same planned

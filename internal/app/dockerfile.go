@@ -361,23 +361,18 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 		p := byTarget[tgt]
 		// The pipeline plans what pip --target would leave in the folder:
 		// a function's packages, without code.
-		sub, err := env.planPackages(ctx, ArtifactOptions{Kind: KindFunction, Deps: p.deps, Targets: []target.Target{t},
-			ExcludePackages: r.o.ExcludePackages, Slim: r.o.Slim, StripPatterns: r.o.StripPatterns, Compile: r.o.Compile})
+		// Verified as installed, before anything of the image is built;
+		// a resolved wheel verification refuses is replaced (refuse.go).
+		label := fmt.Sprintf("%s:%d (%s)", r.file, p.ins.Line, t.Arch)
+		sub, findings, err := env.planPackages(ctx, ArtifactOptions{Kind: KindFunction, Deps: p.deps, Targets: []target.Target{t},
+			ExcludePackages: r.o.ExcludePackages, Slim: r.o.Slim, StripPatterns: r.o.StripPatterns, Compile: r.o.Compile,
+			NoVerify: r.o.NoVerify, Strict: r.o.Strict, Force: r.o.Force}, CheckOptions{Name: label, Strict: r.o.Strict, Force: r.o.Force})
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", r.file, p.ins.Line, err)
 		}
 		tr.OnClose(sub)
-		sub.Record.Kind = record.KindImage
-		// Verified as installed, before anything of the image is built.
-		label := fmt.Sprintf("%s:%d (%s)", r.file, p.ins.Line, t.Arch)
-		if !r.o.NoVerify {
-			findings, err := VerifyTree(ctx, env, sub, CheckOptions{Name: label, Strict: r.o.Strict, Force: r.o.Force})
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range findings {
-				tr.Notes = append(tr.Notes, fmt.Sprintf("%s %s: %s: %s", f.Severity, f.Rule, f.File, f.Message))
-			}
+		for _, f := range findings {
+			tr.Notes = append(tr.Notes, fmt.Sprintf("%s %s: %s: %s", f.Severity, f.Rule, f.File, f.Message))
 		}
 		tr.Notes = append(tr.Notes, sub.Notes...)
 		tr.Pure = tr.Pure && sub.Pure

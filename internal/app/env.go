@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/index"
@@ -59,6 +60,9 @@ type Env struct {
 	// memo remembers wheels that passed install's checks.
 	memo  *cache.Memo
 	facts *factsStore
+	// deferred are the trees whose member checks their sink makes
+	// (deferred.go), by *tree.Tree.
+	deferred sync.Map
 }
 
 // OpenEnv opens the cache and prepares the Pinner (the index client opens

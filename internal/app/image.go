@@ -179,8 +179,8 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	// its tree planned again (the wheels already downloaded are reused).
 	bases := make([]*image.Base, len(archs))
 	var guess struct {
-		t    target.Target
-		tree *tree.Tree
+		t target.Target
+		planned
 		err  error
 		done bool
 	}
@@ -199,7 +199,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 		if t, err := target.New(o.Runtime, string(archs[0])); err == nil {
 			guess.t = t
 			g.Go(func() error {
-				guess.tree, guess.err = env.imageTree(gctx, o, t, nil)
+				guess.tree, guess.findings, guess.err = env.imageTree(gctx, o, t, nil)
 				guess.done = true
 				return nil
 			})
@@ -214,7 +214,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 		return nil, err
 	}
 	for i, b := range bases {
-		var planned *tree.Tree
+		var pl *planned
 		if i == 0 && guess.done {
 			t, err := b.Info.Target(o.Runtime)
 			switch {
@@ -222,12 +222,13 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 				if guess.err != nil {
 					return nil, guess.err
 				}
-				planned, guess.tree = guess.tree, nil
+				pl = &planned{tree: guess.tree, findings: guess.findings}
+				guess.tree = nil
 			case err == nil:
 				env.logf("Base %s takes the wheels of %s, not of the runtime's %s: resolving again", b.Ref, t, guess.t)
 			}
 		}
-		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir}, planned)
+		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir}, pl)
 		if err != nil {
 			return nil, err
 		}
@@ -288,28 +289,35 @@ func fetchBase(ctx context.Context, env *Env, o ImageOptions, bo base.Options, a
 	return b, nil
 }
 
-// buildOneImage plans (unless planned is the tree already), verifies and
+// planned is a tree planned and verified for an image.
+type planned struct {
+	tree     *tree.Tree
+	findings []verify.Finding
+}
+
+// buildOneImage plans and verifies (unless pl is that done already) and
 // builds the image on base b. It closes the tree.
-func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base, lc *image.LayerCache, planned *tree.Tree) (*ImageInfo, error) {
+func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base, lc *image.LayerCache, pl *planned) (*ImageInfo, error) {
 	arch := b.Info.Architecture
 	t, err := b.Info.Target(o.Runtime)
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", b.Ref, err)
 	}
-
-	plan := o.tree
-	if plan == nil {
-		plan = func(ctx context.Context, env *Env, b *image.Base, t target.Target) (*tree.Tree, error) {
-			return env.imageTree(ctx, o, t, b)
+	// Plan and verify: the same tree a function zip of these inputs would
+	// hold, checked for the base's target (a Dockerfile build checks each
+	// of its installs as it plans them).
+	if pl == nil {
+		pl = &planned{}
+		if o.tree != nil {
+			pl.tree, err = o.tree(ctx, env, b, t)
+		} else {
+			pl.tree, pl.findings, err = env.imageTree(ctx, o, t, b)
 		}
-	}
-	// Plan: the same tree a function zip of these inputs would hold.
-	tr := planned
-	if tr == nil {
-		if tr, err = plan(ctx, env, b, t); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
+	tr := pl.tree
 	defer tr.Close()
 	tr.Record.Kind = record.KindImage
 
@@ -322,10 +330,8 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	}
 	slices.SortFunc(info.Packages, func(a, b PackageReport) int { return strings.Compare(a.Name, b.Name) })
 
-	// Verify, then sink: the tree is checked for the base's target before
-	// the image is built (a Dockerfile build checked each of its installs
-	// as it planned them).
-	label := fmt.Sprintf("image %s", arch)
+	// Sink: the tree was verified for the base's target.
+	label := imageLabel(arch)
 	bopts := image.BuildOptions{Handler: o.Handler, Env: o.Env, Cache: lc}
 	if o.build != nil {
 		o.build(&bopts)
@@ -340,10 +346,12 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 		bopts.WorkingDir = o.WorkingDir
 	}
 	sink := &image.Sink{Base: b, Options: bopts}
-	check := CheckOptions{Name: label, Strict: o.Strict, Force: o.Force, NoVerify: o.NoVerify || o.tree != nil}
-	if _, info.Findings, err = WriteTree(ctx, env, tr, sink, check); err != nil {
+	info.Findings = pl.findings
+	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: label, NoVerify: true})
+	if err != nil {
 		return nil, err
 	}
+	env.written(tr, w)
 	res := sink.Result
 	// Lambda's image rules, on the image itself, before it ships.
 	if !o.NoVerify {
@@ -371,11 +379,13 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	return info, nil
 }
 
-// imageTree plans the files of a function image for t with the pipeline
-// (PlanTree): exactly what a function zip of the same inputs holds, the
-// packages in the task root and the code from Src; on a base that is not
-// Lambda's, awslambdaric too. b nil means a Lambda base not fetched yet.
-func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, b *image.Base) (*tree.Tree, error) {
+// imageTree plans and verifies the files of a function image for t with
+// the pipeline (PlanVerified: a resolved wheel verification refuses is
+// replaced by the next choice): exactly what a function zip of the same
+// inputs holds, the packages in the task root and the code from Src; on a
+// base that is not Lambda's, awslambdaric too. b nil means a Lambda base
+// not fetched yet.
+func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, b *image.Base) (*tree.Tree, []verify.Finding, error) {
 	deps := o.Deps
 	lambda := b == nil || b.Info.Lambda
 	if !lambda && deps.Lock == "" {
@@ -386,33 +396,49 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, 
 		Kind: KindFunction, Deps: deps, Targets: []target.Target{t},
 		Src: o.Src, Excludes: o.Excludes, SkipPaths: o.SkipPaths,
 		ExcludePackages: o.ExcludePackages, Slim: o.Slim, StripPatterns: o.StripPatterns, Compile: o.Compile,
-		Name: o.Name, Handler: o.Handler,
+		NoVerify: o.NoVerify, Force: o.Force, Strict: o.Strict,
+		Name: o.Name, Handler: o.Handler, image: true, deferCheck: true,
 	}
 	if o.code != nil {
 		if err := o.code(&ao); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	tr, err := PlanTree(ctx, env, ao)
+	if err := ao.check(); err != nil {
+		return nil, nil, err
+	}
+	targets, err := env.targets(ao)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	co := CheckOptions{Name: imageLabel(t.Arch), Strict: o.Strict, Force: o.Force}
+	tr, findings, err := env.planVerified(ctx, ao, targets, co)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !lambda && !hasDist(tr, "awslambdaric") {
 		tr.Close()
 		if deps.Lock != "" {
-			return nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler, and the lock %s has none: add awslambdaric to the locked requirements", b.Ref, deps.Lock)
+			return nil, nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler, and the lock %s has none: add awslambdaric to the locked requirements", b.Ref, deps.Lock)
 		}
-		return nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler: do not --exclude-package it", b.Ref)
+		return nil, nil, fmt.Errorf("base %s is not a Lambda base, so the image needs awslambdaric to run the handler: do not --exclude-package it", b.Ref)
 	}
-	return tr, nil
+	return tr, findings, nil
 }
 
-// planPackages plans a function's packages without code, as PlanTree does
-// (targets, pins, fetch, plan): what pip install --target leaves in a
-// Dockerfile's folder.
-func (env *Env) planPackages(ctx context.Context, o ArtifactOptions) (*tree.Tree, error) {
-	o.Kind, o.Src = KindFunction, ""
-	return env.plan(ctx, o)
+// imageLabel names an architecture's image in verification messages.
+func imageLabel(a target.Arch) string { return fmt.Sprintf("image %s", a) }
+
+// planPackages plans and verifies a function's packages without code as
+// an image's (PlanVerified: a resolved wheel verification refuses is
+// replaced): what pip install --target leaves in a Dockerfile's folder.
+func (env *Env) planPackages(ctx context.Context, o ArtifactOptions, co CheckOptions) (*tree.Tree, []verify.Finding, error) {
+	o.Kind, o.Src, o.image = KindFunction, "", true
+	targets, err := env.targets(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env.planVerified(ctx, o, targets, co)
 }
 
 // hasDist reports whether the tree installs the distribution name.

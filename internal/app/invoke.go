@@ -589,9 +589,11 @@ func snapshot(dir, out string) (string, error) {
 }
 
 // RuntimePackages is the invoke.PackageSource of the pipeline: it plans the
-// packages for the target as a layer would hold them (PlanTree, on an Env
-// opened with o on first use) and returns the files of its python/ folder,
-// wheel members with their RECORD digests. close releases the Env.
+// packages for the target as a layer would hold them, verified for it
+// (PlanVerified, on an Env opened with o on first use: a wheel that would
+// not load there is replaced by the next choice) and returns the files of
+// its python/ folder, wheel members with their RECORD digests. close
+// releases the Env.
 func RuntimePackages(o EnvOptions) (source invoke.PackageSource, close func() error) {
 	var (
 		mu  sync.Mutex
@@ -608,7 +610,7 @@ func RuntimePackages(o EnvOptions) (source invoke.PackageSource, close func() er
 			env = e
 		}
 		mu.Unlock()
-		tr, err := PlanTree(ctx, env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: pkgs}, Targets: []target.Target{t}})
+		tr, _, err := PlanVerified(ctx, env, ArtifactOptions{Kind: KindLayer, Deps: Inputs{Requirements: pkgs}, Targets: []target.Target{t}})
 		if err != nil {
 			return nil, err
 		}

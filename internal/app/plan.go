@@ -117,7 +117,7 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 	}()
 	digests := map[string]string{}
 	for pi, p := range parts {
-		plan, err := install.Build(ctx, wheels[pi], install.Options{Layout: p.layout, Memo: env.memo, Exclude: excluder(o.ExcludePackages)})
+		plan, err := install.Build(ctx, wheels[pi], install.Options{Layout: p.layout, Memo: env.memo, Exclude: excluder(o.ExcludePackages), DeferCheck: o.deferCheck})
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +129,14 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 			return nil, err
 		}
 		tr.Notes = append(tr.Notes, slimNotes...)
+		if plan.Deferred() {
+			// The members the tree will not write are checked now; the
+			// sink checks the others as it writes them (deferred.go).
+			if err := plan.CheckUnwritten(ctx); err != nil {
+				return nil, err
+			}
+			env.deferChecks(tr, plan)
+		}
 		// Each runtime's packages have their own folder, but scripts share
 		// bin/: the same script twice is kept once.
 		for _, f := range plan.Files() {
@@ -154,6 +162,7 @@ func (env *Env) planTree(ctx context.Context, o ArtifactOptions, parts []*partPi
 	if err := tr.Sort(); err != nil {
 		return nil, err
 	}
+	env.noteUnchecked(tr)
 	if o.Compile {
 		if err := compileTree(ctx, tr, o.Kind); err != nil {
 			return nil, err
@@ -173,6 +182,9 @@ func (o ArtifactOptions) record(parts []*partPins, pure bool) record.Record {
 	r := record.Record{
 		Kind: o.Kind, Handler: o.Handler, Runtime: t.Runtime, Architecture: string(t.Arch), Architectures: []string{string(t.Arch)},
 		Python: t.Python(), Version: CurrentVersion(),
+	}
+	if o.image {
+		r.Kind = record.KindImage
 	}
 	if len(targets) > 1 {
 		r.Runtimes = runtimeNames(targets)
@@ -334,6 +346,7 @@ func (env *Env) pure(ctx context.Context, tr *tree.Tree) (bool, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2 * runtime.GOMAXPROCS(0))
 	native := make([]bool, len(tr.Files))
+	facts := env.factsFor(tr)
 	for i := range tr.Files {
 		f := &tr.Files[i]
 		if !mayBeNative(f) {
@@ -344,9 +357,9 @@ func (env *Env) pure(ctx context.Context, tr *tree.Tree) (bool, error) {
 				return err
 			}
 			key := ""
-			if env.facts != nil && f.Digest != "" {
+			if facts != nil && f.Digest != "" {
 				key = "native-v1:" + f.Digest
-				if v, ok := env.facts.Get(key); ok {
+				if v, ok := facts.Get(key); ok {
 					native[i] = string(v) == "true"
 					return nil
 				}
@@ -357,7 +370,7 @@ func (env *Env) pure(ctx context.Context, tr *tree.Tree) (bool, error) {
 			}
 			native[i] = n
 			if key != "" {
-				env.facts.Put(key, []byte(fmt.Sprint(n)))
+				facts.Put(key, []byte(fmt.Sprint(n)))
 			}
 			return nil
 		})

@@ -43,10 +43,12 @@ func PlanVerified(ctx context.Context, env *Env, o ArtifactOptions) (*tree.Tree,
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.planVerified(ctx, o, targets)
+	return env.planVerified(ctx, o, targets, o.checkOptions())
 }
 
-func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []target.Target) (*tree.Tree, []verify.Finding, error) {
+// planVerified is PlanVerified on options already checked, verifying with
+// co (a function's layers, an image's name); o.NoVerify skips the checks.
+func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []target.Target, co CheckOptions) (*tree.Tree, []verify.Finding, error) {
 	var refusedBy *VerifyError // the verification that refused files last
 	for round := 0; ; round++ {
 		parts, err := env.pinParts(ctx, o, targets)
@@ -73,7 +75,7 @@ func (env *Env) planVerified(ctx context.Context, o ArtifactOptions, targets []t
 		if o.NoVerify {
 			return tr, nil, nil
 		}
-		findings, err := VerifyTree(ctx, env, tr, o.checkOptions())
+		findings, err := VerifyTree(ctx, env, tr, co)
 		if err == nil {
 			return tr, findings, nil
 		}

@@ -67,8 +67,8 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 		name = "artifact"
 	}
 	vopts := verify.Options{Kind: t.Record.Kind}
-	if env.facts != nil {
-		vopts.Facts = env.facts
+	if facts := env.factsFor(t); facts != nil {
+		vopts.Facts = facts
 	}
 	var extras []verify.Extra
 	if t.Record.Kind == KindFunction && len(o.Layers) > 0 {

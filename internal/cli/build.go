@@ -8,7 +8,6 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/progress"
-	"github.com/lambdapack/lambdapack/internal/publish"
 )
 
 func init() {
@@ -18,7 +17,7 @@ func init() {
 			jsonOut bool
 			quiet   bool
 			pub     bool
-			pubOpts publish.LayerOptions
+			pubOpts app.PublishBuildOptions
 		)
 		cmd := &cobra.Command{
 			Use:   "build [DIR]",
@@ -35,8 +34,15 @@ Globals values are only defaults.
 
 Layers are written to <out>/<name>-<arch>.zip, functions to <out>/<name>.zip,
 image functions (SAM PackageType Image, a Serverless image, package = "image")
-to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
---publish they are pushed to --image-repo as well (and the layers published).`,
+to <out>/<name>.oci, an OCI layout, as lambdapack image builds them.
+
+--publish ships them: image functions are pushed to --image-repo, every
+layer is published, then every function's code is updated (its zip, or its
+image by digest) and waited for. A function is found by the name its deploy
+tool gives it: SAM's FunctionName, else its physical ID in the deployed stack
+(--stack-name, else stack_name in samconfig.toml); Serverless' name, else
+SERVICE-STAGE-KEY; function-name in [tool.lambdapack]. --update-layers also
+points the functions that use the project's layers at the new versions.`,
 			Example: `  lambdapack build
   lambdapack build services/api --only ApiFunction --json
   lambdapack build --config template.yaml --out .build`,
@@ -49,6 +55,9 @@ to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
 				if o.ImageRepo != "" && !pub {
 					return fmt.Errorf("--image-repo goes with --publish (it is where image functions are pushed)")
 				}
+				if (pubOpts.StackName != "" || pubOpts.UpdateLayers) && !pub {
+					return fmt.Errorf("--stack-name and --update-layers go with --publish")
+				}
 				o.Publish = pub
 				if !quiet {
 					o.Env.Log = s.Err
@@ -58,7 +67,7 @@ to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
 					bars = progress.New(s.Err)
 					o.Env.Progress = bars
 				}
-				rep, _, buildErr := app.Build(ctx, o)
+				rep, cfg, buildErr := app.Build(ctx, o)
 				if bars != nil {
 					bars.Wait()
 				}
@@ -87,29 +96,16 @@ to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
 					return finish(buildErr)
 				}
 				if pub {
-					for _, a := range rep.Artifacts {
-						if a.Kind != app.KindLayer {
-							continue
+					po := pubOpts
+					if !quiet {
+						po.Log = s.Err
+						if !jsonOut {
+							po.Out = s.Err
 						}
-						po := pubOpts
-						po.ZipPath = a.Path
-						po.Name = a.Name
-						po.Runtimes = append([]string{a.Runtime}, a.Runtimes...)
-						po.Architectures = a.Architectures
-						po.RequirementsSHA256 = a.RequirementsSHA256
-						if !quiet {
-							po.Log = s.Err
-						}
-						w := s.Err
-						if quiet || jsonOut {
-							w = nil
-						}
-						pr, err := app.PublishLayer(ctx, orDiscard(w), po, false)
-						if err != nil {
-							rep.Error = app.NewBuildError(err)
-							return finish(err)
-						}
-						rep.Published = append(rep.Published, pr)
+					}
+					if err := app.PublishBuild(ctx, rep, cfg, po); err != nil {
+						rep.Error = app.NewBuildError(err)
+						return finish(err)
 					}
 				}
 				return finish(nil)
@@ -128,10 +124,12 @@ to <out>/<name>.oci, an OCI layout, as lambdapack image builds them; with
 		registerEnvFlags(fl, &o.Env)
 		fl.BoolVar(&jsonOut, "json", false, "print a JSON report of every artifact on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
-		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture), and push the image functions to --image-repo")
+		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture), push the image functions to --image-repo, and update every function's code")
 		fl.StringVar(&pubOpts.Bucket, "bucket", "", "with --publish: upload through this S3 bucket")
 		fl.StringVar(&pubOpts.KeyPrefix, "key-prefix", "", "with --publish: S3 key prefix")
 		fl.StringVar(&o.ImageRepo, "image-repo", "", "with --publish: push image functions to this repository, REGISTRY/REPOSITORY (tagged by function name)")
+		fl.StringVar(&pubOpts.StackName, "stack-name", "", "with --publish: the SAM stack the project is deployed as, to find functions without a FunctionName (default: samconfig.toml's stack_name)")
+		fl.BoolVar(&pubOpts.UpdateLayers, "update-layers", false, "with --publish: set the layers of each function that uses the project's layers to the versions just published (then its other layers, which must be ARNs)")
 		return cmd
 	})
 }

@@ -144,10 +144,3 @@ reproducible.`,
 		return cmd
 	})
 }
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}

@@ -70,6 +70,10 @@ type Result struct {
 	// no files); DepsReused says the dependency layer came from the cache.
 	Deps, Code LayerInfo
 	DepsReused bool
+	// Checked: every tree.File of the tree that was Unchecked went into a
+	// layer written now, which hashed it and found it as its RECORD says
+	// (a layer from the cache was checked when it was written).
+	Checked bool
 	// Size is the compressed size of the whole image (its layers);
 	// TarSize the uncompressed size (the base's filesystem plus ours).
 	Size, TarSize int64
@@ -116,12 +120,13 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	deps := t.Select(func(f *tree.File) bool { return f.Role == tree.RoleDeps })
 	code := t.Select(func(f *tree.File) bool { return f.Role == tree.RoleCode })
 
-	res := &Result{}
+	res := &Result{Checked: true}
 	var adds []mutate.Addendum
 	if len(deps) > 0 {
 		var l v1.Layer
 		if o.Cache != nil {
 			l, res.Deps, res.DepsReused, err = o.Cache.Layer(ctx, deps, lo)
+			res.Checked = !res.DepsReused || !slices.ContainsFunc(deps, func(f *tree.File) bool { return f.Unchecked })
 		} else {
 			var buf bytes.Buffer
 			res.Deps, err = WriteLayer(ctx, &buf, deps, lo)
@@ -143,7 +148,11 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 			size += f.Size
 		}
 		if o.Cache != nil && size > codeInMemory {
-			l, res.Code, _, err = o.Cache.Layer(ctx, code, lo)
+			var reused bool
+			l, res.Code, reused, err = o.Cache.Layer(ctx, code, lo)
+			if reused && slices.ContainsFunc(code, func(f *tree.File) bool { return f.Unchecked }) {
+				res.Checked = false
+			}
 		} else {
 			var buf bytes.Buffer
 			res.Code, err = WriteLayer(ctx, &buf, code, lo)

@@ -2,7 +2,6 @@ package image
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -11,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -146,10 +146,10 @@ func WriteLayer(ctx context.Context, w io.Writer, files []*tree.File, o LayerOpt
 	}
 	th := &hashWriter{sha: sha256.New(), crc: crc32.NewIEEE(), to: sp}
 	tw := tar.NewWriter(th)
-	var members []*zip.File
+	var members []*tree.File
 	for _, e := range entries {
 		if e.file != nil && splices(e.file) {
-			members = append(members, e.file.Member)
+			members = append(members, e.file)
 		}
 	}
 	pf := prefetch(ctx, members, runtime.GOMAXPROCS(0))
@@ -221,15 +221,28 @@ func spliceFile(ctx context.Context, pf *prefetcher, sp *splicer, th *hashWriter
 	}
 	var be blockEnds
 	var rawCRC uint32
+	var sum []byte
 	if in != nil {
-		be, rawCRC = in.be, in.rawCRC
+		be, rawCRC, sum = in.be, in.rawCRC, in.sum
 		_, err = tw.Write(in.data)
 		pf.release(f.Member)
 	} else {
-		be, rawCRC, err = inflateMember(f.Member, tw)
+		var w io.Writer = tw
+		var h hash.Hash
+		if f.Unchecked {
+			h = sha256.New()
+			w = io.MultiWriter(tw, h)
+		}
+		be, rawCRC, err = inflateMember(f.Member, w)
+		if h != nil {
+			sum = h.Sum(nil)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s from its wheel: %w", f.Path, err)
+	}
+	if err := checkDigest(f, sum); err != nil {
+		return err
 	}
 	th.to = sp
 	if err := sp.splice(f.Member, be, rawCRC); err != nil {
@@ -238,14 +251,32 @@ func spliceFile(ctx context.Context, pf *prefetcher, sp *splicer, th *hashWriter
 	return nil
 }
 
+// checkDigest holds an Unchecked file's bytes, whose sha256 is sum, to
+// the digest its wheel's RECORD gives.
+func checkDigest(f *tree.File, sum []byte) error {
+	if !f.Unchecked {
+		return nil
+	}
+	if got := base64.RawURLEncoding.EncodeToString(sum); sum == nil || got != f.Digest {
+		return fmt.Errorf("refusing %s (from the wheel of %s): its bytes have sha256 %s, but the wheel's RECORD says %s (the wheel is broken or was tampered with: nothing was written; fetch it again, or pin another version)", f.Path, f.Dist, got, f.Digest)
+	}
+	return nil
+}
+
 // copyFile copies exactly f.Size bytes of f: a file that changed size since
 // it was planned is an error, not a layer that disagrees with its header.
+// An Unchecked file is held to its Digest.
 func copyFile(w io.Writer, f *tree.File) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", f.Path, err)
 	}
 	defer rc.Close()
+	var h hash.Hash
+	if f.Unchecked {
+		h = sha256.New()
+		w = io.MultiWriter(w, h)
+	}
 	n, err := io.CopyN(w, rc, f.Size)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -256,6 +287,9 @@ func copyFile(w io.Writer, f *tree.File) error {
 	var one [1]byte
 	if m, _ := rc.Read(one[:]); m > 0 {
 		return fmt.Errorf("%s is larger than the %d bytes planned: it changed while building; build again", f.Path, f.Size)
+	}
+	if h != nil {
+		return checkDigest(f, h.Sum(nil))
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (*tree.Written, error) {
 		SHA256:       res.Digest.String(),
 		Size:         res.Size,
 		UnzippedSize: t.Size(),
+		Checked:      res.Checked,
 		Summary: fmt.Sprintf("Built %s image %s: dependency layer %s (%s, %s), code layer %s (%s), in %s",
 			s.Base.Info.Architecture, res.Digest, Short(res.Deps.Digest), human.Bytes(res.Deps.Size), reused,
 			Short(res.Code.Digest), human.Bytes(res.Code.Size), human.Duration(time.Since(start))),

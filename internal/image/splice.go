@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/lambdapack/lambdapack/internal/tree"
 )
 
 // A layer's gzip stream is written without recompressing what is already
@@ -35,7 +38,10 @@ import (
 //
 // Inflating a member (for the diffID's sha256 and to find its last block)
 // costs a fraction of deflating it again, so a cold layer costs about what
-// a zip of the same files does.
+// a zip of the same files does. On a cold build the same pass checks each
+// member against its wheel's RECORD (a tree.File that is Unchecked: its
+// sha256 is taken as it is inflated, and a mismatch fails the write), so
+// that install need not inflate it first (install.Options.DeferCheck).
 
 // spliceMin is the smallest compressed member spliced: below it, the
 // reader's setup costs more than compressing the bytes again, and the
@@ -309,6 +315,7 @@ type inflated struct {
 	data   []byte
 	be     blockEnds
 	rawCRC uint32
+	sum    []byte // sha256 of data, for an Unchecked file
 	err    error
 	done   chan struct{}
 }
@@ -322,15 +329,17 @@ type prefetcher struct {
 }
 
 // prefetch starts inflating files' spliceable members that fit, in order,
-// with up to workers at once.
-func prefetch(ctx context.Context, files []*zip.File, workers int) *prefetcher {
+// with up to workers at once (hashing those of Unchecked files).
+func prefetch(ctx context.Context, files []*tree.File, workers int) *prefetcher {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &prefetcher{sem: semaphore.NewWeighted(prefetchBudget), ahead: map[*zip.File]*inflated{}, cancel: cancel}
 	var todo []*zip.File
-	for _, m := range files {
-		if m.UncompressedSize64 <= prefetchMax {
+	hashed := map[*zip.File]bool{}
+	for _, f := range files {
+		if m := f.Member; m.UncompressedSize64 <= prefetchMax {
 			p.ahead[m] = &inflated{done: make(chan struct{})}
 			todo = append(todo, m)
+			hashed[m] = f.Unchecked
 		}
 	}
 	slots := make(chan struct{}, max(1, workers))
@@ -360,8 +369,17 @@ func prefetch(ctx context.Context, files []*zip.File, workers int) *prefetcher {
 				defer p.wg.Done()
 				defer func() { <-slots }()
 				buf := bytes.NewBuffer(make([]byte, 0, size))
-				in.be, in.rawCRC, in.err = inflateMember(m, buf)
+				var w io.Writer = buf
+				var h hash.Hash
+				if hashed[m] {
+					h = sha256.New()
+					w = io.MultiWriter(buf, h)
+				}
+				in.be, in.rawCRC, in.err = inflateMember(m, w)
 				in.data = buf.Bytes()
+				if h != nil {
+					in.sum = h.Sum(nil)
+				}
 				close(in.done)
 			}()
 		}

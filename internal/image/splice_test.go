@@ -7,6 +7,7 @@ import (
 	stdgzip "compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -295,6 +296,59 @@ func runFuzzSplice(t *testing.T, data []byte, level int, pad uint16) {
 		}
 		if spliceable(m) && info.Spliced != 1 {
 			t.Fatalf("spliced %d", info.Spliced)
+		}
+	}
+}
+
+// An Unchecked file (its Digest is only its wheel's RECORD's claim) is
+// hashed as the layer is written, whichever way its bytes go in: spliced
+// and inflated ahead, spliced and inflated as the tar reaches it (a member
+// larger than prefetchMax), or copied (small, stored, FromBytes). The
+// layer is the same bytes as when the files were checked before; a file
+// whose bytes are not what RECORD says fails the write, naming it.
+func TestLayerChecksUncheckedFiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	ms := []member{
+		{name: "pkg/ahead.so", data: randomData(r, 300<<10), level: 6},
+		{name: "pkg/big.so", data: randomData(r, prefetchMax+(1<<20)), level: 1},
+		{name: "pkg/small.py", data: []byte("x = 1\n"), level: 6},
+	}
+	zf := zipMembers(t, ms)
+	files := func(lie string) []*tree.File {
+		var out []*tree.File
+		for _, m := range ms {
+			data := m.data
+			if m.name == lie {
+				data = append([]byte("#"), data[1:]...)
+			}
+			sum := sha256.Sum256(data)
+			out = append(out, &tree.File{Path: m.name, Origin: tree.FromWheel, Member: zf[m.name], Size: int64(len(m.data)),
+				Digest: base64.RawURLEncoding.EncodeToString(sum[:]), Dist: "pkg", Unchecked: true})
+		}
+		return out
+	}
+	if !splices(files("")[0]) || !splices(files("")[1]) || splices(files("")[2]) {
+		t.Fatal("the members do not take the three paths")
+	}
+	o := LayerOptions{Root: "var/task"}
+	var checked, plain bytes.Buffer
+	if _, err := WriteLayer(context.Background(), &checked, files(""), o); err != nil {
+		t.Fatal(err)
+	}
+	trusted := files("")
+	for _, f := range trusted {
+		f.Unchecked = false
+	}
+	if _, err := WriteLayer(context.Background(), &plain, trusted, o); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(checked.Bytes(), plain.Bytes()) {
+		t.Error("checking the files changed the layer")
+	}
+	for _, m := range ms {
+		_, err := WriteLayer(context.Background(), io.Discard, files(m.name), o)
+		if err == nil || !strings.Contains(err.Error(), "refusing "+m.name+" (from the wheel of pkg)") || !strings.Contains(err.Error(), "RECORD says") {
+			t.Errorf("%s, whose RECORD lies: %v", m.name, err)
 		}
 	}
 }

@@ -29,5 +29,8 @@
 // install the same path with different bytes are an error naming both; the
 // same bytes are kept once. Checking a wheel inflates every member once;
 // Options.Memo remembers wheels (by sha256) that passed, so a warm build
-// reads only their RECORD.
+// reads only their RECORD. Options.DeferCheck leaves the members' hash
+// check to a caller that inflates them anyway (an image layer, hashed for
+// its diffID): Plan.CheckUnwritten checks the members no entry writes, the
+// caller's sink the rest, and Plan.Checked then fills the memo.
 package install

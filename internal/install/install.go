@@ -94,6 +94,17 @@ type Options struct {
 	Installer string
 	// Interpreter is the shebang of scripts; "" means Shebang.
 	Interpreter string
+	// DeferCheck leaves the check of a wheel's members against their
+	// RECORD hashes to a caller that reads every byte it writes anyway (an
+	// image layer, hashed for its diffID), so that a cold build inflates
+	// each member once. It applies to wheels Memo does not know whose
+	// RECORD gives sha256 for every member; everything else about them is
+	// checked as always. Their entries are Unchecked (Digest is RECORD's
+	// claim). Before the artifact counts as written the caller must call
+	// CheckUnwritten (the members no entry writes, after Filter) and write
+	// every Unchecked entry through a sink that hashes it and fails on a
+	// mismatch; then Checked remembers the wheels in Memo.
+	DeferCheck bool
 }
 
 // Entry is one file of the plan.
@@ -113,6 +124,9 @@ type Entry struct {
 	// Data holds them.
 	Member *zip.File
 	Data   []byte
+	// Unchecked: Digest is what the wheel's RECORD claims for Member, not
+	// yet checked against its bytes (Options.DeferCheck).
+	Unchecked bool
 
 	record int // index+1 of the Dist whose RECORD this is; 0 otherwise
 }
@@ -161,6 +175,22 @@ type Plan struct {
 
 	installer string
 	closers   []io.Closer
+	// deferred are the wheels whose member checks were left to the caller
+	// (Options.DeferCheck); memo remembers them once checked.
+	deferred  []*deferredWheel
+	memo      Memo
+	unwritten bool // CheckUnwritten passed
+}
+
+// deferredWheel is a wheel whose members were not checked against RECORD.
+type deferredWheel struct {
+	name, sha string
+	members   []memberCheck
+}
+
+type memberCheck struct {
+	f   *zip.File
+	row RecordEntry
 }
 
 // Pure reports whether every installed distribution is pure Python (so the
@@ -232,7 +262,7 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 			return nil, fmt.Errorf("planning an install: layout folder %q must be a clean relative path ending in /", d)
 		}
 	}
-	p := &Plan{Layout: opts.Layout, installer: opts.Installer}
+	p := &Plan{Layout: opts.Layout, installer: opts.Installer, memo: opts.Memo}
 	results := make([]*wheelResult, len(wheels))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
@@ -260,8 +290,71 @@ func Build(ctx context.Context, wheels []Wheel, opts Options) (*Plan, error) {
 		p.Close()
 		return nil, err
 	}
+	for _, r := range results {
+		if r.deferred != nil && !r.excluded {
+			p.deferred = append(p.deferred, r.deferred)
+		}
+	}
 	p.refresh()
 	return p, nil
+}
+
+// CheckUnwritten checks, against RECORD, the members of the wheels whose
+// checks were deferred (Options.DeferCheck) that no Unchecked entry
+// writes: data and headers left out, scripts rewritten, files filtered
+// out, a path another wheel installs too. Call it once the plan's entries
+// are final (after Filter) and before writing anything; a mismatch is a
+// *WheelError.
+func (p *Plan) CheckUnwritten(ctx context.Context) error {
+	written := map[*zip.File]bool{}
+	for i := range p.Entries {
+		if e := &p.Entries[i]; e.Unchecked && e.Member != nil {
+			written[e.Member] = true
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, d := range p.deferred {
+		for _, c := range d.members {
+			if written[c.f] {
+				continue
+			}
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if _, err := verifyMember(c.f, c.row); err != nil {
+					return &WheelError{Wheel: d.name, Err: err}
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	p.unwritten = true
+	return nil
+}
+
+// Deferred reports whether any entry is Unchecked.
+func (p *Plan) Deferred() bool { return len(p.deferred) > 0 }
+
+// Checked remembers in Options.Memo the wheels whose checks were deferred,
+// once the caller has checked every one of their members: CheckUnwritten
+// passed and a sink hashed every Unchecked entry as it wrote it and found
+// each as RECORD says. Until then nothing is remembered.
+func (p *Plan) Checked() {
+	if p.memo == nil || !p.unwritten {
+		return
+	}
+	for _, d := range p.deferred {
+		// A memo that cannot be written only costs a check later.
+		_ = p.memo.Put(memoKey(d.sha))
+	}
 }
 
 // Check runs every check Build does on one wheel and, when it passes and
@@ -309,6 +402,7 @@ type wheelResult struct {
 	dropped  []Dropped
 	excluded bool
 	closer   io.Closer
+	deferred *deferredWheel
 }
 
 // merge joins the wheels' entries, refusing conflicts.
@@ -488,7 +582,7 @@ func (p *Plan) Files() []tree.File {
 	out := make([]tree.File, len(p.Entries))
 	for i := range p.Entries {
 		e := &p.Entries[i]
-		out[i] = tree.File{Path: e.Path, Mode: e.Mode, Size: e.Size, Digest: e.Digest, Dist: e.Dist, Role: tree.RoleDeps}
+		out[i] = tree.File{Path: e.Path, Mode: e.Mode, Size: e.Size, Digest: e.Digest, Dist: e.Dist, Role: tree.RoleDeps, Unchecked: e.Unchecked}
 		if e.Member != nil {
 			out[i].Origin, out[i].Member = tree.FromWheel, e.Member
 		} else {
@@ -704,11 +798,19 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 	}
 
 	memoHit := opts.Memo != nil && w.SHA256 != "" && allSHA256 && opts.Memo.Has(memoKey(w.SHA256))
-	if memoHit {
+	deferred := !memoHit && opts.DeferCheck && w.SHA256 != "" && allSHA256
+	if memoHit || deferred {
 		for _, c := range checks {
 			c.sum = c.row.Digest
 		}
-	} else {
+	}
+	if deferred {
+		res.deferred = &deferredWheel{name: fname, sha: w.SHA256}
+		for _, c := range checks {
+			res.deferred.members = append(res.deferred.members, memberCheck{f: c.f, row: c.row})
+		}
+	}
+	if !memoHit && !deferred {
 		// Inflate every member once: the hash and size RECORD gives must be
 		// the member's.
 		g, gctx := errgroup.WithContext(ctx)
@@ -742,7 +844,7 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 		if err := tree.ValidPath(p); err != nil {
 			return fmt.Errorf("installed path: %v", err)
 		}
-		res.entries = append(res.entries, Entry{Path: p, Mode: mode, Size: size, Digest: digest, Dist: fnName, Wheel: fname, Member: f, Data: data})
+		res.entries = append(res.entries, Entry{Path: p, Mode: mode, Size: size, Digest: digest, Dist: fnName, Wheel: fname, Member: f, Data: data, Unchecked: deferred && f != nil})
 		return nil
 	}
 	fileMode := func(f *zip.File) fs.FileMode {

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -571,6 +574,118 @@ func TestCheckFillsMemo(t *testing.T) {
 	var we *WheelError
 	if !errors.As(err, &we) {
 		t.Errorf("Check of a hostile wheel: %v", err)
+	}
+}
+
+// lyingRecord makes RECORD claim, for member name, the sha256 of other
+// bytes of the same size.
+func lyingRecord(name, other string) func(rows []string) []string {
+	return func(rows []string) []string {
+		for i, r := range rows {
+			if strings.HasPrefix(r, name+",") {
+				sum := sha256.Sum256([]byte(other))
+				rows[i] = fmt.Sprintf("%s,sha256=%s,%d", name, digestString(sum[:]), len(other))
+			}
+		}
+		return rows
+	}
+}
+
+// withSHA writes s and returns the wheel with its sha256, as the cache
+// gives it.
+func withSHA(t *testing.T, s spec) Wheel {
+	w := s.write(t, t.TempDir())
+	data, err := os.ReadFile(w.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	w.SHA256 = string(hexEncode(sum[:]))
+	return w
+}
+
+// DeferCheck leaves the RECORD check of the members to the caller: every
+// entry of a member is Unchecked with RECORD's claim as its Digest, and
+// entries made here (a rewritten script, INSTALLER, RECORD) are not.
+// CheckUnwritten checks the members no entry writes (data left out,
+// scripts rewritten, files filtered out): one that lies there is refused
+// before anything is written. The memo remembers the wheel only after
+// CheckUnwritten passed and Checked is called, and a remembered wheel is
+// not deferred again. A wheel whose RECORD uses another hash is checked as
+// always.
+func TestDeferCheck(t *testing.T) {
+	ctx := context.Background()
+	m := &memo{keys: map[string]bool{}}
+	w := withSHA(t, richSpec())
+	p := build(t, []Wheel{w}, Options{Layout: LayerLayout(), Memo: m, DeferCheck: true})
+	if !p.Deferred() {
+		t.Fatal("not deferred")
+	}
+	for _, e := range p.Entries {
+		if e.Unchecked != (e.Member != nil) {
+			t.Errorf("%s: Unchecked %v, member %v", e.Path, e.Unchecked, e.Member != nil)
+		}
+	}
+	for _, f := range p.Files() {
+		if f.Unchecked != (f.Member != nil) {
+			t.Errorf("tree file %s: Unchecked %v", f.Path, f.Unchecked)
+		}
+	}
+	checkRecords(t, p)
+	p.Checked()
+	if m.puts != 0 {
+		t.Fatal("remembered before CheckUnwritten")
+	}
+	if err := p.CheckUnwritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Checked()
+	if !m.keys[memoKey(w.SHA256)] {
+		t.Fatal("not remembered after the checks")
+	}
+	again := build(t, []Wheel{w}, Options{Layout: LayerLayout(), Memo: m, DeferCheck: true})
+	if again.Deferred() || slices.ContainsFunc(again.Entries, func(e Entry) bool { return e.Unchecked }) {
+		t.Error("a remembered wheel was deferred again")
+	}
+
+	// A lying member the plan does not write: refused by CheckUnwritten.
+	s := spec{name: "liar", version: "1.0", members: []member{file("liar/__init__.py", "x = 1\n"), file("liar/tests/test_a.py", "a = 1\n")}}
+	s.editRecord = lyingRecord("liar/tests/test_a.py", "b = 2\n")
+	lw := withSHA(t, s)
+	lp := build(t, []Wheel{lw}, Options{Layout: LayerLayout(), Memo: m, DeferCheck: true})
+	lp.Filter(func(e *Entry) bool { return !strings.Contains(e.Path, "/tests/") })
+	err := lp.CheckUnwritten(ctx)
+	var we *WheelError
+	if !errors.As(err, &we) || we.Wheel != s.fileName() || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("a lying member left out: %v", err)
+	}
+	lp.Checked()
+	if m.keys[memoKey(lw.SHA256)] {
+		t.Error("a wheel that failed its check was remembered")
+	}
+	// A lying member the plan writes: left to the sink (its entry holds
+	// RECORD's claim, Unchecked).
+	s.editRecord = lyingRecord("liar/__init__.py", "y = 2\n")
+	lw = withSHA(t, s)
+	lp = build(t, []Wheel{lw}, Options{Layout: LayerLayout(), DeferCheck: true})
+	if err := lp.CheckUnwritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := entryMap(lp)["python/liar/__init__.py"]; e == nil || !e.Unchecked || (RecordEntry{Algorithm: "sha256", Digest: e.Digest, Size: e.Size}).Validate(content(t, e)) {
+		t.Errorf("the lying member's entry: %+v", e)
+	}
+	// Without DeferCheck, as always: refused.
+	if _, err := Build(ctx, []Wheel{lw}, Options{Layout: LayerLayout()}); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("checked at once: %v", err)
+	}
+	// Another hash: checked at once.
+	s.editRecord = func(rows []string) []string {
+		sum := sha512.Sum512([]byte("y = 2\n"))
+		rows[0] = "liar/__init__.py,sha512=" + digestString(sum[:]) + ",6"
+		return rows
+	}
+	if _, err := Build(ctx, []Wheel{withSHA(t, s)}, Options{Layout: LayerLayout(), DeferCheck: true}); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("a sha512 RECORD with DeferCheck: %v", err)
 	}
 }
 

@@ -237,8 +237,9 @@ type Function struct {
 	Options Options
 	// FunctionName is the name Lambda knows the function by when the
 	// config decides it (SAM's FunctionName; Serverless' name, else
-	// service-stage-key), "" when CloudFormation makes one up at deploy
-	// time.
+	// service-stage-key; [tool.lambdapack]'s function-name, a name or
+	// ARN), "" when CloudFormation makes one up at deploy time (or a
+	// [tool.lambdapack] function names none).
 	FunctionName string
 	// Timeout, MemorySize (MB) and EphemeralStorage (MB of /tmp) are the
 	// function's own, else Globals' or provider's, else the deploy tool's

@@ -207,6 +207,8 @@ var (
 	// Lambda function and layer names (and Serverless' function and layer
 	// keys): letters, digits, hyphens and underscores.
 	lambdaName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// deployedName is a function's name, or its (partial) ARN.
+	deployedName = regexp.MustCompile(`^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]+))?$`)
 	// CloudFormation logical IDs: letters and digits.
 	logicalID = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
 )

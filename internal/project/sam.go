@@ -429,13 +429,16 @@ func (r *samReader) layerRef(f *Function, l *yaml.Node) {
 		case typ == "AWS::Serverless::LayerVersion":
 			f.Layers = append(f.Layers, LayerUse{Name: id, Pos: r.pos(l)})
 		case typ == "AWS::Lambda::LayerVersion":
+			f.ExternalLayers = append(f.ExternalLayers, "!Ref "+id)
 			r.externalLayer(f.Name, "!Ref "+id, r.pos(l), "an AWS::Lambda::LayerVersion, which CloudFormation makes from its Content")
 		case known:
 			r.fail(l, "refer to an AWS::Serverless::LayerVersion or a layer ARN", "function %s: Layers: !Ref %s is a %s, not a layer", f.Name, id, typ)
 		case r.params != nil && child(r.params, id) != nil:
 			if v, ok := r.param(id); ok && v != "" {
+				f.ExternalLayers = append(f.ExternalLayers, v)
 				r.externalLayer(f.Name, v, r.pos(l), "the Default of parameter "+id)
 			} else {
+				f.ExternalLayers = append(f.ExternalLayers, "!Ref "+id)
 				r.externalLayer(f.Name, "!Ref "+id, r.pos(l), "a parameter given at deploy time")
 			}
 		default:

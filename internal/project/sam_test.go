@@ -212,8 +212,10 @@ Resources:
 	})
 	cfg := load(t, dir)
 	want := fnSum{Name: "Fn", Handler: "app.handler", Runtime: "python3.12", Arch: "arm64", Pkg: "folder:fn",
-		Layers:   []string{"BuiltLayer@x86_64", "ReadyLayer@x86_64"},
-		External: []string{"arn:aws:lambda:us-east-1:123456789012:layer:ext:3"}}
+		Layers: []string{"BuiltLayer@x86_64", "ReadyLayer@x86_64"},
+		// Layers given by a parameter (its Default when it has one) or an
+		// AWS::Lambda::LayerVersion are external too, in the config's order.
+		External: []string{"arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7", "!Ref SharedLayerArn", "!Ref PlainLayer", "arn:aws:lambda:us-east-1:123456789012:layer:ext:3"}}
 	if diff := cmp.Diff(want, fn(t, cfg, "Fn")); diff != "" {
 		t.Errorf("Fn (-want +got):\n%s", diff)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -38,8 +39,11 @@ var samPathProps = map[string][]string{
 // absolute path), a function that took its CodeUri from Globals gets its
 // own, and every other local path is rebased so that it still names the
 // same file from the new folder. Everything else (comments, short tags,
-// order) is kept.
-func SAMBuildTemplate(cfg *Config, data []byte, artifacts map[string]string) ([]byte, error) {
+// order) is kept. An image function lambdapack pushed gets its ImageUri by
+// digest, which sam deploy takes as it is; one it built but did not push
+// keeps its properties, with a comment saying how to give sam deploy the
+// image.
+func SAMBuildTemplate(cfg *Config, data []byte, artifacts map[string]string, images ...SAMImage) ([]byte, error) {
 	if cfg.Kind != KindSAM {
 		return nil, fmt.Errorf("%s is not a SAM template", cfg.File)
 	}
@@ -75,6 +79,14 @@ func SAMBuildTemplate(cfg *Config, data []byte, artifacts map[string]string) ([]
 			continue
 		}
 		props := child(vs[i], "Properties")
+		if j := slices.IndexFunc(images, func(im SAMImage) bool { return im.Function == k.Value }); j >= 0 && props != nil {
+			if uri := images[j].ImageURI; uri != "" {
+				setProp(props, "ImageUri", uri)
+			} else {
+				k.HeadComment = "lambdapack built this image function but did not push it, so sam deploy cannot deploy it from here:\n" +
+					"build with lambdapack build --publish --image-repo REGISTRY/REPOSITORY, which pushes it and sets its ImageUri"
+			}
+		}
 		if zip, ok := artifacts[k.Value]; ok {
 			key := "CodeUri"
 			if typ.Value == "AWS::Serverless::LayerVersion" {
@@ -119,6 +131,13 @@ func SAMBuildTemplate(cfg *Config, data []byte, artifacts map[string]string) ([]
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// SAMImage is an image function lambdapack built: ImageURI is where it was
+// pushed (REPOSITORY@sha256:...), "" when it was not.
+type SAMImage struct {
+	Function string // its logical ID
+	ImageURI string
 }
 
 func setScalar(n *yaml.Node, v string) {

@@ -40,6 +40,13 @@ Resources:
     Metadata:
       Dockerfile: Dockerfile
       DockerContext: ./img
+  Img2:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+    Metadata:
+      Dockerfile: Dockerfile
+      DockerContext: ./img
   Rest:
     Type: AWS::Serverless::Api
     Properties:
@@ -59,7 +66,7 @@ Resources:
 	out, err := SAMBuildTemplate(cfg, []byte(tpl), map[string]string{
 		"Api":  filepath.Join(dir, "dist", "Api.zip"),
 		"Deps": filepath.Join(dir, "dist", "Deps-x86_64.zip"),
-	})
+	}, SAMImage{Function: "Img", ImageURI: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + strings.Repeat("ab", 32)}, SAMImage{Function: "Img2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +94,17 @@ Resources:
 	}
 	if dc := res["Img"].(map[string]any)["Metadata"].(map[string]any)["DockerContext"]; dc != "../../img" {
 		t.Errorf("Img's DockerContext = %v, want ../../img", dc)
+	}
+	// A pushed image function takes its ImageUri by digest (sam deploy
+	// leaves an ECR reference as it is); one not pushed says so.
+	if uri := get("Img", "ImageUri"); uri != "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:"+strings.Repeat("ab", 32) {
+		t.Errorf("Img's ImageUri = %v", uri)
+	}
+	if uri := get("Img2", "ImageUri"); uri != nil {
+		t.Errorf("Img2, not pushed, has ImageUri %v", uri)
+	}
+	if !strings.Contains(string(out), "# lambdapack built this image function but did not push it, so sam deploy cannot deploy it from here:\n  # build with lambdapack build --publish --image-repo REGISTRY/REPOSITORY, which pushes it and sets its ImageUri\n  Img2:") {
+		t.Errorf("Img2 has no comment saying it was not pushed:\n%s", out)
 	}
 	if g := doc["Globals"].(map[string]any)["Function"].(map[string]any)["CodeUri"]; g != "../../src" {
 		t.Errorf("Globals CodeUri = %v", g)

@@ -97,7 +97,7 @@ func (r *tomlReader) fail(key, hint, format string, args ...any) {
 var (
 	topKeys      = []string{"runtime", "architecture", "timeout", "memory", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
 	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
-	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "timeout", "memory", "exclude", "layers", "package", "base", "dockerfile"}, commonKeys...)
+	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "timeout", "memory", "exclude", "layers", "package", "base", "dockerfile", "function-name"}, commonKeys...)
 	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
 )
 
@@ -175,6 +175,10 @@ func parseTOML(cfg *Config, data []byte) error {
 		r.unknown(key, t, functionKeys)
 		f := Function{Name: name, Pos: r.pos(key)}
 		r.run(&f, key, t, root)
+		// The deployed function build --publish updates (a name or ARN).
+		if f.FunctionName = r.str(key+".function-name", t["function-name"]); f.FunctionName != "" && !deployedName.MatchString(f.FunctionName) {
+			r.fail(key+".function-name", "write the function's name (letters, digits, - and _, at most 64) or its ARN", "%s.function-name %q is not a Lambda function name or ARN", key, f.FunctionName)
+		}
 		f.Deps, f.Options = r.common(key, t)
 		f.Handler = r.str(key+".handler", t["handler"])
 		source := r.str(key+".source", t["source"])

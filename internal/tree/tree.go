@@ -77,6 +77,12 @@ type File struct {
 	// Digest is the sha256 of the bytes in RECORD's form (urlsafe base64,
 	// no padding), or "" when not known without reading the file.
 	Digest string
+	// Unchecked: Digest is what the wheel's RECORD claims for Member, not
+	// yet checked against its bytes (install.Options.DeferCheck, which
+	// only a pipeline writing to a sink that checks asks for: the image
+	// sink hashes the bytes as it writes them and fails, leaving nothing,
+	// on a mismatch; see Written.Checked). zipsink refuses such a file.
+	Unchecked bool
 
 	// Origin says which one of Member, Data or Disk holds the bytes.
 	Origin Origin
@@ -241,4 +247,8 @@ type Written struct {
 	Size, UnzippedSize int64
 	// Summary is one line for the progress log.
 	Summary string
+	// Checked: every Unchecked file of the tree was written and its bytes
+	// hashed to its Digest (a sink that writes some from elsewhere, an
+	// image layer from the cache, leaves it false).
+	Checked bool
 }

@@ -78,6 +78,14 @@ func (s *Sink) Write(ctx context.Context, t *tree.Tree) (w *tree.Written, err er
 	if err := checkDest(s.path); err != nil {
 		return nil, err
 	}
+	// A zip holds only files checked against their wheel's RECORD before
+	// anything is written (install checks every member unless told to
+	// leave that to an image layer).
+	for i := range t.Files {
+		if t.Files[i].Unchecked {
+			return nil, fmt.Errorf("writing %s: %s was not checked against its wheel's RECORD; plan the zip without install.Options.DeferCheck", s.path, t.Files[i].Path)
+		}
+	}
 	comment, err := t.Record.Format()
 	if err != nil {
 		return nil, err

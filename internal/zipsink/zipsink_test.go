@@ -213,3 +213,23 @@ func TestRefusesNonFileDestination(t *testing.T) {
 		t.Error("a device was accepted")
 	}
 }
+
+// A zip is written only from files checked against their wheel's RECORD:
+// an Unchecked file (install.Options.DeferCheck, which only an image asks
+// for) is refused before anything is written.
+func TestRefusesUncheckedFiles(t *testing.T) {
+	dir := t.TempDir()
+	tr := testTree(t)
+	tr.Files[0].Unchecked = true
+	out := filepath.Join(dir, "layer.zip")
+	s, err := zipsink.New(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(context.Background(), tr); err == nil || !strings.Contains(err.Error(), tr.Files[0].Path+" was not checked against its wheel's RECORD") {
+		t.Fatalf("an unchecked file: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}

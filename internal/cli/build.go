@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
-	"github.com/lambdapack/lambdapack/internal/progress"
 )
 
 func init() {
@@ -59,18 +58,9 @@ points the functions that use the project's layers at the new versions.`,
 					return fmt.Errorf("--stack-name and --update-layers go with --publish")
 				}
 				o.Publish = pub
-				if !quiet {
-					o.Env.Log = s.Err
-				}
-				var bars *progress.Bars
-				if !quiet && isTerminal(s.Err) {
-					bars = progress.New(s.Err)
-					o.Env.Progress = bars
-				}
+				_, wait := attachOutput(s, &o.Env, quiet)
 				rep, cfg, buildErr := app.Build(ctx, o)
-				if bars != nil {
-					bars.Wait()
-				}
+				wait()
 				// --json prints one document whatever happens, the error
 				// (with the config's file and line) included.
 				finish := func(err error) error {

@@ -72,7 +72,7 @@ func imgBases(t *testing.T, env *app.Env) (lambda v1.ImageIndex, distroless v1.I
 	var ladds, dadds []mutate.IndexAddendum
 	for _, arch := range []string{"amd64", "arm64"} {
 		ric := imgRuntimeDir(t, env, map[string]string{"amd64": "x86_64", "arm64": "arm64"}[arch])
-		key := e2eSHA256([]byte(strings.Join(e2eDirNames(t, ric), "\n")))[:12]
+		key := e2eSHA256([]byte(strings.Join(testutil.DirNames(t, ric), "\n")))[:12]
 		p := v1.Platform{OS: "linux", Architecture: arch}
 		ladds = append(ladds, mutate.IndexAddendum{Add: imagetest.LambdaBase(t, arch, ric, cache, key), Descriptor: v1.Descriptor{Platform: &p}})
 		dadds = append(dadds, mutate.IndexAddendum{Add: imagetest.DistrolessBase(t, arch, cache), Descriptor: v1.Descriptor{Platform: &p}})

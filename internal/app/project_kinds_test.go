@@ -1,7 +1,6 @@
 package app
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"os"
@@ -18,15 +17,7 @@ import (
 // zipNames lists a zip's members, sorted (folders end in "/").
 func zipNames(t *testing.T, p string) []string {
 	t.Helper()
-	zr, err := zip.OpenReader(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var out []string
-	for _, f := range zr.File {
-		out = append(out, f.Name)
-	}
+	out := testutil.ZipNames(t, p)
 	sort.Strings(out)
 	return out
 }
@@ -56,29 +47,7 @@ func wantZip(t *testing.T, rep *BuildReport, name string, want ...string) string
 // writeZip writes a zip of files (slash path -> content) at p.
 func writeZip(t *testing.T, p string, files map[string]string) {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[n]))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteZip(t, p, testutil.FileBytes(files), "")
 }
 
 // sixFiles are what installing sixWheel writes under root.
@@ -330,11 +299,7 @@ func TestBuildHandlerRuleBeforeWrite(t *testing.T) {
 		t.Errorf("dist/api.zip was touched: %q", data)
 	}
 	wantZip(t, rep, "deps-x86_64", sixFiles("python/")...)
-	if ents, _ := os.ReadDir(filepath.Join(dir, "dist")); len(ents) != 3 { // api.zip, deps-x86_64.zip, the state file
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
+	if names := testutil.DirNames(t, filepath.Join(dir, "dist")); len(names) != 3 { // api.zip, deps-x86_64.zip, the state file
 		t.Errorf("dist holds %v", names)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -46,37 +45,15 @@ func sharedObject(t *testing.T, machine uint16) []byte {
 // rec is nil).
 func recordedZip(t *testing.T, files map[string][]byte, rec *record.Record) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(files[n])
-	}
+	comment := ""
 	if rec != nil {
 		c, err := rec.Format()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := zw.SetComment(c); err != nil {
-			t.Fatal(err)
-		}
+		comment = c
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "layer.zip")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testutil.WriteZip(t, filepath.Join(t.TempDir(), "layer.zip"), files, comment)
 }
 
 // installWheel unpacks a wheel's files under prefix into files.

@@ -62,7 +62,8 @@ every artifact before it ships, and publishes it.`,
 // SIGINT and SIGTERM cancel the run's context (cmd.Context() in every
 // verb): the verb stops, its temporary files and a --no-cache cache are
 // removed, and the exit status is 130 or 143. A second signal ends the
-// process at once.
+// process at once. What SIGKILL leaves (temporary files beside -o and in
+// the cache, a --no-cache cache in TMPDIR) a later run removes once stale.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, sigs, stop := catchInterrupts(context.Background())
 	defer stop()

@@ -263,6 +263,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			t := true
 			r.Unchanged = &t
 			r.Seconds = 0
+			r.Path = jobs[i].opts.Output // where it is now: the project may have moved since
 			reports[i] = &r
 			continue
 		}

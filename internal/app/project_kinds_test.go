@@ -520,3 +520,38 @@ func TestBuildLiftQueueWorker(t *testing.T) {
 		t.Errorf("worker says %q", out)
 	}
 }
+
+// A note of a layer that serves several runtimes (one part each, both
+// slimmed) names the layer once, not once per part: "note (deps-x86_64,
+// deps-x86_64): slimming removed ...".
+func TestBuildNoteNamesArtifactOnce(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"lambdapack.toml": "[layers.deps]\ndependencies = [\"fast==1.0\"]\nruntimes = [\"python3.11\", \"python3.12\"]\nslim = true\n",
+	})
+	var wheels []testutil.Wheel
+	for _, py := range []string{"311", "312"} {
+		wheels = append(wheels, testutil.Wheel{Name: "fast", Version: "1.0", Tags: []string{"cp" + py + "-cp" + py + "-manylinux_2_17_x86_64"},
+			Files: map[string][]byte{"fast/__init__.py": []byte("X = " + py + "\n"), "fast/__init__.pyi": []byte("X: int\n")}})
+	}
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, wheels...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slimmed := false
+	for _, n := range rep.Notes {
+		if strings.Contains(n.Message, "slimming removed") {
+			slimmed = true
+		}
+		seen := map[string]bool{}
+		for _, a := range n.Artifacts {
+			if seen[a] {
+				t.Errorf("note %q names %s twice: %v", n.Message, a, n.Artifacts)
+			}
+			seen[a] = true
+		}
+	}
+	if !slimmed {
+		t.Errorf("no slimming note: %+v", rep.Notes)
+	}
+}

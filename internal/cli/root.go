@@ -37,14 +37,17 @@ func NewRoot(s *Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lambdapack",
 		Short: "Ship Python to AWS Lambda: layers, function zips and images, without Docker",
-		Long: `lambdapack builds AWS Lambda artifacts for Python (layer zips, function zips)
-for any Lambda Python runtime and either architecture, from any machine, without
-Docker. It resolves dependencies for the exact target (Python version, glibc
-ceiling, architecture), assembles byte-for-byte reproducible zips, verifies
-every artifact before it ships, and publishes it.`,
+		Long: `lambdapack builds AWS Lambda artifacts for Python (layer zips, function zips,
+container images) for any Lambda Python runtime and either architecture, from
+any machine, without Docker. It resolves dependencies for the exact target
+(Python version, glibc ceiling, architecture), assembles byte-for-byte
+reproducible artifacts, verifies every one before it ships, publishes it, and
+runs functions locally as Lambda runs them.`,
+		Version:       app.VersionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)

@@ -266,7 +266,11 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	if err := c.checkWheelTags(); err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
-	c.checkLayout()
+	if len(c.entries) == 0 && !image {
+		c.checkEmpty()
+	} else {
+		c.checkLayout()
+	}
 	rep.BotoBundled = c.checkBoto()
 
 	for _, e := range c.entries {
@@ -1080,6 +1084,15 @@ func (c *checker) checkWheelTags() error {
 func pythonContent(p string) bool {
 	return strings.HasSuffix(p, ".py") || strings.HasSuffix(p, ".so") || strings.HasSuffix(p, ".pyc") ||
 		strings.Contains(p, ".dist-info/") || strings.HasSuffix(p, ".pth")
+}
+
+// checkEmpty reports a layer or function with no file at all: Lambda
+// refuses an empty zip, and a layer or function of nothing cannot be what
+// was meant (a package pattern or exclude that left everything out).
+func (c *checker) checkEmpty() {
+	c.add(Error, RuleEmpty, "",
+		fmt.Sprintf("the %s holds no files: Lambda refuses an empty zip, and there is nothing in it to run or import", c.kind),
+		"check what chose its files: the source folder, its exclude globs or package patterns, --exclude-package")
 }
 
 func (c *checker) checkLayout() {

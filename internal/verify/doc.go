@@ -79,6 +79,11 @@
 //     foreign-binary still apply, since the layer has one architecture.
 //     Without the target's own folder, another Python's stays an error.
 //     Report.Packages merges a distribution installed in several folders.
+//   - empty: a layer or function with no file at all (folders only, or
+//     nothing), which Lambda refuses and which cannot be what was meant:
+//     a package pattern or exclude that left everything out. An image's
+//     added files may be none (the base alone); the layout check is
+//     skipped for an empty artifact (one root cause, one finding).
 //   - boto3 (info): whether boto3/botocore are bundled, shadowing the
 //     runtime's copy.
 //   - unreadable (warning): a file that starts like an ELF binary but can't

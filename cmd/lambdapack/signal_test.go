@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -202,7 +203,7 @@ func TestSignalDuringDownload(t *testing.T) {
 			r := start(t, tmp, args...)
 			until(t, r, 60*time.Second, "stalled download", func() bool { return ix.BytesServed(path) >= 64<<10 })
 			if c.noCache {
-				ms, _ := filepath.Glob(filepath.Join(tmp, "lambdapack-cache-*"))
+				ms, _ := filepath.Glob(filepath.Join(tmp, cache.TempCachePrefix+"*"))
 				if len(ms) != 1 {
 					t.Fatalf("no temporary cache in TMPDIR while running: %v", list(t, tmp))
 				}
@@ -224,7 +225,7 @@ func TestSignalDuringDownload(t *testing.T) {
 				t.Errorf("the output folder holds %v", got)
 			}
 			if c.noCache {
-				if ms, _ := filepath.Glob(filepath.Join(tmp, "lambdapack-cache-*")); len(ms) != 0 {
+				if ms, _ := filepath.Glob(filepath.Join(tmp, cache.TempCachePrefix+"*")); len(ms) != 0 {
 					t.Errorf("the temporary cache is still there: %v", ms)
 				}
 			} else if got := temps(t, cacheDir); len(got) != 0 {
@@ -367,5 +368,88 @@ func TestLeftoversOfSIGKILL(t *testing.T) {
 	}
 	if got := temps(t, cacheDir); len(got) != 0 {
 		t.Errorf("stale temporary files still in the cache: %v", got)
+	}
+}
+
+// A --no-cache run killed with SIGKILL leaves its temporary cache in
+// TMPDIR; a later run removes it once it is stale (its lock free and older
+// than an hour) and says so, and never removes a live run's, however old.
+func TestNoCacheLeftoverOfSIGKILL(t *testing.T) {
+	ix, path := stallingIndex(t)
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	args := []string{"layer", "slow", "--runtime", "python3.12", "--index-url", ix.URL, "-o", filepath.Join(out, "layer.zip"), "--no-cache"}
+	tempCaches := func() []string {
+		ms, _ := filepath.Glob(filepath.Join(tmp, cache.TempCachePrefix+"*"))
+		return ms
+	}
+	age := func(dir string) {
+		old := time.Now().Add(-2 * cache.TempCacheStaleAge)
+		if err := os.Chtimes(filepath.Join(dir, "nocache.lock"), old, old); err != nil {
+			t.Fatalf("the temporary cache has no lock file: %v", err)
+		}
+	}
+
+	killed := start(t, tmp, args...)
+	until(t, killed, 60*time.Second, "stalled download", func() bool { return ix.BytesServed(path) >= 64<<10 })
+	left := tempCaches()
+	if len(left) != 1 {
+		t.Fatalf("want one temporary cache in TMPDIR while running, have %v", left)
+	}
+	killed.cmd.Process.Signal(syscall.SIGKILL)
+	if got := killed.wait(t, 20*time.Second); got != -1 {
+		t.Fatalf("exit status %d after SIGKILL", got)
+	}
+	if got := tempCaches(); !slices.Equal(got, left) {
+		t.Fatalf("after SIGKILL TMPDIR holds %v, want the killed run's %v (the test proves nothing)", got, left)
+	}
+
+	// A live run whose lock is old: a run beside it must leave its cache.
+	before := ix.BytesServed(path)
+	live := start(t, tmp, args...)
+	until(t, live, 60*time.Second, "second stalled download", func() bool { return ix.BytesServed(path) >= before+64<<10 })
+	var liveDir string
+	for _, d := range tempCaches() {
+		if d != left[0] {
+			liveDir = d
+		}
+	}
+	if liveDir == "" {
+		t.Fatalf("no temporary cache of the live run: %v", tempCaches())
+	}
+	age(liveDir)
+
+	// The killed run's leftover is young: the next run leaves it.
+	ix.ClearFaults()
+	next := func() string {
+		r := start(t, tmp, args...)
+		if got := r.wait(t, 60*time.Second); got != 0 {
+			t.Fatalf("the next run: exit status %d; stderr:\n%s", got, r.stderr.String())
+		}
+		return r.stderr.String()
+	}
+	next()
+	if got := tempCaches(); !slices.Contains(got, left[0]) || !slices.Contains(got, liveDir) || len(got) != 2 {
+		t.Fatalf("TMPDIR holds %v, want the killed run's %s (not yet an hour old) and the live run's %s", got, left[0], liveDir)
+	}
+
+	// An hour later it is stale: the next run removes it and says so; the
+	// live run's stays.
+	age(left[0])
+	stderr := next()
+	if got := tempCaches(); len(got) != 1 || got[0] != liveDir {
+		t.Errorf("TMPDIR holds %v, want only the live run's %s", got, liveDir)
+	}
+	if !strings.Contains(stderr, "removed "+left[0]+": the temporary cache of a --no-cache run that was killed") {
+		t.Errorf("the next run does not say what it removed:\n%s", stderr)
+	}
+
+	// The live run ends normally and takes its cache with it.
+	live.cmd.Process.Signal(syscall.SIGTERM)
+	if got := live.wait(t, 20*time.Second); got != 143 {
+		t.Fatalf("the live run: exit status %d, want 143; stderr:\n%s", got, live.stderr.String())
+	}
+	if got := tempCaches(); len(got) != 0 {
+		t.Errorf("TMPDIR still holds %v", got)
 	}
 }

@@ -263,6 +263,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			t := true
 			r.Unchanged = &t
 			r.Seconds = 0
+			r.Path = jobs[i].opts.Output // where it is now: the project may have moved since
 			reports[i] = &r
 			continue
 		}
@@ -359,7 +360,10 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 				continue
 			}
 			if k, ok := noteIndex[n]; ok {
-				rep.Notes[k].Artifacts = append(rep.Notes[k].Artifacts, j.name)
+				// A layer serving several runtimes says a note once per part.
+				if !slices.Contains(rep.Notes[k].Artifacts, j.name) {
+					rep.Notes[k].Artifacts = append(rep.Notes[k].Artifacts, j.name)
+				}
 				continue
 			}
 			noteIndex[n] = len(rep.Notes)

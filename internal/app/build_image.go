@@ -281,6 +281,7 @@ func reuseImage(ctx context.Context, log *slog.Logger, j *imageJob) (*BuiltArtif
 	im := *j.reuse.Image
 	unchanged := true
 	r.Unchanged, r.Seconds = &unchanged, 0
+	r.Path = j.io.OCILayout // where it is now: the project may have moved since
 	im.Ref = ""
 	if j.io.Push != "" {
 		h, err := v1.NewHash(im.Digest)

@@ -41,18 +41,11 @@ func normName(s string) string {
 	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(s, "-"))
 }
 
-// runPy runs code with a CPython (argv prefix) and PYTHONPATH, failing the
-// test with the output on error.
+// runPy runs code with a CPython (argv prefix) and the folders of
+// pythonpath on sys.path (testutil.RunPython), returning its output.
 func runPy(t *testing.T, py []string, pythonpath []string, code string) string {
 	t.Helper()
-	args := append(append([]string{}, py[1:]...), "-S", "-c", code)
-	cmd := exec.Command(py[0], args...)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+strings.Join(pythonpath, ":"), "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s -c %q: %v\n%s", strings.Join(py, " "), code, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return testutil.RunPython(t, py, strings.Join(pythonpath, string(os.PathListSeparator)), code)
 }
 
 func mustBuild(t *testing.T, o BuildOptions) *BuildReport {

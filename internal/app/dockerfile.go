@@ -11,10 +11,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/lambdapack/lambdapack/internal/image"
 	"github.com/lambdapack/lambdapack/internal/image/dockerfile"
@@ -411,8 +414,51 @@ func (r *dockerRun) plan(ctx context.Context, env *Env, b *image.Base, t target.
 	if b.Info.Lambda && !r.setCmd && len(cf.Config.Cmd) == 0 {
 		return nil, fmt.Errorf("%s has no CMD and the Lambda base has none: add CMD [\"module.handler\"] or pass --handler module.handler", r.file)
 	}
+	if err := r.checkRuntimeClient(b, cf); err != nil {
+		return nil, err
+	}
 	ok = true
 	return tr, nil
+}
+
+// handlerLike matches a CMD that names a handler (module.function).
+var handlerLike = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*\.[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkRuntimeClient refuses an image Lambda cannot start: on a base that
+// is not Lambda's, only a runtime client (awslambdaric) turns a handler
+// into a running function, so a CMD naming a handler must be run by one.
+// When the entrypoint is the base's interpreter or none (distroless's
+// python3, python:3.X-slim's CMD python3), nothing would: the image would
+// run "python3 app.handler" and fail at its first invocation. An entrypoint
+// of the Dockerfile's own that is not an interpreter (a script, a
+// bootstrap) is trusted.
+func (r *dockerRun) checkRuntimeClient(b *image.Base, cf *v1.ConfigFile) error {
+	if b.Info.Lambda {
+		return nil
+	}
+	ep, cmd := cf.Config.Entrypoint, cf.Config.Cmd
+	if r.setEntry {
+		ep = r.entrypoint
+	}
+	if r.setCmd || r.setEntry {
+		cmd = r.cmd
+	}
+	argv := append(slices.Clone(ep), cmd...)
+	if slices.ContainsFunc(argv, func(a string) bool { return strings.Contains(a, "awslambdaric") }) {
+		return nil
+	}
+	if len(ep) > 0 && !strings.HasPrefix(path.Base(ep[0]), "python") {
+		return nil
+	}
+	if len(cmd) != 1 || !handlerLike.MatchString(cmd[0]) {
+		return nil
+	}
+	python := b.Info.Interpreter
+	if len(ep) > 0 {
+		python = ep[0]
+	}
+	return fmt.Errorf("%s: base %s is not a Lambda base, and nothing in the image starts a Lambda runtime client: it would run %q, which does not serve the handler %s. Install awslambdaric and start it: RUN pip install awslambdaric --target %s, then ENTRYPOINT [\"%s\", \"-m\", \"awslambdaric\"] (CMD stays the handler)",
+		r.file, b.Ref, strings.Join(argv, " "), cmd[0], image.TaskRoot, python)
 }
 
 // configure hands the Dockerfile's config to image.Build.

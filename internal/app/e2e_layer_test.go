@@ -133,7 +133,7 @@ func TestE2ELayerPython312X86(t *testing.T) {
 	if rep.Pure || !slices.Equal(rep.Architectures, []string{"x86_64"}) {
 		t.Errorf("pure %v, architectures %v: numpy is not pure Python", rep.Pure, rep.Architectures)
 	}
-	e2eCheckLayerRoots(t, e2eZipNames(t, out))
+	e2eCheckLayerRoots(t, testutil.ZipNames(t, out))
 	dir := testutil.Unzip(t, out)
 	for _, pkg := range []string{"numpy", "pydantic_core", "orjson"} {
 		sos := e2eSharedObjects(t, filepath.Join(dir, "python"), pkg)
@@ -146,7 +146,7 @@ func TestE2ELayerPython312X86(t *testing.T) {
 			}
 		}
 	}
-	got := e2ePython(t, []string{py}, filepath.Join(dir, "python"), e2eFourCheck)
+	got := testutil.RunPython(t, []string{py}, filepath.Join(dir, "python"), e2eFourCheck)
 	t.Logf("python3.12: %s", got)
 	if !strings.HasPrefix(got, "x86_64 ") {
 		t.Errorf("platform.machine(): %q", got)
@@ -186,7 +186,7 @@ func TestE2ELayerPython311ARM64(t *testing.T) {
 			}
 		}
 	}
-	got := e2ePython(t, qpy, filepath.Join(dir, "python"), e2eFourCheck+"\nassert platform.machine() == 'aarch64', platform.machine()\n")
+	got := testutil.RunPython(t, qpy, filepath.Join(dir, "python"), e2eFourCheck+"\nassert platform.machine() == 'aarch64', platform.machine()\n")
 	t.Logf("arm64 python3.11 under qemu: %s", got)
 	if !strings.HasPrefix(got, "aarch64 ") {
 		t.Errorf("platform.machine(): %q", got)
@@ -204,7 +204,7 @@ func TestE2EFunctionHelloPython313(t *testing.T) {
 		Src: src, Runtime: "python3.13", Arch: "x86_64", Output: out,
 	})
 	e2eCheckReport(t, rep, app.KindFunction, "python3.13", "x86_64", "3.13", "numpy", "pydantic", "requests")
-	names := e2eZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	for _, want := range []string{"handler.py", "numpy/__init__.py", "pydantic/__init__.py", "requests/__init__.py"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("function zip lacks %s", want)
@@ -214,7 +214,7 @@ func TestE2EFunctionHelloPython313(t *testing.T) {
 		t.Errorf("function zip has a python/ folder: packages belong at the root")
 	}
 	dir := testutil.Unzip(t, out)
-	got := e2ePython(t, []string{py}, dir, `
+	got := testutil.RunPython(t, []string{py}, dir, `
 import json, os
 import handler
 assert os.path.realpath(handler.__file__) == os.path.realpath(os.path.join(os.environ["PYTHONPATH"], "handler.py")), handler.__file__
@@ -259,7 +259,7 @@ func TestE2ELayerSitePackagesLayout(t *testing.T) {
 		Runtime: "python3.12", Arch: "x86_64", Layout: "site-packages", Output: out,
 	})
 	const sp = "python/lib/python3.12/site-packages/"
-	names := e2eZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	for _, n := range names {
 		if !strings.HasPrefix(n, sp) && n != "python/" && n != "python/lib/" && n != "python/lib/python3.12/" && !strings.HasPrefix(n, "bin/") {
 			t.Errorf("entry %q outside %s", n, sp)
@@ -271,7 +271,7 @@ func TestE2ELayerSitePackagesLayout(t *testing.T) {
 		}
 	}
 	dir := testutil.Unzip(t, out)
-	got := e2ePython(t, []string{py}, filepath.Join(dir, filepath.FromSlash(sp)), `
+	got := testutil.RunPython(t, []string{py}, filepath.Join(dir, filepath.FromSlash(sp)), `
 import os, orjson, requests
 root = os.path.realpath(os.environ["PYTHONPATH"])
 assert os.path.realpath(orjson.__file__).startswith(root + os.sep), orjson.__file__
@@ -299,7 +299,7 @@ func TestE2ELayerExcludeRuntimePackages(t *testing.T) {
 			t.Errorf("report lists excluded %s %s", p.Name, p.Version)
 		}
 	}
-	names := e2eZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	for _, gone := range []string{"python/boto3/", "python/boto3-", "python/botocore", "python/s3transfer"} {
 		if e2eHasPrefix(names, gone) {
 			t.Errorf("layer still has %s*", gone)
@@ -340,10 +340,10 @@ func TestE2ELayerTwoRuntimes(t *testing.T) {
 		t.Errorf("report runtimes %v", rep.Runtimes)
 	}
 	dir := testutil.Unzip(t, out)
-	if got := e2eDirNames(t, filepath.Join(dir, "python")); !slices.Equal(got, []string{"lib"}) {
+	if got := testutil.DirNames(t, filepath.Join(dir, "python")); !slices.Equal(got, []string{"lib"}) {
 		t.Errorf("python/ holds %v, want only lib/ (pydantic-core differs per Python)", got)
 	}
-	if got := e2eDirNames(t, filepath.Join(dir, "python", "lib")); !slices.Equal(got, []string{"python3.11", "python3.12"}) {
+	if got := testutil.DirNames(t, filepath.Join(dir, "python", "lib")); !slices.Equal(got, []string{"python3.11", "python3.12"}) {
 		t.Errorf("python/lib holds %v, want python3.11 and python3.12", got)
 	}
 	for _, minor := range []string{"3.11", "3.12"} {
@@ -358,7 +358,7 @@ func TestE2ELayerTwoRuntimes(t *testing.T) {
 				t.Errorf("%s in the %s folder is not built for %s", so, minor, abi)
 			}
 		}
-		got := e2ePython(t, []string{testutil.Python(t, minor)}, sp, `
+		got := testutil.RunPython(t, []string{testutil.Python(t, minor)}, sp, `
 import os, sys, pydantic, pydantic_core
 root = os.path.realpath(os.environ["PYTHONPATH"])
 assert os.path.realpath(pydantic_core.__file__).startswith(root + os.sep), pydantic_core.__file__

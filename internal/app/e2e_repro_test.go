@@ -85,7 +85,7 @@ func TestE2EReproducible(t *testing.T) {
 	if got := e2eEntryTimes(t, c.Path); len(got) != 1 || !got[0].Equal(time.Unix(1700000000, 0).UTC()) {
 		t.Errorf("SOURCE_DATE_EPOCH=1700000000: entry times %v", got)
 	}
-	if !slices.Equal(e2eZipNames(t, a.Path), e2eZipNames(t, c.Path)) {
+	if !slices.Equal(testutil.ZipNames(t, a.Path), testutil.ZipNames(t, c.Path)) {
 		t.Errorf("SOURCE_DATE_EPOCH changed the entries, not only their times")
 	}
 }
@@ -122,7 +122,7 @@ func TestOfflineNeedsTheCache(t *testing.T) {
 			t.Errorf("offline build asked the index for %s (%d times)", p, n)
 		}
 	}
-	if left := e2eDirNames(t, outDir); len(left) > 0 {
+	if left := testutil.DirNames(t, outDir); len(left) > 0 {
 		t.Errorf("failed build left %v", left)
 	}
 
@@ -155,7 +155,7 @@ func TestOfflineNeedsTheCache(t *testing.T) {
 			t.Errorf("the offline error should list the missing %s: %v", w, err)
 		}
 	}
-	if left := e2eDirNames(t, outDir); len(left) > 0 {
+	if left := testutil.DirNames(t, outDir); len(left) > 0 {
 		t.Errorf("failed builds left %v", left)
 	}
 

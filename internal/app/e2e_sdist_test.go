@@ -82,7 +82,7 @@ func e2eDistFiles(t *testing.T, dir, distInfo string) []string {
 
 func e2eDistInfo(t *testing.T, dir, prefix string) string {
 	t.Helper()
-	for _, n := range e2eDirNames(t, filepath.Join(dir, "python")) {
+	for _, n := range testutil.DirNames(t, filepath.Join(dir, "python")) {
 		if strings.HasPrefix(strings.ToLower(n), prefix) && strings.HasSuffix(n, ".dist-info") {
 			return n
 		}
@@ -149,14 +149,14 @@ func TestE2ESdistOnlyKlayers(t *testing.T) {
 		}
 	}
 	// The x86_64 layers import and work.
-	got := e2ePython(t, []string{py}, filepath.Join(layers["imutils"], "python"), `
+	got := testutil.RunPython(t, []string{py}, filepath.Join(layers["imutils"], "python"), `
 import numpy, imutils
 print(imutils.resize(numpy.zeros((4, 6, 3), dtype='uint8'), width=3).shape)
 `)
 	if strings.TrimSpace(got) != "(2, 3, 3)" {
 		t.Errorf("imutils: got %q", got)
 	}
-	got = e2ePython(t, []string{py}, filepath.Join(layers["qldb"], "python"), `
+	got = testutil.RunPython(t, []string{py}, filepath.Join(layers["qldb"], "python"), `
 import pandas, pandasql, pyqldb
 from amazon.ion import simpleion
 from pyqldb.driver.qldb_driver import QldbDriver
@@ -249,7 +249,7 @@ func TestE2ENoBinaryMarkupSafe(t *testing.T) {
 		if m := e2eELFMachine(t, filepath.Join(dir, "python", sos[0])); m != c.machine {
 			t.Errorf("%s: the extension is for %v", c.arch, m)
 		}
-		got := e2ePython(t, c.python, filepath.Join(dir, "python"), `
+		got := testutil.RunPython(t, c.python, filepath.Join(dir, "python"), `
 import platform, markupsafe, markupsafe._speedups as s
 assert markupsafe._escape_inner is s._escape_inner, "the pure-Python escape is in use"
 print(platform.machine(), markupsafe.escape("<a>"))
@@ -282,7 +282,7 @@ func TestE2EVerificationRefusedWheel(t *testing.T) {
 		if elfs := e2eELFs(t, dir); len(elfs) != 0 {
 			t.Errorf("%s: ELF files of the refused wheel in the layer: %v", rt, elfs)
 		}
-		got := e2ePython(t, []string{testutil.Python(t, strings.TrimPrefix(rt, "python"))}, filepath.Join(dir, "python"), "import mysql.connector; print(mysql.connector.__version__)")
+		got := testutil.RunPython(t, []string{testutil.Python(t, strings.TrimPrefix(rt, "python"))}, filepath.Join(dir, "python"), "import mysql.connector; print(mysql.connector.__version__)")
 		if strings.TrimSpace(got) != "26.10.0" {
 			t.Errorf("%s: got %q", rt, got)
 		}

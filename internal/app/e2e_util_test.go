@@ -1,15 +1,12 @@
 package app_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -82,46 +79,6 @@ func e2eBuild(t testing.TB, env *app.Env, o app.ArtifactOptions) *app.ArtifactRe
 	return rep
 }
 
-// e2eZipNames lists a zip's entry names.
-func e2eZipNames(t testing.TB, zipPath string) []string {
-	t.Helper()
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatalf("opening %s: %v", zipPath, err)
-	}
-	defer zr.Close()
-	var out []string
-	for _, f := range zr.File {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
-// e2ePython runs code with an interpreter (cmd is the command prefix: a
-// pyenv python, or qemu plus the arm64 python) with only pythonpath on
-// sys.path besides the standard library: -S, no user site, no inherited
-// PYTHON* variables. It returns stdout and fails the test on a non-zero exit.
-func e2ePython(t testing.TB, cmd []string, pythonpath, code string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	args := append(append([]string{}, cmd[1:]...), "-S", "-c", code)
-	c := exec.CommandContext(ctx, cmd[0], args...)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PYTHON") {
-			env = append(env, kv)
-		}
-	}
-	c.Env = append(env, "PYTHONPATH="+pythonpath, "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1")
-	var stdout, stderr bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, &stderr
-	if err := c.Run(); err != nil {
-		t.Fatalf("%s -S -c ... with PYTHONPATH=%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(cmd, " "), pythonpath, err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
-}
-
 // e2eSharedObjects returns the .so files below dir/sub, relative to dir.
 func e2eSharedObjects(t testing.TB, dir, sub string) []string {
 	t.Helper()
@@ -161,20 +118,6 @@ func e2eSHA256File(t testing.TB, p string) string {
 		t.Fatal(err)
 	}
 	return e2eSHA256(data)
-}
-
-// e2eDirNames lists a folder's entries (names only), sorted.
-func e2eDirNames(t testing.TB, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("listing %s: %v", dir, err)
-	}
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
-	}
-	return out
 }
 
 func e2eHasPrefix(names []string, prefix string) bool {

@@ -92,6 +92,9 @@ func OpenEnv(o EnvOptions) (*Env, error) {
 		log = progress.NewLogger(o.Log, o.Verbose)
 	}
 	env := &Env{Cache: c, log: log, progress: o.Progress, offline: o.Offline, memo: memo, facts: openFacts(c)}
+	for _, d := range c.Swept() {
+		env.logf("removed %s: the temporary cache of a --no-cache run that was killed", d)
+	}
 	popts := pins.Options{Cache: c, Offline: o.Offline, Index: o.Index, Project: o.Project, ProjectSource: o.ProjectSource, Log: env.log, Build: o.Build}
 	if o.Progress != nil {
 		popts.Events = o.Progress

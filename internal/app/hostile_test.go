@@ -207,7 +207,7 @@ func hostileRun(t *testing.T, base, indexURL, requirement string) error {
 	if _, serr := os.Stat(out); !errors.Is(serr, fs.ErrNotExist) {
 		t.Errorf("%s exists after a failed build (stat: %v)", out, serr)
 	}
-	if left := e2eDirNames(t, outDir); len(left) > 0 {
+	if left := testutil.DirNames(t, outDir); len(left) > 0 {
 		t.Errorf("the output folder holds %v after a failed build", left)
 	}
 	return err
@@ -467,7 +467,7 @@ func TestVerifyRefusesWrongArchAndForceWrites(t *testing.T) {
 	if !strings.Contains(err.Error(), so) || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("the error should name %s and mention --force: %v", so, err)
 	}
-	if left := e2eDirNames(t, outDir); len(left) > 0 {
+	if left := testutil.DirNames(t, outDir); len(left) > 0 {
 		t.Fatalf("verification failed but the output folder holds %v", left)
 	}
 
@@ -491,10 +491,10 @@ func TestVerifyRefusesWrongArchAndForceWrites(t *testing.T) {
 	if !noted {
 		t.Errorf("no note that --force wrote a failing artifact: %q", rep.Notes)
 	}
-	if got := e2eDirNames(t, outDir); len(got) != 1 || got[0] != "layer.zip" {
+	if got := testutil.DirNames(t, outDir); len(got) != 1 || got[0] != "layer.zip" {
 		t.Errorf("output folder holds %v, want only layer.zip", got)
 	}
-	names := e2eZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	if !strings.Contains(strings.Join(names, "\n"), so) {
 		t.Errorf("the forced layer lacks %s: %v", so, names)
 	}
@@ -528,7 +528,7 @@ func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the previous artifact (sha256 %s) changed or vanished after a failed build: %v", good.SHA256, err)
 	}
-	if got := e2eDirNames(t, outDir); len(got) != 1 {
+	if got := testutil.DirNames(t, outDir); len(got) != 1 {
 		t.Errorf("output folder holds %v, want only layer.zip", got)
 	}
 
@@ -543,10 +543,10 @@ func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
 	} else {
 		t.Logf("onto a folder: %v", err)
 	}
-	if got := e2eDirNames(t, outDir); !slices.Equal(got, []string{"layer.zip", "taken"}) {
+	if got := testutil.DirNames(t, outDir); !slices.Equal(got, []string{"layer.zip", "taken"}) {
 		t.Errorf("output folder holds %v after a failed write, want only layer.zip and taken (no temporary files)", got)
 	}
-	if got := e2eDirNames(t, o.Output); !slices.Equal(got, []string{"keep"}) {
+	if got := testutil.DirNames(t, o.Output); !slices.Equal(got, []string{"keep"}) {
 		t.Errorf("the folder at -o now holds %v", got)
 	}
 }
@@ -622,7 +622,7 @@ func TestHostileDuplicateMember(t *testing.T) {
 	if !bytes.Equal(got, good) {
 		t.Errorf("the layer holds the smuggled member %q, not the one RECORD vouches for", got)
 	}
-	if n := strings.Count(strings.Join(e2eZipNames(t, out), "\n")+"\n", "python/dup/__init__.py\n"); n != 1 {
+	if n := strings.Count(strings.Join(testutil.ZipNames(t, out), "\n")+"\n", "python/dup/__init__.py\n"); n != 1 {
 		t.Errorf("python/dup/__init__.py appears %d times in the layer", n)
 	}
 }
@@ -653,7 +653,7 @@ func TestTwoWheelsWriteOnePath(t *testing.T) {
 		}
 	}
 	if _, serr := os.Stat(outDir); serr == nil {
-		if left := e2eDirNames(t, outDir); len(left) > 0 {
+		if left := testutil.DirNames(t, outDir); len(left) > 0 {
 			t.Errorf("output folder holds %v", left)
 		}
 	}

@@ -282,7 +282,11 @@ func fetchBase(ctx context.Context, env *Env, o ImageOptions, bo base.Options, a
 		return nil, fmt.Errorf("base %s: %w", b.Ref, err)
 	}
 	kind := "a Lambda base"
-	if !b.Info.Lambda {
+	switch {
+	case b.Info.Lambda:
+	case o.tree != nil:
+		kind = "not a Lambda base: the Dockerfile's ENTRYPOINT starts the runtime client"
+	default:
 		kind = "not a Lambda base: awslambdaric is added and runs the handler"
 	}
 	env.logf("Base %s (%s): %s, Python %s, glibc %s, %s; building for %s", b.Ref, arch, b.Info.Interpreter, b.Info.Python, b.Info.Glibc, kind, t)

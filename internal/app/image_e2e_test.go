@@ -31,6 +31,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/image/imagetest"
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/image/remote"
+	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -72,7 +73,7 @@ func imgBases(t *testing.T, env *app.Env) (lambda v1.ImageIndex, distroless v1.I
 	var ladds, dadds []mutate.IndexAddendum
 	for _, arch := range []string{"amd64", "arm64"} {
 		ric := imgRuntimeDir(t, env, map[string]string{"amd64": "x86_64", "arm64": "arm64"}[arch])
-		key := e2eSHA256([]byte(strings.Join(e2eDirNames(t, ric), "\n")))[:12]
+		key := e2eSHA256([]byte(strings.Join(testutil.DirNames(t, ric), "\n")))[:12]
 		p := v1.Platform{OS: "linux", Architecture: arch}
 		ladds = append(ladds, mutate.IndexAddendum{Add: imagetest.LambdaBase(t, arch, ric, cache, key), Descriptor: v1.Descriptor{Platform: &p}})
 		dadds = append(dadds, mutate.IndexAddendum{Add: imagetest.DistrolessBase(t, arch, cache), Descriptor: v1.Descriptor{Platform: &p}})
@@ -462,6 +463,38 @@ func TestImageDockerfileRefusals(t *testing.T) {
 		want := strings.Replace(tc.want, "Dockerfile:2:", "Dockerfile:3:", 1)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", tc.body, err, want)
+		}
+	}
+}
+
+// On a base that is not Lambda's (distroless python3, python:3.X-slim), a
+// Dockerfile whose CMD is a handler must start a runtime client: one that
+// keeps the base's interpreter (or nothing) as the entrypoint made an image
+// that runs "python3 app.handler" and exited 0; it is refused with what to
+// add. An ENTRYPOINT that starts awslambdaric passes.
+func TestImageDockerfileNeedsRuntimeClient(t *testing.T) {
+	ctx := context.Background()
+	env := e2eEnv(t, app.EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: testutil.NewIndex(t)}})
+	baseDir := t.TempDir()
+	img := imagetest.FakeBase(t, imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.36"})
+	if _, err := layout.Write(ctx, baseDir, []layout.Item{{Image: img}}, layout.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"CMD [\"app.handler\"]\n", "nothing in the image starts a Lambda runtime client"},
+		{"ENTRYPOINT [\"/usr/bin/python3\"]\nCMD [\"app.handler\"]\n", "ENTRYPOINT [\"/usr/bin/python3\", \"-m\", \"awslambdaric\"]"},
+		{"ENTRYPOINT [\"/usr/bin/python3\", \"-m\", \"awslambdaric\"]\nCMD [\"app.handler\"]\n", ""},
+		{"ENTRYPOINT [\"/var/task/bootstrap.sh\"]\nCMD [\"app.handler\"]\n", ""},
+	} {
+		dir := t.TempDir()
+		testutil.WriteFiles(t, dir, map[string]string{"Dockerfile": "ARG B\nFROM ${B}\nCOPY app.py /var/task/\n" + tc.body, "app.py": "def handler(e, c):\n    return 1\n"})
+		_, err := app.BuildDockerfile(ctx, env, app.DockerfileOptions{Dockerfile: filepath.Join(dir, "Dockerfile"), BuildArgs: []string{"B=oci-layout:" + baseDir},
+			Image: app.ImageOptions{OCILayout: filepath.Join(dir, "out")}})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v, want it built", tc.body, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: %v, want %q", tc.body, err, tc.want)
 		}
 	}
 }

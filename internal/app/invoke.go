@@ -173,7 +173,7 @@ func (p *ProjectRun) apply(ctx context.Context, cfg *project.Config) ([]string, 
 		fn, err := p.r.Open(ctx, spec)
 		closeTrees()
 		if err != nil {
-			return changed, err
+			return changed, p.openError(cfg, f.Name, err)
 		}
 		p.mu.Lock()
 		p.fns[f.Name], p.keys[f.Name] = fn, key
@@ -258,6 +258,21 @@ func orNoneList(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// openError names the function that could not be opened and, when others
+// were to run beside it, how to run them meanwhile.
+func (p *ProjectRun) openError(cfg *project.Config, name string, err error) error {
+	var others []string
+	for i := range cfg.Functions {
+		if f := &cfg.Functions[i]; f.Name != name && p.wanted(f) {
+			others = append(others, f.Name)
+		}
+	}
+	if len(others) == 0 {
+		return fmt.Errorf("function %s: %w", name, err)
+	}
+	return fmt.Errorf("function %s: %w (to run the others meanwhile: --only %s)", name, err, strings.Join(others, ","))
 }
 
 func (p *ProjectRun) wanted(f *project.Function) bool {

@@ -294,7 +294,11 @@ func applySlim(plan *install.Plan, o ArtifactOptions) ([]string, error) {
 	}
 	plan.Filter(func(e *install.Entry) bool { return !removed[e.Path] })
 	if len(removed) > 0 {
-		notes = append(notes, fmt.Sprintf("slimming removed %d files (%s)", len(removed), human.Bytes(saved)))
+		what := "files"
+		if len(removed) == 1 {
+			what = "file"
+		}
+		notes = append(notes, fmt.Sprintf("slimming removed %d %s (%s)", len(removed), what, human.Bytes(saved)))
 	}
 	return notes, nil
 }

@@ -208,3 +208,39 @@ func TestPlanJobsConfinesOutputs(t *testing.T) {
 	}
 	_ = verify.Error
 }
+
+// A project copied or moved with its dist/ (a renamed folder, a second
+// worktree, a CI cache restored elsewhere) reuses its unchanged artifacts
+// where they are now: the report names the zips in this project's output,
+// never the folder they were first built in, which invoke and serve would
+// otherwise run (with that folder's code).
+func TestBuildUnchangedAfterMove(t *testing.T) {
+	first := t.TempDir()
+	testutil.WriteFiles(t, first, map[string]string{
+		"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"six==1.16.0\"]\n[functions.api]\nhandler = \"app.handler\"\nsource = \"src\"\nlayers = [\"deps\"]\n",
+		"src/app.py":      "def handler(event, context):\n    return 1\n",
+	})
+	idx := testutil.NewIndex(t, sixWheel)
+	if _, err := buildHermetic(t, first, idx, nil); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.CopyFS(moved, os.DirFS(first)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := buildHermetic(t, moved, idx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Artifacts) != 2 {
+		t.Fatalf("want 2 artifacts, got %d", len(rep.Artifacts))
+	}
+	for _, a := range rep.Artifacts {
+		if a.Unchanged == nil || !*a.Unchanged {
+			t.Errorf("%s: not reused", a.Name)
+		}
+		if dir := filepath.Dir(a.Path); dir != filepath.Join(moved, "dist") {
+			t.Errorf("%s: reported at %s, want it in %s", a.Name, a.Path, filepath.Join(moved, "dist"))
+		}
+	}
+}

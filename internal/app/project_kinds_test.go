@@ -1,7 +1,6 @@
 package app
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"os"
@@ -18,15 +17,7 @@ import (
 // zipNames lists a zip's members, sorted (folders end in "/").
 func zipNames(t *testing.T, p string) []string {
 	t.Helper()
-	zr, err := zip.OpenReader(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var out []string
-	for _, f := range zr.File {
-		out = append(out, f.Name)
-	}
+	out := testutil.ZipNames(t, p)
 	sort.Strings(out)
 	return out
 }
@@ -56,29 +47,7 @@ func wantZip(t *testing.T, rep *BuildReport, name string, want ...string) string
 // writeZip writes a zip of files (slash path -> content) at p.
 func writeZip(t *testing.T, p string, files map[string]string) {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[n]))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteZip(t, p, testutil.FileBytes(files), "")
 }
 
 // sixFiles are what installing sixWheel writes under root.
@@ -330,11 +299,7 @@ func TestBuildHandlerRuleBeforeWrite(t *testing.T) {
 		t.Errorf("dist/api.zip was touched: %q", data)
 	}
 	wantZip(t, rep, "deps-x86_64", sixFiles("python/")...)
-	if ents, _ := os.ReadDir(filepath.Join(dir, "dist")); len(ents) != 3 { // api.zip, deps-x86_64.zip, the state file
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
+	if names := testutil.DirNames(t, filepath.Join(dir, "dist")); len(names) != 3 { // api.zip, deps-x86_64.zip, the state file
 		t.Errorf("dist holds %v", names)
 	}
 }
@@ -553,5 +518,40 @@ func TestBuildLiftQueueWorker(t *testing.T) {
 	w := wantZip(t, rep, "jobsWorker", "handler.py")
 	if out := importHandler(t, w, "handler.consumer"); out != "c" {
 		t.Errorf("worker says %q", out)
+	}
+}
+
+// A note of a layer that serves several runtimes (one part each, both
+// slimmed) names the layer once, not once per part: "note (deps-x86_64,
+// deps-x86_64): slimming removed ...".
+func TestBuildNoteNamesArtifactOnce(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"lambdapack.toml": "[layers.deps]\ndependencies = [\"fast==1.0\"]\nruntimes = [\"python3.11\", \"python3.12\"]\nslim = true\n",
+	})
+	var wheels []testutil.Wheel
+	for _, py := range []string{"311", "312"} {
+		wheels = append(wheels, testutil.Wheel{Name: "fast", Version: "1.0", Tags: []string{"cp" + py + "-cp" + py + "-manylinux_2_17_x86_64"},
+			Files: map[string][]byte{"fast/__init__.py": []byte("X = " + py + "\n"), "fast/__init__.pyi": []byte("X: int\n")}})
+	}
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, wheels...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slimmed := false
+	for _, n := range rep.Notes {
+		if strings.Contains(n.Message, "slimming removed") {
+			slimmed = true
+		}
+		seen := map[string]bool{}
+		for _, a := range n.Artifacts {
+			if seen[a] {
+				t.Errorf("note %q names %s twice: %v", n.Message, a, n.Artifacts)
+			}
+			seen[a] = true
+		}
+	}
+	if !slimmed {
+		t.Errorf("no slimming note: %+v", rep.Notes)
 	}
 }

@@ -52,7 +52,7 @@ func TestVerificationRefusalFallsBack(t *testing.T) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
 	}
-	for _, n := range e2eZipNames(t, out) {
+	for _, n := range testutil.ZipNames(t, out) {
 		if strings.HasSuffix(n, ".so") {
 			t.Errorf("the refused wheel's %s is in the layer", n)
 		}

@@ -60,14 +60,20 @@ func (r *VerifyResult) Failed(strict bool) bool {
 
 // verifyTargets picks the targets: flags first, then the zip's record
 // (internal/record), then x86_64 for the architecture. notes are lines
-// for the text report saying where the target came from.
-func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, notes []string, err error) {
+// for the text report saying where the target came from. kind is the
+// record's layer or function kind ("" without one), which verify checks
+// against unless --kind says otherwise: a function whose code is a package
+// (app/handler.py, no top-level .py file) would be inferred a layer.
+func verifyTargets(opts VerifyOptions) (ts []target.Target, kind verify.Kind, fromRecord bool, notes []string, err error) {
 	var rec record.Record
 	recErr := record.ErrNone
 	if fi, statErr := os.Stat(opts.Path); statErr == nil && fi.Mode().IsRegular() {
 		rec, recErr = record.ReadZip(opts.Path)
 	}
 	hasRec := recErr == nil
+	if hasRec && (rec.Kind == record.KindLayer || rec.Kind == record.KindFunction) {
+		kind = verify.Kind(rec.Kind)
+	}
 	runtimes := []string{opts.Runtime}
 	rtFromRec, archFromRec := false, false
 	if opts.Runtime == "" {
@@ -82,7 +88,7 @@ func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, not
 			case !errors.Is(recErr, record.ErrNone):
 				why = fmt.Sprintf("its lambdapack record could not be read (%v)", recErr)
 			}
-			return nil, false, nil, fmt.Errorf("verify %s: --runtime is required: %s; pass the runtime to check against, for example --runtime python3.12", opts.Path, why)
+			return nil, "", false, nil, fmt.Errorf("verify %s: --runtime is required: %s; pass the runtime to check against, for example --runtime python3.12", opts.Path, why)
 		}
 		rtFromRec = true
 	}
@@ -105,9 +111,9 @@ func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, not
 			t, err := target.New(rt, a)
 			if err != nil {
 				if fromRecord {
-					return nil, false, nil, fmt.Errorf("verify %s: the zip's lambdapack record names %s/%s: %w; pass --runtime and --arch", opts.Path, rt, a, err)
+					return nil, "", false, nil, fmt.Errorf("verify %s: the zip's lambdapack record names %s/%s: %w; pass --runtime and --arch", opts.Path, rt, a, err)
 				}
-				return nil, false, nil, fmt.Errorf("verify: %w", err)
+				return nil, "", false, nil, fmt.Errorf("verify: %w", err)
 			}
 			ts = append(ts, t)
 		}
@@ -138,7 +144,7 @@ func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, not
 			notes = append(notes, fmt.Sprintf("note: the zip's record says it was built for %s; checking %s as asked", strings.Join(as, ", "), ts[0].Arch))
 		}
 	}
-	return ts, fromRecord, notes, nil
+	return ts, kind, fromRecord, notes, nil
 }
 
 // Verify checks an artifact for each target (the flags', or those the zip's
@@ -146,13 +152,17 @@ func verifyTargets(opts VerifyOptions) (ts []target.Target, fromRecord bool, not
 // turns res.Failed(opts.Strict) into the exit code. JSON is the report
 // object for one target and an array of them for several.
 func Verify(ctx context.Context, opts VerifyOptions, out io.Writer) (*VerifyResult, error) {
-	ts, fromRecord, notes, err := verifyTargets(opts)
+	ts, recKind, fromRecord, notes, err := verifyTargets(opts)
 	if err != nil {
 		return nil, err
 	}
 	kind, err := verify.ParseKind(opts.Kind)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if kind == verify.KindAuto && recKind != verify.KindAuto {
+		kind = recKind
+		notes = append(notes, fmt.Sprintf("kind from the zip's record: %s (--kind to override)", kind))
 	}
 	var with []verify.Extra
 	for _, w := range opts.With {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -46,37 +45,15 @@ func sharedObject(t *testing.T, machine uint16) []byte {
 // rec is nil).
 func recordedZip(t *testing.T, files map[string][]byte, rec *record.Record) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		w, err := zw.Create(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(files[n])
-	}
+	comment := ""
 	if rec != nil {
 		c, err := rec.Format()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := zw.SetComment(c); err != nil {
-			t.Fatal(err)
-		}
+		comment = c
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "layer.zip")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testutil.WriteZip(t, filepath.Join(t.TempDir(), "layer.zip"), files, comment)
 }
 
 // installWheel unpacks a wheel's files under prefix into files.
@@ -274,5 +251,42 @@ runtimes = ["python3.12", "python3.13"]
 	res, err = Verify(t.Context(), VerifyOptions{Path: a.Path, Runtime: "python3.13"}, &out)
 	if err != nil || len(res.Reports) != 1 || res.Failed(true) {
 		t.Errorf("--runtime python3.13: %v, %+v", err, res)
+	}
+}
+
+// TestVerifyKindFromRecord: a function whose code is a package (app/, no
+// top-level .py file) looks like a layer with packages at its top level,
+// the classic broken layer. lambdapack records the kind in the zip, so
+// verify checks it as the function it is unless --kind says otherwise.
+func TestVerifyKindFromRecord(t *testing.T) {
+	ctx := t.Context()
+	files := map[string][]byte{
+		"app/__init__.py": nil,
+		"app/main.py":     []byte("def handler(event, context):\n    return 1\n"),
+	}
+	rec := &record.Record{Kind: record.KindFunction, Runtime: "python3.12", Architecture: "x86_64", Python: "3.12", Handler: "app.main.handler"}
+	p := recordedZip(t, files, rec)
+
+	var out bytes.Buffer
+	res, err := Verify(ctx, VerifyOptions{Path: p}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := res.Reports[0]
+	if res.Failed(true) || rep.Kind != verify.KindFunction || rep.KindInferred {
+		t.Errorf("want a passing function (kind from the record), got kind %s (inferred %v), failed %v:\n%s", rep.Kind, rep.KindInferred, res.Failed(true), out.String())
+	}
+	if !strings.Contains(out.String(), "kind from the zip's record: function") {
+		t.Errorf("the output does not say where the kind came from:\n%s", out.String())
+	}
+
+	// --kind wins over the record.
+	out.Reset()
+	res, err = Verify(ctx, VerifyOptions{Path: p, Kind: "layer"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := res.Reports[0]; rep.Kind != verify.KindLayer || !res.Failed(false) {
+		t.Errorf("--kind layer: want the layer's layout error, got kind %s, failed %v:\n%s", rep.Kind, res.Failed(false), out.String())
 	}
 }

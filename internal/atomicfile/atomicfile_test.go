@@ -6,20 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
-	}
-	return out
-}
+	"github.com/lambdapack/lambdapack/internal/testutil"
+)
 
 func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
@@ -33,7 +22,7 @@ func TestWriteFile(t *testing.T) {
 			t.Errorf("sync %v: %q %v", sync, b, st.Mode())
 		}
 	}
-	if got := names(t, dir); len(got) != 1 {
+	if got := testutil.DirNames(t, dir); len(got) != 1 {
 		t.Errorf("left behind: %v", got)
 	}
 	// A destination that cannot be replaced: nothing is left.
@@ -42,7 +31,7 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteFile(sub, []byte("x"), 0o644); err == nil {
 		t.Error("renamed over a folder with content")
 	}
-	if got := names(t, dir); len(got) != 2 {
+	if got := testutil.DirNames(t, dir); len(got) != 2 {
 		t.Errorf("left behind: %v", got)
 	}
 	if err := WriteFile(filepath.Join(dir, "missing", "f"), nil, 0o644); err == nil || !strings.Contains(err.Error(), "missing") {
@@ -67,7 +56,7 @@ func TestAbortAndCommitAs(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "old" {
 		t.Errorf("aborted write changed the file: %q", b)
 	}
-	if got := names(t, dir); len(got) != 1 {
+	if got := testutil.DirNames(t, dir); len(got) != 1 {
 		t.Errorf("left behind: %v", got)
 	}
 	f, _ = Create(p, Sync())

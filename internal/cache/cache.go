@@ -100,6 +100,8 @@ type Cache struct {
 	root     string
 	base     string // root/Layout
 	temp     bool
+	unlock   func() // releases a temporary cache's lock
+	swept    []string
 	offline  bool
 	jobs     int
 	reporter Reporter
@@ -195,12 +197,13 @@ func Open(dir string, opts ...Option) (*Cache, error) {
 		}
 		c.lim = lim
 	}
+	c.swept = sweepTempCachesOnce()
 	if c.temp {
-		d, err := os.MkdirTemp("", "lambdapack-cache-*")
+		d, unlock, err := makeTempCache()
 		if err != nil {
-			return nil, fmt.Errorf("creating a temporary cache: %w", err)
+			return nil, err
 		}
-		dir = d
+		dir, c.unlock = d, unlock
 	} else if dir == "" {
 		d, err := DefaultDir()
 		if err != nil {
@@ -215,6 +218,7 @@ func Open(dir string, opts ...Option) (*Cache, error) {
 	c.root, c.base = abs, filepath.Join(abs, Layout)
 	for _, d := range []string{filepath.Join(c.base, "blobs", "sha256"), filepath.Join(c.base, "locks", "sha256")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
+			c.Close()
 			return nil, fmt.Errorf("opening cache %s: %w (choose another with --cache-dir or %s)", abs, err, EnvDir)
 		}
 	}
@@ -236,10 +240,20 @@ func Open(dir string, opts ...Option) (*Cache, error) {
 // Root is the cache's folder.
 func (c *Cache) Root() string { return c.root }
 
+// Swept lists the temporary caches of killed --no-cache runs that opening
+// this cache removed (SweepTempCaches; only the first Open of a process
+// sweeps).
+func (c *Cache) Swept() []string { return c.swept }
+
 // Close removes the folder of a NoCache cache; otherwise it does nothing.
 func (c *Cache) Close() error {
 	if c.temp {
-		return os.RemoveAll(c.root)
+		err := os.RemoveAll(c.root)
+		if c.unlock != nil {
+			c.unlock()
+			c.unlock = nil
+		}
+		return err
 	}
 	return nil
 }

@@ -22,7 +22,11 @@
 // deadline-bound attempt, three tries from zero for failures that may
 // pass). Offline mode uses the cache
 // alone and lists what is missing; NoCache mode uses a temporary folder
-// that Close removes.
+// that Close removes. That folder is os.TempDir()/lambdapack-nocache-*
+// with a lock file its run holds (flock) while it lives; a run killed with
+// SIGKILL leaves it, and the first Open of a later process removes every
+// such folder of this user whose lock is free and over an hour old
+// (SweepTempCaches; Swept lists them). Without flock nothing is swept.
 //
 // admin.go administers a cache folder as it lies on disk (lambdapack cache
 // info | clean | prune): Inspect sums it by kind (wheels, index pages,

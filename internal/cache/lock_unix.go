@@ -39,3 +39,26 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		delay = min(delay*2, 200*time.Millisecond)
 	}
 }
+
+// tryLock takes an exclusive flock on an existing file at once, or reports
+// that another process holds it (ok false).
+func tryLock(path string) (unlock func(), ok bool) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, true
+}
+
+// ownedByMe reports whether this process's user owns the file.
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}

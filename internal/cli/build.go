@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
-	"github.com/lambdapack/lambdapack/internal/progress"
 )
 
 func init() {
@@ -59,18 +58,9 @@ points the functions that use the project's layers at the new versions.`,
 					return fmt.Errorf("--stack-name and --update-layers go with --publish")
 				}
 				o.Publish = pub
-				if !quiet {
-					o.Env.Log = s.Err
-				}
-				var bars *progress.Bars
-				if !quiet && isTerminal(s.Err) {
-					bars = progress.New(s.Err)
-					o.Env.Progress = bars
-				}
+				_, wait := attachOutput(s, &o.Env, quiet)
 				rep, cfg, buildErr := app.Build(ctx, o)
-				if bars != nil {
-					bars.Wait()
-				}
+				wait()
 				// --json prints one document whatever happens, the error
 				// (with the config's file and line) included.
 				finish := func(err error) error {
@@ -121,14 +111,7 @@ points the functions that use the project's layers at the new versions.`,
 		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifacts")
 		fl.BoolVar(&o.Force, "force", false, "write artifacts even when verification finds errors")
 		fl.BoolVar(&o.Strict, "strict", false, "treat verification warnings as errors")
-		fl.StringVar(&o.Env.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
-		fl.BoolVar(&o.Env.Offline, "offline", false, "use the cache alone")
-		fl.BoolVar(&o.Env.NoCache, "no-cache", false, "use a temporary cache, removed afterwards")
-		fl.StringVarP(&o.Env.Index.IndexURL, "index-url", "i", "", "the package index (simple API) URL")
-		fl.StringArrayVar(&o.Env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
-		fl.StringArrayVarP(&o.Env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
-		fl.BoolVar(&o.Env.Index.NoIndex, "no-index", false, "use --find-links alone")
-		registerBuildFlags(fl, &o.Env.Build)
+		registerEnvFlags(fl, &o.Env)
 		fl.BoolVar(&jsonOut, "json", false, "print a JSON report of every artifact on stdout")
 		fl.BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 		fl.BoolVar(&pub, "publish", false, "publish every layer built (named after the layer and architecture), push the image functions to --image-repo, and update every function's code")

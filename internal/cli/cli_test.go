@@ -92,20 +92,8 @@ func cliParseReport(t *testing.T, stdout string) cliReport {
 	return r
 }
 
-func cliZipNames(t *testing.T, p string) []string {
-	t.Helper()
-	zr, err := zip.OpenReader(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var out []string
-	for _, f := range zr.File {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
+// cliUnzip extracts a zip with Info-ZIP's unzip: a third-party reader of
+// what lambdapack writes.
 func cliUnzip(t *testing.T, p string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -113,36 +101,6 @@ func cliUnzip(t *testing.T, p string) string {
 		t.Fatalf("unzip %s: %v\n%s", p, err, out)
 	}
 	return dir
-}
-
-func cliPython(t *testing.T, py, pythonpath, code string) string {
-	t.Helper()
-	c := exec.Command(py, "-S", "-c", code)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PYTHON") {
-			env = append(env, kv)
-		}
-	}
-	c.Env = append(env, "PYTHONPATH="+pythonpath, "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1")
-	out, err := c.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", py, err, out)
-	}
-	return string(out)
-}
-
-func cliDirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
-	}
-	return out
 }
 
 // A pure-Python layer from the real index (index flags left out, so the
@@ -181,7 +139,7 @@ func TestCLILayerPureJSON(t *testing.T) {
 		t.Errorf("the human output should say the layer fits both architectures:\n%s", stderr)
 	}
 	dir := cliUnzip(t, out)
-	got := cliPython(t, testutil.Python(t, "3.12"), filepath.Join(dir, "python"), `
+	got := testutil.RunPython(t, []string{testutil.Python(t, "3.12")}, filepath.Join(dir, "python"), `
 import dateutil.parser, jmespath, idna
 d = dateutil.parser.parse("2024-02-29T12:30:00Z")
 print(d.year, d.month, d.day, jmespath.search("a[1].b", {"a": [{}, {"b": 7}]}), idna.encode("b\u00fccher.example").decode())
@@ -229,7 +187,7 @@ func TestCLILayerExcludePackageFlag(t *testing.T) {
 			t.Errorf("%s is in the layer", p.Name)
 		}
 	}
-	for _, n := range cliZipNames(t, out) {
+	for _, n := range testutil.ZipNames(t, out) {
 		if strings.HasPrefix(n, "python/boto") || strings.HasPrefix(n, "python/s3transfer") {
 			t.Errorf("layer entry %s", n)
 		}
@@ -274,7 +232,7 @@ func TestCLIFunctionLocal(t *testing.T) {
 	if a.Kind != "function" || a.Runtime != "python3.13" || len(a.Packages) != 1 || a.Packages[0].Name != "greet" {
 		t.Errorf("report %+v", a)
 	}
-	names := cliZipNames(t, out)
+	names := testutil.ZipNames(t, out)
 	for _, want := range []string{"app.py", "lib/util.py", "requirements.txt", "greet/__init__.py", "greet-1.2.dist-info/RECORD"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("function zip lacks %s: %v", want, names)
@@ -286,7 +244,7 @@ func TestCLIFunctionLocal(t *testing.T) {
 		}
 	}
 	dir := cliUnzip(t, out)
-	got := cliPython(t, testutil.Python(t, "3.13"), dir, `import app; print(app.handler({"name": "x"}, None))`)
+	got := testutil.RunPython(t, []string{testutil.Python(t, "3.13")}, dir, `import app; print(app.handler({"name": "x"}, None))`)
 	if strings.TrimSpace(got) != "{'statusCode': 200, 'body': 'hello, x'}" {
 		t.Errorf("handler returned %q", got)
 	}
@@ -306,7 +264,7 @@ func TestCLIFunctionLocal(t *testing.T) {
 	if sums[0] != sums[1] || sums[0] != a.SHA256 {
 		t.Errorf("builds of the same code and packages differ: -o outside --src %s, inside %v", a.SHA256, sums)
 	}
-	for _, n := range cliZipNames(t, inner) {
+	for _, n := range testutil.ZipNames(t, inner) {
 		if strings.HasPrefix(n, "dist/") {
 			t.Errorf("the function zip holds %s: its own output", n)
 		}
@@ -335,7 +293,7 @@ func TestCLIRefusesHostileWheel(t *testing.T) {
 		t.Errorf("stderr does not name %s:\n%s", w.Filename(), stderr)
 	}
 	if _, err := os.Stat(outDir); err == nil {
-		if left := cliDirNames(t, outDir); len(left) > 0 {
+		if left := testutil.DirNames(t, outDir); len(left) > 0 {
 			t.Errorf("output folder holds %v", left)
 		}
 	}
@@ -385,7 +343,7 @@ func TestCLIVerifyFailureAndForce(t *testing.T) {
 		t.Errorf("%s exists after verification failed", out)
 	}
 	if _, err := os.Stat(outDir); err == nil {
-		if left := cliDirNames(t, outDir); len(left) > 0 {
+		if left := testutil.DirNames(t, outDir); len(left) > 0 {
 			t.Errorf("output folder holds %v", left)
 		}
 	}
@@ -394,7 +352,7 @@ func TestCLIVerifyFailureAndForce(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--force: exit %d", code)
 	}
-	if !slices.Contains(cliZipNames(t, out), "python/"+member) {
+	if !slices.Contains(testutil.ZipNames(t, out), "python/"+member) {
 		t.Errorf("the forced layer lacks python/%s", member)
 	}
 	if !strings.Contains(stderr, "error") || !strings.Contains(stderr, member) {
@@ -420,7 +378,7 @@ func TestCLIOfflineRealIndex(t *testing.T) {
 	if !strings.Contains(stderr, "requests") || !strings.Contains(stderr, "offline") {
 		t.Errorf("the error should say what is missing offline:\n%s", stderr)
 	}
-	if left := cliDirNames(t, dir); len(left) > 0 {
+	if left := testutil.DirNames(t, dir); len(left) > 0 {
 		t.Errorf("failed build left %v", left)
 	}
 	code, stdout, stderr := cliMain(t, args("online.zip")...)

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
-	"github.com/lambdapack/lambdapack/internal/progress"
 )
 
 type imageFlags struct {
@@ -22,16 +21,7 @@ func (f *imageFlags) run(cmd *cobra.Command, s *Streams, args []string) error {
 	ctx := cmd.Context() // canceled by SIGINT or SIGTERM (Main)
 	f.opts.Deps.Requirements = args
 	f.opts.Deps.Stdin = s.In
-	log := s.Err
-	if f.quiet {
-		log = nil
-	}
-	f.env.Log = log
-	var bars *progress.Bars
-	if !f.quiet && isTerminal(s.Err) {
-		bars = progress.New(s.Err)
-		f.env.Progress = bars
-	}
+	_, wait := attachOutput(s, &f.env, f.quiet)
 	env, err := app.OpenEnv(f.env)
 	if err != nil {
 		return err
@@ -43,9 +33,7 @@ func (f *imageFlags) run(cmd *cobra.Command, s *Streams, args []string) error {
 	} else {
 		rep, err = app.BuildImage(ctx, env, f.opts)
 	}
-	if bars != nil {
-		bars.Wait()
-	}
+	wait()
 	if err != nil {
 		return err
 	}
@@ -117,15 +105,7 @@ ENTRYPOINT) the same way, for any architecture.`,
 		fl.StringVar(&f.context, "context", "", "with --dockerfile: the build context (default the Dockerfile's folder)")
 		fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "with --dockerfile: ARG=VALUE; repeatable")
 		fl.StringVar(&f.target, "target", "", "with --dockerfile: the stage to build (default the last)")
-		e := &f.env
-		fl.StringVar(&e.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
-		fl.BoolVar(&e.Offline, "offline", false, "use the cache alone; fail listing what is missing")
-		fl.BoolVar(&e.NoCache, "no-cache", false, "use a temporary cache, removed afterwards")
-		fl.StringVarP(&e.Index.IndexURL, "index-url", "i", "", "the package index (simple API) URL")
-		fl.StringArrayVar(&e.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
-		fl.StringArrayVarP(&e.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
-		fl.BoolVar(&e.Index.NoIndex, "no-index", false, "use --find-links alone")
-		registerBuildFlags(fl, &e.Build)
+		registerEnvFlags(fl, &f.env)
 		fl.BoolVar(&f.json, "json", false, "print a JSON report on stdout")
 		fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors and the digests (or the JSON report)")
 		return cmd

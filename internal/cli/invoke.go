@@ -43,10 +43,7 @@ func (f *runFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.opts.RefreshRuntime, "refresh-runtime", false, "install the runtime client (awslambdaric, boto3) from the index again")
 	fl.StringVar(&f.env.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
 	fl.BoolVar(&f.env.Offline, "offline", false, "use the cache alone")
-	fl.StringVarP(&f.env.Index.IndexURL, "index-url", "i", "", "the package index (simple API) URL")
-	fl.StringArrayVar(&f.env.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
-	fl.StringArrayVarP(&f.env.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
-	fl.BoolVar(&f.env.Index.NoIndex, "no-index", false, "use --find-links alone")
+	registerIndexFlags(fl, &f.env.Index)
 }
 
 func (f *runFlags) addProject(fl *pflag.FlagSet) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,4 +213,37 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestServeNamesFunctionWithoutInterpreter: serve of a project with one
+// function whose interpreter is missing (arm64 on this machine, no
+// --rootfs) said how to make a root folder but not which function needed
+// it, nor how to serve the others.
+func TestServeNamesFunctionWithoutInterpreter(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the arm64 function needs --rootfs only on an x86_64 machine")
+	}
+	cache := cliSharedCache(t)
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": `Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: app.handler
+    CodeUri: hello/
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+  Arm:
+    Type: AWS::Serverless::Function
+    Properties:
+      Architectures: [arm64]
+`,
+		"hello/app.py": "def handler(event, context):\n    return 1\n",
+	})
+	code, _, errOut := invokeMain(t, "", "serve", "--project", dir, "--port", "0", "--cache-dir", cache)
+	if code != 2 || !strings.Contains(errOut, "function Arm: ") || !strings.Contains(errOut, "--rootfs") || !strings.Contains(errOut, "(to run the others meanwhile: --only Hello)") {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lambdapack/lambdapack/internal/app"
-	"github.com/lambdapack/lambdapack/internal/progress"
 	"github.com/lambdapack/lambdapack/internal/publish"
 	"github.com/lambdapack/lambdapack/internal/record"
 )
@@ -48,15 +47,7 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifact")
 	fl.BoolVar(&o.Force, "force", false, "write the artifact even when verification finds errors")
 	fl.BoolVar(&o.Strict, "strict", false, "treat verification warnings as errors")
-	e := &f.env
-	fl.StringVar(&e.CacheDir, "cache-dir", "", "cache folder (default $LAMBDAPACK_CACHE_DIR or the user cache folder)")
-	fl.BoolVar(&e.Offline, "offline", false, "use the cache alone; fail listing what is missing")
-	fl.BoolVar(&e.NoCache, "no-cache", false, "use a temporary cache, removed afterwards")
-	fl.StringVarP(&e.Index.IndexURL, "index-url", "i", "", "the package index (simple API) URL")
-	fl.StringArrayVar(&e.Index.ExtraIndexURLs, "extra-index-url", nil, "further indexes, used only for packages the first index lacks")
-	fl.StringArrayVarP(&e.Index.FindLinks, "find-links", "f", nil, "a folder or page of wheels to use too")
-	fl.BoolVar(&e.Index.NoIndex, "no-index", false, "use --find-links alone")
-	registerBuildFlags(fl, &e.Build)
+	registerEnvFlags(fl, &f.env)
 	fl.BoolVar(&f.json, "json", false, "print a JSON report on stdout")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (and the JSON report)")
 }
@@ -67,25 +58,14 @@ func (f *buildFlags) run(cmd *cobra.Command, s *Streams, kind record.Kind, args 
 	f.opts.Layout = record.Layout(f.layout)
 	f.opts.Deps.Requirements = args
 	f.opts.Deps.Stdin = s.In
-	log := s.Err
-	if f.quiet {
-		log = nil
-	}
-	f.env.Log = log
-	var bars *progress.Bars
-	if !f.quiet && isTerminal(s.Err) {
-		bars = progress.New(s.Err)
-		f.env.Progress = bars
-	}
+	log, wait := attachOutput(s, &f.env, f.quiet)
 	env, err := app.OpenEnv(f.env)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	rep, err := app.BuildArtifact(ctx, env, f.opts)
-	if bars != nil {
-		bars.Wait()
-	}
+	wait()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -34,21 +33,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func smallZip(t *testing.T, name, body, comment string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create(name)
-	w.Write([]byte(body))
-	if comment != "" {
-		zw.SetComment(comment)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "a.zip")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testutil.WriteZip(t, filepath.Join(t.TempDir(), "a.zip"), map[string][]byte{name: []byte(body)}, comment)
 }
 
 func TestPublishLayerCLI(t *testing.T) {

@@ -37,14 +37,17 @@ func NewRoot(s *Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lambdapack",
 		Short: "Ship Python to AWS Lambda: layers, function zips and images, without Docker",
-		Long: `lambdapack builds AWS Lambda artifacts for Python (layer zips, function zips)
-for any Lambda Python runtime and either architecture, from any machine, without
-Docker. It resolves dependencies for the exact target (Python version, glibc
-ceiling, architecture), assembles byte-for-byte reproducible zips, verifies
-every artifact before it ships, and publishes it.`,
+		Long: `lambdapack builds AWS Lambda artifacts for Python (layer zips, function zips,
+container images) for any Lambda Python runtime and either architecture, from
+any machine, without Docker. It resolves dependencies for the exact target
+(Python version, glibc ceiling, architecture), assembles byte-for-byte
+reproducible artifacts, verifies every one before it ships, publishes it, and
+runs functions locally as Lambda runs them.`,
+		Version:       app.VersionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
@@ -62,7 +65,8 @@ every artifact before it ships, and publishes it.`,
 // SIGINT and SIGTERM cancel the run's context (cmd.Context() in every
 // verb): the verb stops, its temporary files and a --no-cache cache are
 // removed, and the exit status is 130 or 143. A second signal ends the
-// process at once.
+// process at once. What SIGKILL leaves (temporary files beside -o and in
+// the cache, a --no-cache cache in TMPDIR) a later run removes once stale.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, sigs, stop := catchInterrupts(context.Background())
 	defer stop()

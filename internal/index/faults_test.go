@@ -361,10 +361,7 @@ func TestFaultFileLinks(t *testing.T) {
 	w := testutil.Wheel{Name: "local", Version: "1"}
 	os.WriteFile(filepath.Join(dir, w.Filename()), w.Bytes(), 0o644)
 	c = fastClient(t, Config{NoIndex: true, FindLinks: []string{dir}})
-	p, err := c.Project(context.Background(), "local")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "local")
 	rc, err := c.Open(context.Background(), p.Files[0])
 	if err != nil {
 		t.Fatal(err)
@@ -389,12 +386,7 @@ func TestFaultCredentialsNeverStored(t *testing.T) {
 		if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
 			t.Fatal(err)
 		}
-		rc, err := c.Open(context.Background(), p.Files[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(rc)
-		rc.Close()
+		got := mustDownload(t, c, p.Files[0])
 		if !bytes.Equal(got, w.Bytes()) {
 			t.Fatal("download differs")
 		}
@@ -537,14 +529,11 @@ func TestFaultMetadataWholeWheelIsBounded(t *testing.T) {
 	w := bigWheel("demo", "1.0")
 	ix.AddWheel(w)
 	c, _ := faultClient(t, ix)
-	p, err := c.Project(context.Background(), "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "demo")
 	f := p.Files[0]
 	// The index lies about the size: the wheel is larger than it says.
 	f.Size = 1000
-	_, err = c.Metadata(context.Background(), f)
+	_, err := c.Metadata(context.Background(), f)
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "the wheel is") {
 		t.Fatalf("err = %v", err)
 	}

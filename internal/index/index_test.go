@@ -40,6 +40,31 @@ func bigWheel(name, version string, deps ...string) testutil.Wheel {
 		Files: map[string][]byte{strings.ToLower(name) + "/data.bin": payload, strings.ToLower(name) + "/__init__.py": []byte("")}}
 }
 
+// mustProject lists a project's files, failing the test on error.
+func mustProject(t *testing.T, c *Client, name string) *Project {
+	t.Helper()
+	p, err := c.Project(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mustDownload reads a file whole, failing the test on error.
+func mustDownload(t *testing.T, c *Client, f File) []byte {
+	t.Helper()
+	rc, err := c.Open(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func findFile(t *testing.T, p *Project, filename string) File {
 	t.Helper()
 	for _, f := range p.Files {
@@ -60,10 +85,7 @@ func TestProjectJSONAndHTML(t *testing.T) {
 			ix.AddWheel(testutil.Wheel{Name: "demo-pkg", Version: "0.9"}, testutil.Yanked("bad build"))
 			ix.AddSdist(testutil.Sdist{Name: "demo-pkg", Version: "1.0"})
 			c := fastClient(t, Config{IndexURL: ix.URL})
-			p, err := c.Project(context.Background(), "Demo.Pkg")
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := mustProject(t, c, "Demo.Pkg")
 			if p.Name != "demo-pkg" || len(p.Files) != 3 || p.Index != ix.URL {
 				t.Fatalf("project %+v", p)
 			}
@@ -108,10 +130,7 @@ func TestLegacyMetadataKey(t *testing.T) {
 		w := testutil.Wheel{Name: "old", Version: "1"}
 		ix.AddWheel(w)
 		c := fastClient(t, Config{IndexURL: ix.URL})
-		p, err := c.Project(context.Background(), "old")
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustProject(t, c, "old")
 		if p.Files[0].MetadataURL == "" || p.Files[0].MetadataHashes["sha256"] == "" {
 			t.Fatalf("format %d: dist-info-metadata not read: %+v", format, p.Files[0])
 		}
@@ -125,10 +144,7 @@ func TestMetadataByRangeRequests(t *testing.T) {
 		whl := w.Bytes()
 		ix.AddWheel(w)
 		c := fastClient(t, Config{IndexURL: ix.URL})
-		p, err := c.Project(context.Background(), "big")
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustProject(t, c, "big")
 		f := p.Files[0]
 		if f.MetadataURL != "" {
 			t.Fatalf("metadata URL without PEP 658: %+v", f)
@@ -156,10 +172,7 @@ func TestMetadataRangeIgnoredFallsBackToDownload(t *testing.T) {
 	w := bigWheel("big", "2.0")
 	ix.AddWheel(w)
 	c := fastClient(t, Config{IndexURL: ix.URL})
-	p, err := c.Project(context.Background(), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "big")
 	md, err := c.Metadata(context.Background(), p.Files[0])
 	if err != nil {
 		t.Fatal(err)
@@ -189,11 +202,8 @@ func TestMetadataHashMismatch(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	c := fastClient(t, Config{IndexURL: srv.URL + "/simple/"}, WithCacheDir(dir))
-	p, err := c.Project(context.Background(), "m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Metadata(context.Background(), p.Files[0])
+	p := mustProject(t, c, "m")
+	_, err := c.Metadata(context.Background(), p.Files[0])
 	if !errors.Is(err, ErrHash) {
 		t.Fatalf("want a hash mismatch, got %v", err)
 	}
@@ -220,10 +230,7 @@ func TestRetry500Then200(t *testing.T) {
 	ix.AddWheel(testutil.Wheel{Name: "flaky", Version: "1"})
 	ix.FailNext("/simple/flaky/", 500, 503)
 	c := fastClient(t, Config{IndexURL: ix.URL})
-	p, err := c.Project(context.Background(), "flaky")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "flaky")
 	if len(p.Files) != 1 || ix.Hits("/simple/flaky/") != 3 {
 		t.Fatalf("files %d hits %d", len(p.Files), ix.Hits("/simple/flaky/"))
 	}
@@ -231,7 +238,7 @@ func TestRetry500Then200(t *testing.T) {
 	// configured attempts.
 	ix.AddWheel(testutil.Wheel{Name: "down", Version: "1"})
 	ix.FailNext("/simple/down/", 500, 500, 500, 500)
-	_, err = c.Project(context.Background(), "down")
+	_, err := c.Project(context.Background(), "down")
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), `"down"`) || !strings.Contains(err.Error(), ix.URL) {
 		t.Fatalf("want a 500 error naming package and index, got %v", err)
 	}
@@ -316,20 +323,14 @@ func TestMultiIndexFirstWins(t *testing.T) {
 	public.AddWheel(testutil.Wheel{Name: "internal-lib", Version: "99.0"}) // the attacker's upload
 	public.AddWheel(testutil.Wheel{Name: "requests", Version: "2.0"})
 	c := fastClient(t, Config{IndexURL: private.URL, ExtraIndexURLs: []string{public.URL}})
-	p, err := c.Project(context.Background(), "internal-lib")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "internal-lib")
 	if len(p.Files) != 1 || !strings.Contains(p.Files[0].Filename, "1.0") || p.Index != private.URL || p.Files[0].Index != private.URL {
 		t.Fatalf("want only the first index's files: %+v", p)
 	}
 	if public.Hits("/simple/internal-lib/") != 0 {
 		t.Fatal("the extra index was asked although the first one has the project")
 	}
-	p, err = c.Project(context.Background(), "requests")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = mustProject(t, c, "requests")
 	if p.Index != public.URL {
 		t.Fatalf("requests should come from the extra index: %+v", p)
 	}
@@ -356,10 +357,7 @@ func TestFindLinksFolderAndFlatPage(t *testing.T) {
 	var logs bytes.Buffer
 	c := fastClient(t, Config{NoIndex: true, FindLinks: []string{dir, page.URL + "/links.html", filepath.Join(dir, "missing")}},
 		WithLogger(slogTo(&logs)))
-	p, err := c.Project(context.Background(), "Local-Pkg")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "Local-Pkg")
 	if len(p.Files) != 3 {
 		t.Fatalf("files %+v", p.Files)
 	}
@@ -504,10 +502,7 @@ func TestNetrcAndUserinfoAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.Project(context.Background(), "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "secret")
 	if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -527,12 +522,7 @@ func TestNetrcAndUserinfoAuth(t *testing.T) {
 	if strings.Contains(p.Index, "pa55") || strings.Contains(p.Files[0].URL, "pa55") {
 		t.Fatalf("credentials leaked: %+v", p)
 	}
-	rc, err := c.Open(context.Background(), p.Files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
+	b := mustDownload(t, c, p.Files[0])
 	if !bytes.Equal(b, w.Bytes()) {
 		t.Fatal("download differs")
 	}
@@ -558,10 +548,7 @@ func TestOpenRetriesAndTruncation(t *testing.T) {
 	ix.AddWheel(w)
 	ix.FailNext("/files/"+w.Filename(), 502)
 	c := fastClient(t, Config{IndexURL: ix.URL})
-	p, err := c.Project(context.Background(), "dl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "dl")
 	rc, err := c.Open(context.Background(), p.Files[0])
 	if err != nil {
 		t.Fatal(err)
@@ -674,10 +661,7 @@ func TestReporterEvents(t *testing.T) {
 	rep := ReporterFunc(func(e Event) { mu.Lock(); evs = append(evs, e); mu.Unlock() })
 	dir := t.TempDir()
 	c := fastClient(t, Config{IndexURL: ix.URL}, WithReporter(rep), WithCacheDir(dir))
-	p, err := c.Project(context.Background(), "ev")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustProject(t, c, "ev")
 	if _, err := c.Metadata(context.Background(), p.Files[0]); err != nil {
 		t.Fatal(err)
 	}

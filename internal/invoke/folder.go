@@ -245,7 +245,11 @@ func writeFile(f *tree.File, path string, mode os.FileMode, mtime time.Time, h i
 	if err := os.Chmod(path, mode); err != nil {
 		return err
 	}
-	return os.Chtimes(path, mtime, mtime)
+	// The modification time is the zip's (as Lambda's task root has it,
+	// and the store's sign of an intact file); the access time is now, the
+	// last use the cache's prune goes by, so a fresh layout is not pruned
+	// as decades old.
+	return os.Chtimes(path, time.Now(), mtime)
 }
 
 func copyFile(src, dst string, mode os.FileMode, mtime time.Time) error {

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/lambdapack/lambdapack/internal/cache"
 	"github.com/lambdapack/lambdapack/internal/invoke"
 	"github.com/lambdapack/lambdapack/internal/tree"
 )
@@ -178,5 +180,34 @@ func TestFolderRewrittenWhenPruned(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "pkg", "b.py")); err != nil || string(b) != "b" {
 		t.Errorf("pkg/b.py after the rewrite: %q %v", b, err)
+	}
+}
+
+// TestFolderSurvivesPrune: files laid out in the cache carry the zip epoch
+// as their modification time (as Lambda's task root does, and the store
+// uses it to see a stored file is intact), but they were written now:
+// `lambdapack cache prune --older-than 30d` right after an invoke removed
+// most of its runtime client and file store as 46 years unused.
+func TestFolderSurvivesPrune(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	c, err := cache.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := c.Dir("invoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := filesTree(map[string]string{"a.py": "a", "pkg/b.py": "b", "bin/run*": "#!/bin/sh\n"})
+	if _, err := (&invoke.FolderSink{Dir: filepath.Join(base, "runtime", "x"), Store: filepath.Join(base, "files")}).Write(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := cache.Prune(root, time.Now().Add(-30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rm.Files != 0 {
+		t.Errorf("prune removed %d fresh files: %+v", rm.Files, rm.Kinds)
 	}
 }

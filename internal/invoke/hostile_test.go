@@ -139,4 +139,20 @@ func TestInterpreterErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "holds no CPython 3.11") {
 		t.Errorf("arm64 with an empty --rootfs: %v", err)
 	}
+	// The how-to names a release that ships the runtime's CPython, with
+	// that release's package names: no Debian release has 3.12 (Ubuntu
+	// 24.04 does, where libssl3 is libssl3t64); bullseye's 3.9 has libssl1.1.
+	for rt, want := range map[string][]string{
+		"python3.11": {"Debian 12 (bookworm), which ships CPython 3.11", " libssl3 ", "python3.11-minimal"},
+		"python3.12": {"Ubuntu 24.04 (noble), which ships CPython 3.12", " libssl3t64 ", "python3.12-minimal"},
+		"python3.9":  {"Debian 11 (bullseye), which ships CPython 3.9", " libssl1.1 libffi7 "},
+	} {
+		tg, _ := target.New(rt, "arm64")
+		_, err := invoke.FindInterpreter(ctx, tg, invoke.FindOptions{})
+		for _, w := range want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s/arm64 without --rootfs: %v, want it to say %q", rt, err, w)
+			}
+		}
+	}
 }

@@ -275,18 +275,35 @@ func findQemu(machine string, o FindOptions) (string, error) {
 	return "", fmt.Errorf("running %s code on %s needs qemu-user: install it (Debian and Ubuntu: apt-get install qemu-user-static; Fedora: dnf install qemu-user-static)", machine, hostMachine())
 }
 
-// rootfsHowTo says how to make a root folder from Debian's packages.
+// rootfsReleases names, per CPython minor, a distribution release that
+// ships it and the names its libssl and libffi packages have there: Debian
+// has no 3.10 or 3.12, and its 64-bit time transition renamed libssl3 in
+// 2024. Packages come from that release's archive (Ubuntu's arm64 ones from
+// its ports archive).
+var rootfsReleases = map[string]struct{ release, ssl, ffi string }{
+	"3.9":  {"Debian 11 (bullseye)", "libssl1.1", "libffi7"},
+	"3.10": {"Ubuntu 22.04 (jammy)", "libssl3", "libffi8"},
+	"3.11": {"Debian 12 (bookworm)", "libssl3", "libffi8"},
+	"3.12": {"Ubuntu 24.04 (noble)", "libssl3t64", "libffi8"},
+	"3.13": {"Debian 13 (trixie)", "libssl3t64", "libffi8"},
+	"3.14": {"Debian unstable (sid)", "libssl3t64", "libffi8"},
+}
+
+// rootfsHowTo says how to make a root folder from a distribution's packages.
 func rootfsHowTo(t target.Target) string {
 	minor := t.Python()
 	deb := "arm64"
 	if t.Arch == target.X86_64 {
 		deb = "amd64"
 	}
-	pkgs := "python" + minor + "-minimal libpython" + minor + "-minimal libpython" + minor + "-stdlib libc6 zlib1g libexpat1 libssl3 libffi8 libgcc-s1 libstdc++6 libbz2-1.0 liblzma5 libcrypt1 libsqlite3-0 libuuid1"
-	suite := "a Debian release that has CPython " + minor + " (bookworm has 3.11, trixie 3.13)"
-	return fmt.Sprintf("To make one from %s: `dpkg --add-architecture %s && apt-get update`, then in an empty folder "+
+	rel, ok := rootfsReleases[minor]
+	if !ok {
+		rel.release, rel.ssl, rel.ffi = "a Debian or Ubuntu release that ships CPython "+minor, "libssl3", "libffi8"
+	}
+	pkgs := "python" + minor + "-minimal libpython" + minor + "-minimal libpython" + minor + "-stdlib libc6 zlib1g libexpat1 " + rel.ssl + " " + rel.ffi + " libgcc-s1 libstdc++6 libbz2-1.0 liblzma5 libcrypt1 libsqlite3-0 libuuid1"
+	return fmt.Sprintf("To make one from the %s packages of %s, which ships CPython %s: with that release's archive in apt's sources, `dpkg --add-architecture %s && apt-get update`, then in an empty folder "+
 		"`for p in %s; do apt-get download $p:%s; done` and `for f in *.deb; do dpkg -x $f ROOT; done`, and pass --rootfs ROOT",
-		suite, deb, pkgs, deb)
+		deb, rel.release, minor, deb, pkgs, deb)
 }
 
 // probe runs the interpreter once to learn its version and machine.

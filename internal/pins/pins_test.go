@@ -1,7 +1,6 @@
 package pins_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -19,22 +18,9 @@ import (
 )
 
 // lines is a concurrency-safe log sink.
-type lines struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type lines struct{ testutil.SyncBuffer }
 
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lines) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
+func (l *lines) count(s string) int { return strings.Count(l.String(), s) }
 
 func setup(t *testing.T) (*testutil.Index, *pins.Pinner, *lines) {
 	t.Helper()
@@ -152,7 +138,7 @@ func TestPinFromLockAndFetch(t *testing.T) {
 		t.Fatalf("pins from the lock: %+v", s)
 	}
 	if log.count("Read 2 packages") != 1 || log.count("Resolved") != 0 {
-		t.Errorf("log: %s", log.b.String())
+		t.Errorf("log: %s", log.String())
 	}
 	blobs, err := p.Fetch(context.Background(), s.Pins)
 	if err != nil {

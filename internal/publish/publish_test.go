@@ -2,7 +2,6 @@ package publish_test
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -53,43 +52,7 @@ func testClients(t *testing.T) awsClients {
 // writeZip writes a real zip with the given files and archive comment.
 func writeZip(t *testing.T, files map[string]string, comment string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range sortedKeys(files) {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[name]))
-	}
-	if comment != "" {
-		if err := zw.SetComment(comment); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "artifact.zip")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func sortedKeys(m map[string]string) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	for i := range ks {
-		for j := i + 1; j < len(ks); j++ {
-			if ks[j] < ks[i] {
-				ks[i], ks[j] = ks[j], ks[i]
-			}
-		}
-	}
-	return ks
+	return testutil.WriteZip(t, filepath.Join(t.TempDir(), "artifact.zip"), testutil.FileBytes(files), comment)
 }
 
 func layerZip(t *testing.T, body string, rec record.Record) string {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep508"
@@ -87,12 +88,32 @@ func unknownRuntime(name string) error {
 	known := strings.Join(knownNames(), ", ")
 	n := strings.ToLower(strings.TrimSpace(name))
 	if ended, ok := retiredRuntimes[n]; ok {
-		return fmt.Errorf("runtime %s is deprecated and not supported (AWS ended support on %s); use one of %s", n, ended, known)
+		return fmt.Errorf("runtime %s is deprecated and not supported (AWS ended support on %s); use a supported runtime: %s", n, ended, strings.Join(supported(clock()), ", "))
 	}
 	if hint := suggestRuntime(n); hint != "" {
 		return fmt.Errorf("unknown runtime %q: did you mean %s? (known runtimes: %s)", name, hint, known)
 	}
 	return fmt.Errorf("unknown runtime %q (known runtimes: %s)", name, known)
+}
+
+// clock is what deprecation dates are compared with (a test sets it).
+var clock = time.Now
+
+// supported lists the runtimes whose end of support is still ahead on now,
+// newest first: a retired runtime's error suggests none of the deprecated
+// ones (python3.9 after 2025-12-15). All of them when none is left.
+func supported(now time.Time) []string {
+	var out []string
+	for _, r := range runtimeTable {
+		if d, err := time.Parse(time.DateOnly, r.Deprecated); err == nil && !now.Before(d) {
+			continue
+		}
+		out = append(out, r.Name)
+	}
+	if len(out) == 0 {
+		return knownNames()
+	}
+	return out
 }
 
 // suggestRuntime guesses the runtime meant by a near miss: "3.12",

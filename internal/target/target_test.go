@@ -66,12 +66,36 @@ func TestLookupRuntimeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LookupRuntime(%q): %v, want it to say %q", in, err, want)
 		}
-		if err != nil && !strings.Contains(err.Error(), "python3.9") {
+		if err != nil && !strings.Contains(err.Error(), "python3.11") {
 			t.Errorf("LookupRuntime(%q): %v does not list the known runtimes", in, err)
 		}
 	}
 	if r, err := target.LookupRuntime(" Python3.12 "); err != nil || r.Name != "python3.12" {
 		t.Errorf("case/space-insensitive lookup: %v %v", r, err)
+	}
+}
+
+// A retired runtime's error suggests only runtimes still supported on the
+// day: not python3.10 or python3.9 once their dates have passed.
+func TestRetiredRuntimeSuggestsSupported(t *testing.T) {
+	for _, c := range []struct {
+		now  string
+		want string
+	}{
+		{"2025-06-01", "use a supported runtime: python3.14, python3.13, python3.12, python3.11, python3.10, python3.9"},
+		{"2025-12-15", "use a supported runtime: python3.14, python3.13, python3.12, python3.11, python3.10"},
+		{"2026-12-05", "use a supported runtime: python3.14, python3.13, python3.12, python3.11"},
+	} {
+		now, err := time.Parse(time.DateOnly, c.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restore := target.SetClock(now)
+		_, err = target.LookupRuntime("python3.8")
+		restore()
+		if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("on %s: %v, want it to end %q", c.now, err, c.want)
+		}
 	}
 }
 

@@ -2,11 +2,14 @@ package testutil
 
 import (
 	"archive/zip"
+	"bytes"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,4 +88,75 @@ func Unzip(t testing.TB, zipPath string) string {
 		}
 	}
 	return dir
+}
+
+// ZipNames lists a zip's entry names, in the zip's order.
+func ZipNames(t testing.TB, zipPath string) []string {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatalf("opening %s: %v", zipPath, err)
+	}
+	defer zr.Close()
+	var out []string
+	for _, f := range zr.File {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// DirNames lists a folder's entries (names only), sorted.
+func DirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("listing %s: %v", dir, err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// WriteZip writes a zip at p (creating its folder) holding files (slash
+// path -> content), in sorted order and deflated, with comment as its
+// archive comment ("" for none), and returns p.
+func WriteZip(t testing.TB, p string, files map[string][]byte, comment string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(files[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if comment != "" {
+		if err := zw.SetComment(comment); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// FileBytes converts text files to the map WriteZip takes.
+func FileBytes(files map[string]string) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for k, v := range files {
+		out[k] = []byte(v)
+	}
+	return out
 }

@@ -118,7 +118,7 @@ type motoServer struct {
 	endpoint string
 	cmd      *exec.Cmd
 	done     chan struct{}
-	logs     syncBuffer
+	logs     SyncBuffer
 }
 
 func (m *motoServer) alive() bool {
@@ -238,23 +238,6 @@ func MotoEnforceAuth(t testing.TB, endpoint string, after int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { setAuth("inf") })
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func tail(s string, n int) string {

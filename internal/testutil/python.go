@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Python returns the newest pyenv CPython of the minor version ("3.12"),
@@ -83,6 +86,33 @@ func ARM64Python(t testing.TB) []string {
 		t.Fatalf("qemu-aarch64-static: %v (run scripts/setup-arm64.sh)", err)
 	}
 	return []string{qemu, "-L", arm64Root, filepath.Join(arm64Root, "usr", "bin", "python3.11")}
+}
+
+// RunPython runs code with an interpreter (cmd is the command prefix: a
+// pyenv python, or qemu plus the arm64 python) with only pythonpath (a
+// PATH-style list) on sys.path besides the standard library: -S, no user
+// site, no inherited PYTHON* variables. It returns stdout, trimmed, and
+// fails the test, with both outputs, on a non-zero exit or after four
+// minutes.
+func RunPython(t testing.TB, cmd []string, pythonpath, code string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	args := append(append([]string{}, cmd[1:]...), "-S", "-c", code)
+	c := exec.CommandContext(ctx, cmd[0], args...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PYTHON") {
+			env = append(env, kv)
+		}
+	}
+	c.Env = append(env, "PYTHONPATH="+pythonpath, "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1")
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("%s -S -c %q with PYTHONPATH=%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(cmd, " "), code, pythonpath, err, stdout.String(), stderr.String())
+	}
+	return strings.TrimSpace(stdout.String())
 }
 
 // RepoRoot returns the repository's top folder (the one holding go.mod).

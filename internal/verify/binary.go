@@ -105,6 +105,20 @@ type ELFInfo struct {
 	// Versions maps each library named in .gnu.version_r (the dynamic
 	// loader left out) to the symbol versions needed from it.
 	Versions map[string][]string
+	// Interp is true when the file names a program interpreter
+	// (PT_INTERP), as a dynamically linked executable does.
+	Interp bool `json:",omitempty"`
+	// PIE is true when DT_FLAGS_1 marks a position-independent
+	// executable (DF_1_PIE).
+	PIE bool `json:",omitempty"`
+}
+
+// Executable reports whether the file is a program (run, not loaded into
+// a process): ET_EXEC, or ET_DYN with a program interpreter or the PIE
+// flag (a position-independent executable; shared libraries have neither,
+// glibc's own libc.so.6 aside, which callers tell apart by its name).
+func (e *ELFInfo) Executable() bool {
+	return e.Type == elf.ET_EXEC || e.Type == elf.ET_DYN && (e.Interp || e.PIE)
 }
 
 // isLoader reports whether soname is the dynamic loader, whose versions
@@ -177,4 +191,34 @@ func machineName(m elf.Machine) string {
 		return "32-bit ARM"
 	}
 	return m.String()
+}
+
+// archNames are the spellings of Lambda's two machines in file names.
+var archNames = map[elf.Machine][]string{
+	elf.EM_X86_64:  {"x86_64", "x86-64", "amd64", "x64"},
+	elf.EM_AARCH64: {"aarch64", "arm64"},
+}
+
+// archTokens returns the start offsets in name of the spellings of m that
+// stand as a word of their own (bounded by the name's ends or by '-', '_'
+// or '.'), with each spelling's length.
+func archTokens(name string, m elf.Machine) [][2]int {
+	sep := func(i int) bool {
+		return i < 0 || i >= len(name) || name[i] == '-' || name[i] == '_' || name[i] == '.'
+	}
+	var out [][2]int
+	for _, a := range archNames[m] {
+		for i := 0; ; {
+			k := strings.Index(name[i:], a)
+			if k < 0 {
+				break
+			}
+			at := i + k
+			if sep(at-1) && sep(at+len(a)) {
+				out = append(out, [2]int{at, len(a)})
+			}
+			i = at + 1
+		}
+	}
+	return out
 }

@@ -114,7 +114,7 @@ type Facts interface {
 }
 
 // factsVersion changes whenever what is remembered about a binary changes.
-const factsVersion = "verify-facts-v1:"
+const factsVersion = "verify-facts-v2:"
 
 type binaryFacts struct {
 	Format Format   `json:"format"`
@@ -168,6 +168,8 @@ type checker struct {
 	// missing are the libraries binaries need that nothing provides,
 	// judged once every binary is read (reportMissing).
 	missing []missingLib
+	// bins are the sniffed binaries, indexed like entries.
+	bins []*binaryFile
 }
 
 // Check verifies an artifact for a target: architecture, glibc and
@@ -247,6 +249,7 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
+	c.bins = bins
 	for i, b := range bins {
 		if b == nil {
 			continue
@@ -263,7 +266,11 @@ func Check(ctx context.Context, src Source, t target.Target, opts Options) (*Rep
 	if err := c.checkWheelTags(); err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", src.label(), err)
 	}
-	c.checkLayout()
+	if len(c.entries) == 0 && !image {
+		c.checkEmpty()
+	} else {
+		c.checkLayout()
+	}
 	rep.BotoBundled = c.checkBoto()
 
 	for _, e := range c.entries {
@@ -751,6 +758,12 @@ func (c *checker) checkBinary(e Entry, b *binaryFile) {
 		return
 	}
 	if info.Machine != want {
+		if twin := c.archTwin(e, info); twin != "" {
+			c.add(Warning, RuleArch, e.Path,
+				fmt.Sprintf("is an ELF executable for %s, which cannot run on %s; nothing loads it, and its %s twin %s beside it is the one that runs here (the package ships one per architecture and picks at run time)", machineName(info.Machine), c.t, c.machine, path.Base(twin)),
+				fmt.Sprintf("nothing to do; to save %s, leave it out (--strip-pattern '%s')", bytesText(e.Size), e.Path))
+			return
+		}
 		c.add(Error, RuleArch, e.Path,
 			fmt.Sprintf("is an ELF binary for %s; %s loads only %s code", machineName(info.Machine), c.t, c.machine),
 			fmt.Sprintf("build for the target's architecture: install the package's manylinux %s wheel (lambdapack layer/function --arch %s choose it), or deploy the function on %s", c.machine, c.t.Arch, archFor(info.Machine)))
@@ -1073,6 +1086,15 @@ func pythonContent(p string) bool {
 		strings.Contains(p, ".dist-info/") || strings.HasSuffix(p, ".pth")
 }
 
+// checkEmpty reports a layer or function with no file at all: Lambda
+// refuses an empty zip, and a layer or function of nothing cannot be what
+// was meant (a package pattern or exclude that left everything out).
+func (c *checker) checkEmpty() {
+	c.add(Error, RuleEmpty, "",
+		fmt.Sprintf("the %s holds no files: Lambda refuses an empty zip, and there is nothing in it to run or import", c.kind),
+		"check what chose its files: the source folder, its exclude globs or package patterns, --exclude-package")
+}
+
 func (c *checker) checkLayout() {
 	minorDir := fmt.Sprintf("python/lib/python%d.%d/site-packages/", c.t.PythonMajor, c.t.PythonMinor)
 	if c.kind == KindLayer {
@@ -1272,4 +1294,35 @@ func (c *checker) largest(n int) []PackageSize {
 		all = []PackageSize{}
 	}
 	return all
+}
+
+// archTwin returns the path of the executable that stands in for a foreign
+// one on the target, or "". The rule: a 64-bit ELF executable (not a
+// shared object or extension module: nothing loads it, a program runs it)
+// for Lambda's other machine, whose name spells that machine as a word
+// ("aws-lambda-rie-arm64"), is shipped one per architecture when the same
+// folder holds an ELF executable for the target whose name differs only
+// in spelling the target's machine ("aws-lambda-rie-x86_64"): the package
+// picks the one for the machine it runs on.
+func (c *checker) archTwin(e Entry, info *ELFInfo) string {
+	want := c.wantMachine()
+	dir, name := path.Split(e.Path)
+	if c.bins == nil || !info.Executable() || strings.Contains(name, ".so") || archNames[info.Machine] == nil {
+		return ""
+	}
+	for _, tok := range archTokens(name, info.Machine) {
+		for _, a := range archNames[want] {
+			p := dir + name[:tok[0]] + a + name[tok[0]+tok[1]:]
+			i, ok := c.files[p]
+			if !ok {
+				continue
+			}
+			b := c.bins[i]
+			if b != nil && b.format == ELF && b.err == nil && b.elf != nil &&
+				b.elf.Class == elf.ELFCLASS64 && b.elf.Machine == want && b.elf.Executable() {
+				return p
+			}
+		}
+	}
+	return ""
 }

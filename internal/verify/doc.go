@@ -17,7 +17,18 @@
 // The checks (Finding.Rule):
 //
 //   - arch: every ELF shared object or executable is 64-bit and built for
-//     the target's machine (EM_X86_64 = 62, EM_AARCH64 = 183).
+//     the target's machine (EM_X86_64 = 62, EM_AARCH64 = 183). One
+//     exception, on the principle that only what loads or runs on Lambda
+//     can break it: an executable for Lambda's other machine is a warning
+//     (it cannot run here; nothing loads it) when the same folder holds an
+//     executable for the target whose name differs only in spelling the
+//     machine as a word (x86_64, x86-64, amd64, x64 / aarch64, arm64), as
+//     aws-sam-cli ships samcli/local/rapid/aws-lambda-rie-x86_64 beside
+//     aws-lambda-rie-arm64 and runs the one for the machine it is on. An
+//     executable is ET_EXEC, or ET_DYN with PT_INTERP or DF_1_PIE, and
+//     not named *.so*; a shared object or extension module, a lone foreign
+//     executable, or one whose twin is missing, not an executable or not
+//     for the target stays an error.
 //   - foreign-binary: Mach-O (macOS) and PE (Windows) files where Linux
 //     loads code (*.so, *.pyd, bin/, lib/). Windows launchers (*.exe) and
 //     *.dylib/*.dll data files are left alone: Linux never loads them.
@@ -68,6 +79,11 @@
 //     foreign-binary still apply, since the layer has one architecture.
 //     Without the target's own folder, another Python's stays an error.
 //     Report.Packages merges a distribution installed in several folders.
+//   - empty: a layer or function with no file at all (folders only, or
+//     nothing), which Lambda refuses and which cannot be what was meant:
+//     a package pattern or exclude that left everything out. An image's
+//     added files may be none (the base alone); the layout check is
+//     skipped for an empty artifact (one root cause, one finding).
 //   - boto3 (info): whether boto3/botocore are bundled, shadowing the
 //     runtime's copy.
 //   - unreadable (warning): a file that starts like an ELF binary but can't

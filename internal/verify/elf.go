@@ -148,6 +148,8 @@ func readELF(f fetcher) (*ELFInfo, error) {
 			if dyn == nil {
 				dyn = &s
 			}
+		case elf.PT_INTERP:
+			info.Interp = true
 		}
 	}
 	if dyn == nil {
@@ -191,6 +193,8 @@ func readELF(f fetcher) (*ELFInfo, error) {
 			verneed, haveVerneed = val, true
 		case elf.DT_VERNEEDNUM:
 			verneedNum = val
+		case elf.DT_FLAGS_1:
+			info.PIE = info.PIE || val&uint64(elf.DF_1_PIE) != 0
 		}
 	}
 	// toOff maps a virtual address to its file offset through PT_LOAD.

@@ -10,15 +10,20 @@ import (
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
-// missingLibs returns the missing-library findings by file.
-func missingLibs(rep *verify.Report) map[string]verify.Finding {
+// findingsOf returns a report's findings of one rule, by file.
+func findingsOf(rep *verify.Report, rule string) map[string]verify.Finding {
 	out := map[string]verify.Finding{}
 	for _, f := range rep.Findings {
-		if f.Rule == verify.RuleMissingLibrary {
+		if f.Rule == rule {
 			out[f.File] = f
 		}
 	}
 	return out
+}
+
+// missingLibs returns the missing-library findings by file.
+func missingLibs(rep *verify.Report) map[string]verify.Finding {
+	return findingsOf(rep, verify.RuleMissingLibrary)
 }
 
 // TestMissingLibraryAtImportOrOptional: a missing library is an error when

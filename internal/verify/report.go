@@ -43,6 +43,7 @@ const (
 	RuleBoto3          = "boto3"           // bundled or not
 	RuleUnreadable     = "unreadable"      // a binary that could not be parsed
 	RuleCorrupt        = "corrupt"         // a zip member whose bytes fail its CRC-32 or size
+	RuleEmpty          = "empty"           // a layer or function with no file at all
 )
 
 // Finding is one problem or fact about one file.

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -657,5 +658,40 @@ func TestWithLayerLibraries(t *testing.T) {
 	}
 	if rep.WithBytes != x.Size {
 		t.Errorf("WithBytes %d", rep.WithBytes)
+	}
+}
+
+// TestEmpty: a layer or function with no file (a zip of folders only, as a
+// package pattern that leaves everything out makes) is an error of its
+// own, whatever the kind, and the only finding about its layout; the files
+// an image adds may be none.
+func TestEmpty(t *testing.T) {
+	tg := mustTarget(t, "python3.12", "x86_64")
+	dirsOnly := filepath.Join(t.TempDir(), "empty.zip")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, d := range []string{"python/", "python/shared/"} {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dirsOnly, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []verify.Kind{verify.KindAuto, verify.KindLayer, verify.KindFunction} {
+		rep, err := verify.Check(context.Background(), verify.PathSource(dirsOnly), tg, verify.Options{Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := problems(rep)
+		if !rep.Failed(false) || len(got) != 1 || got[0].Rule != verify.RuleEmpty || got[0].Severity != verify.Error {
+			t.Errorf("kind %q: want one empty error, got%s", kind, describe(got))
+		}
+	}
+	if rep := check(t, artifact{}, tg, verify.Options{Kind: verify.KindImage}); rep.Failed(true) {
+		t.Errorf("an image adding no files: want no failure, got%s", describe(problems(rep)))
 	}
 }

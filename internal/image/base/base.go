@@ -72,8 +72,9 @@ type Mirror struct{ From, To string }
 // MirrorEnv is the environment variable ParseMirrors reads.
 const MirrorEnv = "LAMBDAPACK_REGISTRY_MIRROR"
 
-// ParseMirrors reads FROM=TO[,FROM=TO...], each a repository or prefix of
-// repositories ("public.ecr.aws/lambda=registry.internal/mirror/lambda").
+// ParseMirrors reads FROM=TO[,FROM=TO...], each a registry, a repository or
+// a prefix of repositories ("public.ecr.aws/lambda=registry.internal/mirror/lambda",
+// "public.ecr.aws=127.0.0.1:5000").
 func ParseMirrors(s string) ([]Mirror, error) {
 	var out []Mirror
 	for _, part := range strings.Split(s, ",") {
@@ -83,14 +84,34 @@ func ParseMirrors(s string) ([]Mirror, error) {
 		}
 		from, to, ok := strings.Cut(part, "=")
 		from, to = strings.Trim(strings.TrimSpace(from), "/"), strings.Trim(strings.TrimSpace(to), "/")
-		_, errFrom := name.NewRepository(from)
-		_, errTo := name.NewRepository(to)
+		_, errFrom := mirrorPrefix(from)
+		_, errTo := mirrorPrefix(to)
 		if !ok || errFrom != nil || errTo != nil {
-			return nil, fmt.Errorf("%s: %q is not FROM=TO, two repositories or prefixes of them (e.g. public.ecr.aws/lambda=registry.internal/mirror/lambda)", MirrorEnv, part)
+			return nil, fmt.Errorf("%s: %q is not FROM=TO, two registries, repositories or prefixes of them (e.g. public.ecr.aws/lambda=registry.internal/mirror/lambda)", MirrorEnv, part)
 		}
 		out = append(out, Mirror{From: from, To: to})
 	}
 	return out, nil
+}
+
+// mirrorPrefix reads one side of a mirror: a registry alone
+// ("public.ecr.aws", "127.0.0.1:5000", "localhost": every repository it
+// serves) or a repository or prefix of repositories, written as a parsed
+// reference writes it (docker.io is index.docker.io, python is
+// index.docker.io/library/python).
+func mirrorPrefix(s string) (string, error) {
+	if !strings.Contains(s, "/") && (strings.ContainsAny(s, ".:") || s == "localhost") {
+		r, err := name.NewRegistry(s, name.WeakValidation)
+		if err != nil {
+			return "", err
+		}
+		return r.Name(), nil
+	}
+	r, err := name.NewRepository(s, name.WeakValidation)
+	if err != nil {
+		return "", err
+	}
+	return r.Name(), nil
 }
 
 // mirrored returns where ref is pulled from: a mirror's repository when one
@@ -99,8 +120,8 @@ func (o Options) mirrored(ref name.Reference) (name.Reference, bool, error) {
 	repo := ref.Context().Name()
 	for _, m := range o.Mirrors {
 		from := m.From
-		if r, err := name.NewRepository(m.From, name.WeakValidation); err == nil {
-			from = r.Name() // as a parsed reference writes it (index.docker.io/library/...)
+		if p, err := mirrorPrefix(m.From); err == nil {
+			from = p // as a parsed reference writes it (index.docker.io/library/...)
 		}
 		if repo != from && !strings.HasPrefix(repo, from+"/") {
 			continue

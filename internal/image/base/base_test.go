@@ -249,6 +249,23 @@ func TestFetchMirror(t *testing.T) {
 	if b2, err := base.Fetch(ctx, base.Lambda, target.ARM64, "python3.11", o); err != nil || b2.Digest != b.Digest {
 		t.Fatalf("offline: %v %v", b2, err)
 	}
+	// A whole registry mirrored by another's root (a pull-through cache):
+	// "public.ecr.aws" was read as a Docker Hub repository and never
+	// matched, and a registry alone as TO was refused.
+	whole := newRegistry(t)
+	tag, _ = name.NewTag(whole.host() + "/lambda/python:3.11")
+	if err := remote.WriteIndex(ctx, tag, lambdaIndex(t), remote.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err = base.ParseMirrors("public.ecr.aws=" + whole.host())
+	if err != nil {
+		t.Fatalf("ParseMirrors of registries: %v", err)
+	}
+	logs.Reset()
+	o = base.Options{CacheDir: t.TempDir(), Mirrors: ms, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	if b3, err := base.Fetch(ctx, base.Lambda, target.ARM64, "python3.11", o); err != nil || b3.Digest != b.Digest || !strings.Contains(logs.String(), whole.host()+"/lambda/python") {
+		t.Fatalf("whole-registry mirror: %v %v\n%s", b3, err, logs.String())
+	}
 	for _, bad := range []string{"public.ecr.aws/lambda", "=x", "UPPER/Case=x/y"} {
 		if _, err := base.ParseMirrors(bad); err == nil || !strings.Contains(err.Error(), "FROM=TO") {
 			t.Errorf("ParseMirrors(%q): %v", bad, err)

@@ -2,7 +2,6 @@ package imagetest
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/lambdapack/lambdapack/internal/runtimeapi"
+	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
 // Unpack writes img's flattened filesystem into a new folder and returns
@@ -146,7 +145,7 @@ func Invoke(t testing.TB, img v1.Image, event string) (string, error) {
 		}
 		return &process{cmd: cmd}, nil
 	}
-	var log lockedBuffer
+	var log testutil.SyncBuffer // the function's log
 	// Generous deadlines: an arm64 image runs under qemu on a shared machine.
 	fn, err := runtimeapi.NewFunction(runtimeapi.Config{Name: "test", Start: start, Log: &log, Timeout: time.Minute, InitTimeout: 2 * time.Minute})
 	if err != nil {
@@ -181,24 +180,6 @@ func (p *process) MaxRSS() int64 {
 		}
 	}
 	return 0
-}
-
-// lockedBuffer collects the function's log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func readHead(p string) (string, error) {

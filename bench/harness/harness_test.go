@@ -116,3 +116,26 @@ func TestMedianAndSummary(t *testing.T) {
 		t.Errorf("summarise = %+v, %v", st, ok)
 	}
 }
+
+func TestLockSetsAndOutputs(t *testing.T) {
+	ws, err := loadWorkloads(filepath.Join("..", "locks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.Name)
+	}
+	if strings.Join(got, " ") != "great-expectations jupyter moto-all" {
+		t.Errorf("lock sets %v", got)
+	}
+	p := filepath.Join(t.TempDir(), "requirements.txt")
+	os.WriteFile(p, []byte("# via uv\nPyYAML==6.0.2 \\\n    --hash=sha256:00\nmoto[all]==5.1.0 ; python_version >= '3.9'\n    # via -r in\nzope.interface==7.0\n"), 0o644)
+	vs, err := pinnedVersions(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffVersions("got", vs, "want", map[string]string{"pyyaml": "6.0.2", "moto": "5.1.0", "zope-interface": "7.0"}); d != "" {
+		t.Errorf("pinnedVersions: %s", d)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.Repeats, "repeats", 3, "timed runs of each way per workload, target and mode")
 	fl.Var(&wls, "workload", "workload name(s) from bench/workloads (repeatable, comma-separated; default all)")
 	fl.Var(&tgs, "target", "target(s): python3.12/arm64, python3.11/x86_64 (default both)")
-	fl.Var(&mds, "mode", "mode(s): cold, warm, lock-given (default all)")
+	fl.Var(&mds, "mode", "mode(s): cold, warm, lock-given, lock, project (default all)")
 	fl.StringVar(&o.Out, "out", "", "write all results to this one Markdown file instead of bench/results/<date>-<mode>.md")
 	fl.StringVar(&o.Root, "root", ".", "the repository")
 	fl.BoolVar(&o.Keep, "keep", false, "keep the work folder (outputs, caches, logs)")
@@ -145,25 +146,32 @@ type cell struct {
 }
 
 func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, error) {
-	all, err := loadWorkloads(filepath.Join(o.Root, "bench", "workloads"))
+	layerSets, err := loadWorkloads(filepath.Join(o.Root, "bench", "workloads"))
 	if err != nil {
 		return false, err
 	}
-	var wls []workload
-	if len(o.Workloads) == 0 {
-		wls = all
+	lockSets, err := loadWorkloads(filepath.Join(o.Root, "bench", "locks"))
+	if err != nil {
+		return false, err
 	}
-	for _, name := range o.Workloads {
-		found := false
+	pick := func(all []workload) []workload {
+		if len(o.Workloads) == 0 {
+			return all
+		}
+		var out []workload
 		for _, w := range all {
-			if w.Name == name {
-				wls, found = append(wls, w), true
+			if slices.Contains(o.Workloads, w.Name) {
+				out = append(out, w)
 			}
 		}
-		if !found {
-			return false, fmt.Errorf("unknown workload %q (see bench/workloads)", name)
+		return out
+	}
+	for _, name := range o.Workloads {
+		if !slices.ContainsFunc(append(slices.Clone(layerSets), lockSets...), func(w workload) bool { return w.Name == name }) {
+			return false, fmt.Errorf("unknown workload %q (see bench/workloads and bench/locks)", name)
 		}
 	}
+	wls, lockWls := pick(layerSets), pick(lockSets)
 	var tgs []target
 	if len(o.Targets) == 0 {
 		tgs = allTargets
@@ -175,9 +183,17 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 		}
 		tgs = append(tgs, t)
 	}
+	var layerModes []string
 	for _, m := range o.Modes {
-		if m != modeCold && m != modeWarm && m != modeLock {
-			return false, fmt.Errorf("unknown mode %q: use cold, warm or lock-given", m)
+		switch m {
+		case modeCold, modeWarm, modeLock:
+			layerModes = append(layerModes, m)
+		case modeLockOnly, modeProject:
+			if o.Tools.Baseline != "" {
+				return false, fmt.Errorf("mode %s compares with uv, not with a baseline build", m)
+			}
+		default:
+			return false, fmt.Errorf("unknown mode %q: use cold, warm, lock-given, lock or project", m)
 		}
 	}
 	work, err := os.MkdirTemp("", "lambdapack-bench-")
@@ -214,27 +230,54 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 		}
 		return nil
 	}
+	add := func(cs ...*cell) error {
+		for _, c := range cs {
+			if len(c.Failures) > 0 {
+				failed = true
+			}
+			cells = append(cells, c)
+		}
+		return writeModes()
+	}
 	// Workload and target outermost, so that warm and lock-given share one
 	// primed cache per tool.
-	for _, w := range wls {
-		for _, t := range tgs {
-			dir := filepath.Join(work, fmt.Sprintf("%s-%s-%s", w.Name, t.Runtime, t.Arch))
-			primed := false
-			for _, mode := range o.Modes {
-				fmt.Fprintf(stderr, "== %s %s %s\n", w.Name, t, mode)
-				c := runCell(ctx, o, w, t, mode, dir, &primed, stderr)
-				if len(c.Failures) > 0 {
-					failed = true
+	if len(layerModes) > 0 {
+		for _, w := range wls {
+			for _, t := range tgs {
+				dir := filepath.Join(work, fmt.Sprintf("%s-%s-%s", w.Name, t.Runtime, t.Arch))
+				primed := false
+				for _, mode := range layerModes {
+					fmt.Fprintf(stderr, "== %s %s %s\n", w.Name, t, mode)
+					if err := add(runCell(ctx, o, w, t, mode, dir, &primed, stderr)); err != nil {
+						return failed, err
+					}
 				}
-				cells = append(cells, c)
-				if err := writeModes(); err != nil {
+				if !o.Keep {
+					os.RemoveAll(dir)
+				}
+			}
+		}
+	}
+	if slices.Contains(o.Modes, modeLockOnly) {
+		for _, w := range lockWls {
+			for _, t := range tgs {
+				fmt.Fprintf(stderr, "== %s %s %s\n", w.Name, t, modeLockOnly)
+				dir := filepath.Join(work, fmt.Sprintf("lock-%s-%s-%s", w.Name, t.Runtime, t.Arch))
+				if err := add(runLockCell(ctx, o, w, t, dir, stderr)); err != nil {
 					return failed, err
 				}
 			}
-			if !o.Keep {
-				os.RemoveAll(dir)
-			}
 		}
+	}
+	if slices.Contains(o.Modes, modeProject) {
+		fmt.Fprintf(stderr, "== bench/project %s\n", modeProject)
+		if err := add(runProjectCell(ctx, o, filepath.Join(work, "project"), stderr)...); err != nil {
+			return failed, err
+		}
+	}
+	mach.Lines = append(mach.Lines, fmt.Sprintf("- load average at the end: %.2f", loadAverage()))
+	if err := writeModes(); err != nil {
+		return failed, err
 	}
 	if o.Out == "" && !o.Quick {
 		for _, mode := range o.Modes {
@@ -275,7 +318,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (bool, erro
 	if o.Tools.Baseline != "" {
 		fmt.Fprintln(stdout, baselineTable(cells))
 	} else {
-		fmt.Fprintln(stdout, summaryTable(o.Modes, cells))
+		fmt.Fprintln(stdout, tables(o.Modes, cells))
 	}
 	for _, c := range cells {
 		for _, f := range c.Failures {

@@ -84,15 +84,17 @@ type stats struct {
 	N      int
 	Median time.Duration
 	Tool   time.Duration
-	RSSMB  float64 // the largest over the repeats
-	Growth int64   // median
+	CPU    time.Duration // median user+sys
+	RSSMB  float64       // the largest over the repeats
+	Growth int64         // median
 	Zip    int64
+	Load   float64 // the largest load average seen as a run started
 	Walls  []time.Duration
 }
 
 func summarise(rs []result) (stats, bool) {
 	var s stats
-	var walls, tool []time.Duration
+	var walls, tool, cpu []time.Duration
 	var growth []int64
 	for _, r := range rs {
 		if r.Err != nil {
@@ -100,6 +102,8 @@ func summarise(rs []result) (stats, bool) {
 		}
 		walls = append(walls, r.Wall)
 		tool = append(tool, r.Tool)
+		cpu = append(cpu, r.CPU)
+		s.Load = max(s.Load, r.Load)
 		growth = append(growth, r.Growth)
 		s.RSSMB = max(s.RSSMB, float64(r.MaxRSSKB)/1024)
 		s.Zip = r.ZipSize
@@ -109,7 +113,7 @@ func summarise(rs []result) (stats, bool) {
 	}
 	s.N = len(walls)
 	s.Walls = append([]time.Duration(nil), walls...)
-	s.Median, s.Tool = medianDur(walls), medianDur(tool)
+	s.Median, s.Tool, s.CPU = medianDur(walls), medianDur(tool), medianDur(cpu)
 	sort.Slice(growth, func(i, j int) bool { return growth[i] < growth[j] })
 	s.Growth = growth[len(growth)/2]
 	return s, true
@@ -139,8 +143,8 @@ func mb(n int64) string { return fmt.Sprintf("%.1f", float64(n)/1e6) }
 // summaryTable is the one table per run: a row per workload, target and mode.
 func summaryTable(modes []string, cells []*cell) string {
 	var b strings.Builder
-	b.WriteString("| workload | target | mode | lambdapack | uv | pip | lambdapack/uv | lambdapack/pip | uv/pip | peak MB (lp / uv / pip) | cache growth MB (lp / uv / pip) | zip MB (lp / uv / pip) | same versions | imports (lp / uv / pip) |\n")
-	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---|---|\n")
+	b.WriteString("| workload | target | mode | lambdapack | uv | pip | lambdapack/uv | lambdapack/pip | uv/pip | CPU s (lp / uv / pip) | peak MB (lp / uv / pip) | cache growth MB (lp / uv / pip) | zip MB (lp / uv / pip) | same versions | imports (lp / uv / pip) | load |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|\n")
 	for _, c := range cells {
 		st := map[string]stats{}
 		ok := map[string]bool{}
@@ -171,7 +175,7 @@ func summaryTable(modes []string, cells []*cell) string {
 				imports = c.Imports[wayLP] + " / " + c.Imports[wayUV] + " / " + c.Imports[wayPip]
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f |\n",
 			c.W.Name, c.T, c.Mode,
 			cellOr(wayLP, func(s stats) string { return secs(s.Median) }),
 			cellOr(wayUV, func(s stats) string { return secs(s.Median) }),
@@ -179,10 +183,91 @@ func summaryTable(modes []string, cells []*cell) string {
 			ratio(st[wayLP], st[wayUV], ok[wayLP], ok[wayUV]),
 			ratio(st[wayLP], st[wayPip], ok[wayLP], ok[wayPip]),
 			ratio(st[wayUV], st[wayPip], ok[wayUV], ok[wayPip]),
+			tri(func(s stats) string { return fmt.Sprintf("%.2f", s.CPU.Seconds()) }),
 			tri(func(s stats) string { return fmt.Sprintf("%.0f", s.RSSMB) }),
 			tri(func(s stats) string { return mb(s.Growth) }),
 			tri(func(s stats) string { return mb(s.Zip) }),
-			agree, imports)
+			agree, imports, max(st[wayLP].Load, st[wayUV].Load, st[wayPip].Load))
+	}
+	return b.String()
+}
+
+// tables renders each kind of cell with its own table.
+func tables(modes []string, cells []*cell) string {
+	var layer, lockCells, project []*cell
+	for _, c := range cells {
+		switch c.Mode {
+		case modeLockOnly:
+			lockCells = append(lockCells, c)
+		case modeProject:
+			project = append(project, c)
+		default:
+			layer = append(layer, c)
+		}
+	}
+	var parts []string
+	if len(layer) > 0 {
+		parts = append(parts, summaryTable(modes, layer))
+	}
+	if len(lockCells) > 0 {
+		parts = append(parts, lockTable(lockCells))
+	}
+	if len(project) > 0 {
+		parts = append(parts, projectTable(project))
+	}
+	return strings.Join(parts, "\n")
+}
+
+// fratio is a/b with two decimals, "n/a" when b is zero.
+func fratio(a, b float64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// lockTable is the lock mode's table: resolution alone, cold.
+func lockTable(cells []*cell) string {
+	var b strings.Builder
+	b.WriteString("| requirements | target | wall s (lp / uv) | lp/uv | CPU s (lp / uv) | lp/uv | peak MB (lp / uv) | lp/uv | cache MB (lp / uv) | lp/uv | load | versions |\n")
+	b.WriteString("|---|---|---|---:|---|---:|---|---:|---|---:|---:|---|\n")
+	for _, c := range cells {
+		lp, okLP := summarise(c.Runs[wayLP])
+		uv, okUV := summarise(c.Runs[wayUV])
+		if !okLP || !okUV {
+			fmt.Fprintf(&b, "| %s | %s | failed | | | | | | | | | |\n", c.W.Name, c.T)
+			continue
+		}
+		agree := "same"
+		if c.Agree != "" {
+			agree = "differ: " + c.Agree
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.2f / %.2f | %s | %.2f / %.2f | %s | %.0f / %.0f | %s | %s / %s | %s | %.1f | %s |\n",
+			c.W.Name, c.T, lp.Median.Seconds(), uv.Median.Seconds(), fratio(lp.Median.Seconds(), uv.Median.Seconds()),
+			lp.CPU.Seconds(), uv.CPU.Seconds(), fratio(lp.CPU.Seconds(), uv.CPU.Seconds()),
+			lp.RSSMB, uv.RSSMB, fratio(lp.RSSMB, uv.RSSMB),
+			mb(lp.Growth), mb(uv.Growth), fratio(float64(lp.Growth), float64(uv.Growth)),
+			max(lp.Load, uv.Load), agree)
+	}
+	return b.String()
+}
+
+// projectTable is the project build's table (lambdapack alone).
+func projectTable(cells []*cell) string {
+	var b strings.Builder
+	b.WriteString("| build | wall s (median) | CPU s (median) | peak MB (largest) | cache growth MB | load | runs (wall s) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---|\n")
+	for _, c := range cells {
+		s, ok := summarise(c.Runs[wayLP])
+		if !ok {
+			fmt.Fprintf(&b, "| %s | failed | | | | | |\n", c.W.Name)
+			continue
+		}
+		var runs []string
+		for _, w := range s.Walls {
+			runs = append(runs, fmt.Sprintf("%.2f", w.Seconds()))
+		}
+		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.0f | %s | %.1f | %s |\n", c.W.Name, s.Median.Seconds(), s.CPU.Seconds(), s.RSSMB, mb(s.Growth), s.Load, strings.Join(runs, ", "))
 	}
 	return b.String()
 }
@@ -216,7 +301,7 @@ func baselineTable(cells []*cell) string {
 	return b.String()
 }
 
-// goals checks the issue's goals against uv's recipe on the cells measured.
+// goals checks the issues' goals on the cells measured.
 func goals(cells []*cell) string {
 	var b strings.Builder
 	b.WriteString("| goal | workload | target | mode | measured | met |\n|---|---|---|---|---|---|\n")
@@ -228,22 +313,27 @@ func goals(cells []*cell) string {
 	}
 	for _, c := range cells {
 		lp, okLP := summarise(c.Runs[wayLP])
+		row := func(goal, measured string, ok bool) {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", goal, c.W.Name, c.T, c.Mode, measured, yes(ok))
+		}
+		if okLP {
+			row("lambdapack peak memory < 160 MB", fmt.Sprintf("%.0f MB", lp.RSSMB), lp.RSSMB < 160)
+		}
 		uv, okUV := summarise(c.Runs[wayUV])
 		if !okLP || !okUV {
 			continue
 		}
 		r := lp.Median.Seconds() / uv.Median.Seconds()
-		row := func(goal, measured string, ok bool) {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", goal, c.W.Name, c.T, c.Mode, measured, yes(ok))
-		}
 		switch c.Mode {
 		case modeWarm:
-			row("warm: lambdapack >= 5x faster than uv (ratio <= 0.20)", fmt.Sprintf("%.2f (%.1fx)", r, 1/r), r <= 0.2)
+			row("warm: lambdapack >= 10x faster than uv (ratio <= 0.10)", fmt.Sprintf("%.2f (%.1fx)", r, 1/r), r <= 0.1)
 		case modeCold:
 			row("cold: lambdapack/uv <= 1.0", fmt.Sprintf("%.2f", r), r <= 1.0)
-		}
-		if c.W.Name == "data" {
-			row("peak memory < 300 MB on data", fmt.Sprintf("%.0f MB", lp.RSSMB), lp.RSSMB < 300)
+		case modeLockOnly:
+			row("cold lock: CPU time <= uv's", fmt.Sprintf("%.2f s vs %.2f s", lp.CPU.Seconds(), uv.CPU.Seconds()), lp.CPU <= uv.CPU)
+			row("cold lock: peak memory <= uv's", fmt.Sprintf("%.0f MB vs %.0f MB", lp.RSSMB, uv.RSSMB), lp.RSSMB <= uv.RSSMB)
+			row("cold lock: cache <= uv's", fmt.Sprintf("%s MB vs %s MB", mb(lp.Growth), mb(uv.Growth)), lp.Growth <= uv.Growth)
+			continue
 		}
 		row("zip no larger than zip -r -6 of uv's folder", fmt.Sprintf("%d vs %d bytes (%+.2f%%)", lp.Zip, uv.Zip, 100*float64(lp.Zip-uv.Zip)/float64(uv.Zip)), lp.Zip <= uv.Zip)
 	}
@@ -269,7 +359,10 @@ func writeReport(path string, m machine, o options, modes []string, cells []*cel
 	b.WriteString("uv keeps wheels unpacked, so its figure is the unpacked size; a pip figure of 0 means pip stored nothing, because pip's HTTP cache keeps only responses whose headers allow it and the index here sends no caching headers, so pip downloads again even when \"warm\". Same versions compares the dist-info folders ")
 	b.WriteString("of the three zips. Imports load the workload's top-level modules from each unzipped python/ with pyenv's ")
 	b.WriteString("CPython of the target's version (`python -S`, PYTHONPATH=python/).\n\n")
-	b.WriteString(summaryTable(modes, cells))
+	b.WriteString(tables(modes, cells))
+	b.WriteString("\nCPU is user+sys time of every process of a run (rusage of the waited-for process tree), which the load of a shared machine barely moves; load is the one-minute load average as the runs of a row started (the largest). ")
+	b.WriteString("The lock mode resolves alone, with an empty cache each run: `lambdapack lock -r REQ --runtime R --arch A -o pylock.toml` against `uv pip compile --python-platform <machine>-manylinux_2_X --python-version 3.X.Y --only-binary :all: -r REQ -o requirements.txt`; cache MB is what each left in its cache folder. ")
+	b.WriteString("The project mode builds bench/project (`lambdapack build --out DIR --cache-dir CACHE`) with an empty cache, then again with `--rebuild` on the cache that filled.\n")
 	b.WriteString("\n## Goals against uv's recipe\n\n")
 	b.WriteString(goals(cells))
 	b.WriteString("\n## Every run (seconds, in order)\n\n| workload | target | mode | lambdapack | uv (uv alone) | pip (pip alone) |\n|---|---|---|---|---|---|\n")

@@ -40,7 +40,7 @@ const (
 	modeLock = "lock-given"
 )
 
-var allModes = []string{modeCold, modeWarm, modeLock}
+var allModes = []string{modeCold, modeWarm, modeLock, modeLockOnly, modeProject}
 
 // tools are the programs the harness runs.
 type tools struct {
@@ -69,7 +69,9 @@ type result struct {
 	Way      string
 	Wall     time.Duration // requirements (or lock) to zip
 	Tool     time.Duration // the installer alone (uv, pip); equals Wall for lambdapack
+	CPU      time.Duration // user+sys CPU time of every process in the run
 	MaxRSSKB int64         // the largest resident set of any process in the run
+	Load     float64       // the machine's one-minute load average as the run started
 	Growth   int64         // cache folder growth in bytes
 	Zip      string
 	ZipSize  int64
@@ -80,7 +82,7 @@ type result struct {
 
 // run runs one way for a job and measures it.
 func (tl tools) run(ctx context.Context, way string, j job) result {
-	r := result{Way: way}
+	r := result{Way: way, Load: loadAverage()}
 	if err := os.MkdirAll(j.Dir, 0o755); err != nil {
 		r.Err = err
 		return r
@@ -107,7 +109,7 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 			args = append(args, "-i", tl.Index, "-r", j.Req)
 		}
 		st := step(ctx, &log, nil, "", bin, args...)
-		r.Tool, r.MaxRSSKB, r.Err = st.dur, st.rss, st.err
+		r.Tool, r.CPU, r.MaxRSSKB, r.Err = st.dur, st.cpu, st.rss, st.err
 	case wayUV:
 		site := filepath.Join(j.Dir, "uv", "python")
 		args := []string{"pip", "install", "--quiet", "--no-progress",
@@ -121,10 +123,10 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 			args = append(args, "-r", j.Req)
 		}
 		st := step(ctx, &log, []string{"UV_PYTHON_DOWNLOADS=never"}, "", tl.UV, args...)
-		r.Tool, r.MaxRSSKB, r.Err = st.dur, st.rss, st.err
+		r.Tool, r.CPU, r.MaxRSSKB, r.Err = st.dur, st.cpu, st.rss, st.err
 		if r.Err == nil {
 			z := step(ctx, &log, nil, filepath.Dir(site), tl.Zip, "-r", "-q", "-6", r.Zip, "python")
-			r.MaxRSSKB, r.Err = max(r.MaxRSSKB, z.rss), z.err
+			r.CPU, r.MaxRSSKB, r.Err = r.CPU+z.cpu, max(r.MaxRSSKB, z.rss), z.err
 		}
 	case wayPip:
 		site := filepath.Join(j.Dir, "pip", "python")
@@ -141,10 +143,10 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 			args = append(args, "-r", j.Req)
 		}
 		st := step(ctx, &log, nil, "", tl.Pip, args...)
-		r.Tool, r.MaxRSSKB, r.Err = st.dur, st.rss, st.err
+		r.Tool, r.CPU, r.MaxRSSKB, r.Err = st.dur, st.cpu, st.rss, st.err
 		if r.Err == nil {
 			z := step(ctx, &log, nil, filepath.Dir(site), tl.Zip, "-r", "-q", "-6", r.Zip, "python")
-			r.MaxRSSKB, r.Err = max(r.MaxRSSKB, z.rss), z.err
+			r.CPU, r.MaxRSSKB, r.Err = r.CPU+z.cpu, max(r.MaxRSSKB, z.rss), z.err
 		}
 	default:
 		r.Err = fmt.Errorf("unknown way %q", way)
@@ -171,7 +173,8 @@ func (tl tools) run(ctx context.Context, way string, j job) result {
 
 type stepResult struct {
 	dur time.Duration
-	rss int64 // KiB
+	cpu time.Duration // user+sys, the process and the children it waited for
+	rss int64         // KiB
 	err error
 }
 
@@ -187,6 +190,7 @@ func step(ctx context.Context, log io.Writer, env []string, dir, name string, ar
 	err := cmd.Run()
 	st := stepResult{dur: time.Since(start), err: err}
 	if cmd.ProcessState != nil {
+		st.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			// Linux reports ru_maxrss in KiB; for a waited-for child it is the
 			// largest of the child and the descendants it waited for.

@@ -16,11 +16,17 @@ func main() {
 }
 
 func run() int {
-	// A soft memory limit keeps peak RSS low on big layers (the GC runs
-	// sooner instead of letting the heap double); it never fails an
-	// allocation. GOMEMLIMIT overrides it.
+	// A soft memory limit keeps peak RSS low on big layers and projects
+	// (the GC runs sooner instead of letting the heap double); it never
+	// fails an allocation. The largest live heap measured (a nine-artifact
+	// project build) is about 50 MB, so 128 MiB leaves room and keeps the
+	// process well under 160 MB resident, the budget that lets a 512 MB
+	// Lambda function run lambdapack. GOMEMLIMIT overrides it.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(128 << 20)
+	}
+	if os.Getenv("GOGC") == "" {
+		paceGC()
 	}
 	// LAMBDAPACK_CPUPROFILE=file writes a CPU profile of the run (for
 	// benchmarks: go tool pprof file).

@@ -733,7 +733,7 @@ func depsInputs(cfg *project.Config, d project.Deps) Inputs {
 		}
 		return filepath.Join(cfg.Dir, filepath.FromSlash(p))
 	}
-	return Inputs{RequirementFiles: nonEmpty(abs(d.Requirements)), Lock: abs(d.Lock), Requirements: d.Inline}
+	return Inputs{RequirementFiles: nonEmpty(abs(d.Requirements)), Lock: abs(d.Lock), Requirements: d.Inline, Prerelease: cfg.Prerelease}
 }
 
 func nonEmpty(s string) []string {

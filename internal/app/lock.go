@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/lock"
+	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/pep440"
 	"github.com/lambdapack/lambdapack/internal/pins"
 	"github.com/lambdapack/lambdapack/internal/resolve"
@@ -104,21 +106,32 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 	if len(reqs.Requirements) == 0 {
 		return nil, errors.New("nothing to lock: the requirement files hold no requirement")
 	}
-	prefs := map[string]pep440.Version{}
+	// Re-locking keeps the versions of the existing lock where they still
+	// fit (uv pip compile does the same with its output file), but only a
+	// lock made for this same target may steer the resolution.
+	var prefs map[string]pep440.Version
+	var reuse *lock.Reuse
+	var reuseNote string
 	if !o.Upgrade && o.Output != "" && o.Output != "-" {
-		// Re-locking keeps the versions of the existing lock where they
-		// still fit (uv pip compile does the same with its output file).
-		if old, err := lock.ReadPylockFile(o.Output); err == nil {
-			for _, p := range old.Packages {
-				if v, err := pep440.Parse(p.Version); err == nil {
-					prefs[p.Name] = v
-				}
-			}
+		old, err := lock.ReadPylockFile(o.Output)
+		switch {
+		case err == nil:
+			r := lock.CheckReuse(old, t)
+			reuse, prefs = &r, r.Prefs
+		case !errors.Is(err, fs.ErrNotExist):
+			reuseNote = fmt.Sprintf("ignored the versions in %s: %v; resolved afresh", o.Output, err)
 		}
 	}
 	set, err := env.Pins.Resolve(ctx, t, reqs, prefs)
 	if err != nil {
 		return nil, err
+	}
+	if reuse != nil {
+		chosen := map[string]string{}
+		for _, p := range set.Pins {
+			chosen[names.Canonical(p.Name)] = p.Version
+		}
+		reuseNote = reuse.Note(o.Output, chosen)
 	}
 	res, ps := set.Resolution, set.Pins
 	// A direct reference to a remote wheel without a #sha256= fragment has
@@ -151,6 +164,9 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 		out.Notes = append(out.Notes, "passed over "+s.String())
 	}
 	out.Notes = append(out.Notes, res.Notes...)
+	if reuseNote != "" {
+		out.Notes = append(out.Notes, reuseNote)
+	}
 	if o.Output != "-" {
 		path := o.Output
 		if path == "" {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/lock"
 	"github.com/lambdapack/lambdapack/internal/resolve"
+	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/testutil"
 )
 
@@ -206,6 +208,141 @@ func TestLockFindLinksFolder(t *testing.T) {
 		w := p.Wheels[0]
 		if w.URL != "" || w.Path != "wheels/"+w.Name || w.SHA256() == "" {
 			t.Errorf("%s: wheel %+v, want a path relative to the lock", p.Name, w)
+		}
+	}
+}
+
+// A lock made for another target never steers a new one: lib 2.0 needs
+// glibc 2.28, so python3.11 (2.26) locks lib 1.0; locking python3.12 into
+// the same file must take lib 2.0 and say why the old versions were ignored.
+// Re-locking python3.12 keeps its own versions and says how many.
+func TestLockIgnoresAnotherTargetsLock(t *testing.T) {
+	ix := lockIndex(t)
+	out := filepath.Join(t.TempDir(), "pylock.toml")
+	o := LockOptions{Deps: Inputs{Requirements: []string{"app"}}, Runtime: "python3.11", Arch: "x86_64", Output: out}
+	r, err := Lock(context.Background(), lockEnv(t, ix), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[1].Version; v != "1.0" {
+		t.Fatalf("python3.11 locked lib %s, want 1.0", v)
+	}
+	o.Runtime = "python3.12"
+	r, err = Lock(context.Background(), lockEnv(t, ix), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[1].Version; v != "2.0" {
+		t.Errorf("python3.12 over a python3.11 lock locked lib %s, want 2.0 (a fresh resolution)", v)
+	}
+	note := strings.Join(r.Notes, "\n")
+	if !strings.Contains(note, "ignored the versions in "+out) || !strings.Contains(note, "python3.11/x86_64") || !strings.Contains(note, "glibc 2.26, not 2.34") {
+		t.Errorf("notes %q, want one saying the python3.11 lock was ignored", r.Notes)
+	}
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "3.0"})
+	r, err = Lock(context.Background(), lockEnv(t, ix), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[1].Version; v != "2.0" {
+		t.Errorf("re-locking python3.12 moved lib to %s, want 2.0 kept", v)
+	}
+	note = strings.Join(r.Notes, "\n")
+	if !strings.Contains(note, "kept 2 of the 2 versions in "+out) || !strings.Contains(note, "-U upgrades them") {
+		t.Errorf("notes %q, want the count of kept versions and -U", r.Notes)
+	}
+	o.Upgrade = true
+	r, err = Lock(context.Background(), lockEnv(t, ix), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Report.Packages[1].Version; v != "3.0" {
+		t.Errorf("-U gave lib %s, want 3.0", v)
+	}
+	if note := strings.Join(r.Notes, "\n"); strings.Contains(note, "kept") || strings.Contains(note, "ignored") {
+		t.Errorf("-U notes %q mention the old lock", r.Notes)
+	}
+}
+
+func TestLockPrereleaseFlags(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "1.0"})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0b1"})
+	lockWith := func(in Inputs) (*LockResult, error) {
+		in.Requirements = []string{"lib"}
+		return Lock(context.Background(), lockEnv(t, ix), LockOptions{Deps: in, Runtime: "python3.12", Output: filepath.Join(t.TempDir(), "pylock.toml")})
+	}
+	for _, c := range []struct {
+		in   Inputs
+		want string
+	}{
+		{Inputs{}, "1.0"},
+		{Inputs{Pre: true}, "2.0b1"},
+		{Inputs{Prerelease: "allow"}, "2.0b1"},
+		{Inputs{Pre: true, Prerelease: "allow"}, "2.0b1"},
+		{Inputs{Prerelease: "disallow"}, "1.0"},
+		{Inputs{Prerelease: "if-necessary"}, "1.0"},
+	} {
+		r, err := lockWith(c.in)
+		if err != nil {
+			t.Errorf("%+v: %v", c.in, err)
+			continue
+		}
+		if v := r.Report.Packages[0].Version; v != c.want {
+			t.Errorf("%+v: lib %s, want %s", c.in, v, c.want)
+		}
+	}
+	_, err := lockWith(Inputs{Pre: true, Prerelease: "disallow"})
+	if err == nil || !strings.Contains(err.Error(), "--pre and --prerelease disallow disagree") {
+		t.Errorf("--pre with --prerelease disallow: %v, want an error naming both flags", err)
+	}
+	_, err = lockWith(Inputs{Prerelease: "sometimes"})
+	if err == nil || !strings.Contains(err.Error(), "--prerelease") || !strings.Contains(err.Error(), "if-necessary-or-explicit") {
+		t.Errorf("--prerelease sometimes: %v, want an error listing the modes", err)
+	}
+	// The mode is part of the Pinner's memo key: one Env, two modes, two answers.
+	env := lockEnv(t, ix)
+	for _, c := range []struct{ mode, want string }{{"disallow", "1.0"}, {"allow", "2.0b1"}} {
+		s, err := env.Pins.Pin(context.Background(), mustTarget(t, "python3.12", "x86_64"), Inputs{Requirements: []string{"lib"}, Prerelease: c.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Pins[0].Version != c.want {
+			t.Errorf("Pin with --prerelease %s: lib %s, want %s", c.mode, s.Pins[0].Version, c.want)
+		}
+	}
+}
+
+func mustTarget(t *testing.T, runtime, arch string) target.Target {
+	t.Helper()
+	tg, err := target.New(runtime, arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// [tool.lambdapack] prerelease reaches every artifact's resolution, and
+// changing it rebuilds (the mode is in the inputs key).
+func TestBuildPrereleaseKey(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "1.0"})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0b1"})
+	dir := t.TempDir()
+	project := func(mode string) {
+		testutil.WriteFiles(t, dir, map[string]string{"pyproject.toml": fmt.Sprintf(
+			"[tool.lambdapack]\nruntime = \"python3.12\"\nindex-url = %q\nprerelease = %q\n[tool.lambdapack.layers.deps]\ndependencies = [\"lib\"]\n", ix.URL, mode)})
+	}
+	o := BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: t.TempDir()}}
+	for _, c := range []struct{ mode, want string }{{"allow", "2.0b1"}, {"disallow", "1.0"}} {
+		project(c.mode)
+		rep, _, err := Build(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := rep.Artifacts[0]
+		if got := distVersions(t, a.Path)["lib"]; got != c.want {
+			t.Errorf("prerelease = %q: lib %s, want %s", c.mode, got, c.want)
 		}
 	}
 }

@@ -44,9 +44,9 @@ type Kind string
 // Cache.Dir are reported under their folder name.
 const (
 	KindWheels   Kind = "wheels"             // <root>/v1/blobs: downloaded files by sha256
-	KindPages    Kind = "index pages"        // index/simple-v2: project pages as served
-	KindParsed   Kind = "parsed index pages" // index/parsed-v1: the same pages decoded
-	KindMetadata Kind = "metadata"           // index/metadata-v1: core metadata files
+	KindPages    Kind = "index pages"        // index/pages-v3: project pages, the files Lambda can use
+	KindParsed   Kind = "parsed index pages" // index/parsed-v1: decoded pages of lambdapack before pages-v3
+	KindMetadata Kind = "metadata"           // index/metadata-v2: core metadata files by their sha256
 	KindLocks    Kind = "locks"              // <root>/v1/locks: cross-process locks
 	KindTemp     Kind = "temporary files"    // downloads and writes in flight, or left by a killed run
 )
@@ -346,11 +346,11 @@ func kindOf(rel, base string) Kind {
 	case "index":
 		sub, _, _ := strings.Cut(rest, "/")
 		switch sub {
-		case "simple-v1", "simple-v2": // v2 since credentials were kept out of keys and labels
+		case "simple-v1", "simple-v2", "pages-v3": // v2 kept credentials out, v3 keeps one compact entry a page
 			return KindPages
 		case "parsed-v1":
 			return KindParsed
-		case "metadata-v1":
+		case "metadata-v1", "metadata-v2": // v2 by content hash
 			return KindMetadata
 		}
 		return Kind("index/" + sub)

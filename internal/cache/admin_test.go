@@ -219,7 +219,7 @@ func TestPrune(t *testing.T) {
 	root, c := fillCache(t)
 	numpy := blobSHA(t, root, "numpy")
 	var sixMeta string
-	filepath.WalkDir(filepath.Join(root, cache.Layout, "index", "metadata-v1"), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(root, cache.Layout, "index", "metadata-v2"), func(p string, d os.DirEntry, err error) error {
 		if data, _ := os.ReadFile(p); err == nil && !d.IsDir() && strings.Contains(string(data), "Name: six") {
 			sixMeta = p
 		}

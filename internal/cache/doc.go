@@ -30,7 +30,7 @@
 //
 // admin.go administers a cache folder as it lies on disk (lambdapack cache
 // info | clean | prune): Inspect sums it by kind (wheels, index pages,
-// parsed index pages, metadata, ...) and by package, Clean removes all of it
+// metadata, ...) and by package, Clean removes all of it
 // or one package's entries, Prune removes what no run used since a cutoff.
 // Last use is the later of a file's modification and access times; Lookup
 // and MarkUsed move the modification time forward at most once a day.

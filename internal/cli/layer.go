@@ -12,6 +12,12 @@ import (
 	"github.com/lambdapack/lambdapack/internal/record"
 )
 
+// The pre-release flags of lock, layer and function.
+const (
+	preUsage        = "allow pre-release versions of every package (--prerelease allow)"
+	prereleaseUsage = "when pre-releases are candidates: if-necessary-or-explicit (default: when a requirement names one, or no stable version fits), allow, if-necessary, explicit, disallow"
+)
+
 // buildFlags are the flags layer and function share.
 type buildFlags struct {
 	opts     app.ArtifactOptions
@@ -29,7 +35,8 @@ func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl.StringArrayVarP(&o.Deps.RequirementFiles, "requirement", "r", nil, "read requirements from a file (\"-\" for stdin); repeatable")
 	fl.StringArrayVarP(&o.Deps.ConstraintFiles, "constraint", "c", nil, "constrain versions with a file; repeatable")
 	fl.StringVar(&o.Deps.Lock, "lock", "", "install exactly what a lock says: pylock.toml, uv.lock, poetry.lock or Pipfile.lock")
-	fl.BoolVar(&o.Deps.Pre, "pre", false, "allow pre-release versions")
+	fl.BoolVar(&o.Deps.Pre, "pre", false, preUsage)
+	fl.StringVar(&o.Deps.Prerelease, "prerelease", "", prereleaseUsage)
 	fl.StringVar(&o.Runtime, "runtime", "", "Lambda runtime to build for, e.g. python3.12 (see lambdapack targets)")
 	fl.StringVar(&o.Arch, "arch", "x86_64", "architecture: x86_64 (amd64) or arm64 (aarch64)")
 	fl.StringVarP(&o.Output, "output", "o", kind+".zip", "the zip to write")

@@ -81,3 +81,27 @@ func lambdapackIn(t *testing.T, stdin string, args ...string) (int, string, stri
 	code := cli.Main(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
+
+// --prerelease sits beside --pre on lock, layer and function; the two
+// disagreeing is an error naming both.
+func TestPrereleaseFlag(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "1.0"})
+	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "2.0b1"})
+	dir := t.TempDir()
+	common := []string{"--runtime", "python3.12", "-i", ix.URL, "--cache-dir", filepath.Join(dir, "cache")}
+	code, stdout, stderr := lambdapack(t, append([]string{"lock", "lib", "-o", "-", "--prerelease", "allow"}, common...)...)
+	if code != 0 || !strings.Contains(stdout, `version = "2.0b1"`) {
+		t.Fatalf("lock --prerelease allow: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, verb := range []string{"lock", "layer", "function"} {
+		args := []string{verb, "lib", "--pre", "--prerelease", "disallow", "-o", filepath.Join(dir, verb+".out")}
+		if verb == "function" {
+			args = append(args, "--src", dir)
+		}
+		code, _, stderr = lambdapack(t, append(args, common...)...)
+		if code != 2 || !strings.Contains(stderr, "--pre and --prerelease disallow disagree") {
+			t.Errorf("%s --pre --prerelease disallow: exit %d, %s", verb, code, stderr)
+		}
+	}
+}

@@ -15,7 +15,7 @@ func BenchmarkParseJSONPage(b *testing.B) {
 	base, _ := url.Parse("https://idx.test/simple/big/")
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, _, err := parseJSONPage(body, base); err != nil {
+		if _, err := parseJSONPage(body, base); err != nil {
 			b.Fatal(err)
 		}
 	}

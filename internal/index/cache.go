@@ -3,13 +3,11 @@ package index
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,12 +15,31 @@ import (
 	"time"
 
 	"github.com/lambdapack/lambdapack/internal/atomicfile"
+	"github.com/lambdapack/lambdapack/internal/cache"
 )
 
-// pageCache stores index pages (with their validators) and metadata files
-// under a folder. Every write is atomic (temp file + rename); an entry that
-// does not parse is treated as a miss.
+// pageCache stores index pages and metadata files under a folder. Every
+// write is atomic (temp file + rename); an entry that does not decode is a
+// miss. Each entry served is marked used (cache.MarkUsed) for `lambdapack
+// cache prune`.
+//
+//	pages-v3/ab/<key>            one file per page (URL without credentials,
+//	                             and Accept): a JSON line of validators, then
+//	                             the page's compact form (pagecodec.go)
+//	metadata-v2/sha256/ab/<hex>  core metadata files, by the sha256 of their
+//	                             bytes: stored once however many wheels share
+//	                             them
+//	metadata-v2/by-file/ab/<key> the sha256 of a wheel's metadata, when the
+//	                             index gives none (read from the wheel)
 type pageCache struct{ dir string }
+
+// Older layouts: simple-v1 keyed pages by URLs with their credentials;
+// simple-v2 kept raw pages and parsed-v1 a second, parsed copy of each
+// (keyed by the body's hash, so a changed page left the old copy forever);
+// metadata-v1 stored a metadata file once per wheel URL. All are removed
+// when a client opens the cache: a page cache is only a cache, and an older
+// lambdapack running meanwhile sees a miss and fetches again.
+var oldLayouts = []string{"simple-v1", "simple-v2", "parsed-v1", "metadata-v1"}
 
 // cacheEntry is the header line of a cached page.
 type cacheEntry struct {
@@ -42,10 +59,12 @@ func (e *cacheEntry) fresh(now time.Time) bool {
 }
 
 func newPageCache(dir string) (*pageCache, error) {
-	// simple-v1 keyed and labelled pages by their URL with its
-	// credentials: remove what an older version left there.
-	_ = os.RemoveAll(filepath.Join(dir, "simple-v1"))
-	for _, sub := range []string{"simple-v2", "metadata-v1", "parsed-v1"} {
+	for _, old := range oldLayouts {
+		if _, err := os.Lstat(filepath.Join(dir, old)); err == nil {
+			_ = os.RemoveAll(filepath.Join(dir, old))
+		}
+	}
+	for _, sub := range []string{"pages-v3", "metadata-v2"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating the index cache folder %s: %w (pick another with --cache-dir)", dir, err)
 		}
@@ -62,53 +81,25 @@ func key(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "simple-v2", k[:2], k) }
-func (pc *pageCache) metaPath(k string) string { return filepath.Join(pc.dir, "metadata-v1", k[:2], k) }
-func (pc *pageCache) parsedPath(k string) string {
-	return filepath.Join(pc.dir, "parsed-v1", k[:2], k)
+func (pc *pageCache) pagePath(k string) string { return filepath.Join(pc.dir, "pages-v3", k[:2], k) }
+func (pc *pageCache) metaPath(sum string) string {
+	return filepath.Join(pc.dir, "metadata-v2", "sha256", sum[:2], sum)
+}
+func (pc *pageCache) metaPointer(k string) string {
+	return filepath.Join(pc.dir, "metadata-v2", "by-file", k[:2], k)
 }
 
-// parsedPage is a JSON project page as parseJSONPage returns it, kept so
-// that a warm run decodes a compact gob instead of parsing megabytes of
-// JSON again (the JSON parse was half of a warm layer build's CPU).
-type parsedPage struct {
-	Files    []File
-	Versions []string
-}
-
-// parseJSONCached is parseJSONPage memoised on disk by the page's URL and
-// bytes: the same bytes always parse the same.
-func (c *Client) parseJSONCached(body []byte, final *url.URL) ([]File, []string, error) {
-	if c.cache == nil {
-		return parseJSONPage(body, final)
-	}
-	sum := sha256.Sum256(body)
-	k := key("parsed", final.String(), hex.EncodeToString(sum[:]))
-	if data, err := os.ReadFile(c.cache.parsedPath(k)); err == nil {
-		var pp parsedPage
-		if gob.NewDecoder(bytes.NewReader(data)).Decode(&pp) == nil {
-			return pp.Files, pp.Versions, nil
-		}
-	}
-	files, versions, err := parseJSONPage(body, final)
-	if err != nil {
-		return nil, nil, err
-	}
-	var buf bytes.Buffer
-	if gob.NewEncoder(&buf).Encode(parsedPage{Files: files, Versions: versions}) == nil {
-		if err := writeAtomic(c.cache.parsedPath(k), buf.Bytes()); err != nil {
-			c.log.Warn("not caching a parsed index page", "err", err)
-		}
-	}
-	return files, versions, nil
-}
-
-// loadPage returns the cached entry and body for a key, or nil.
+// loadPage returns the cached entry and its page's compact form for a key,
+// or nil.
 func (pc *pageCache) loadPage(k string) (*cacheEntry, []byte) {
 	if pc == nil {
 		return nil, nil
 	}
-	data, err := os.ReadFile(pc.pagePath(k))
+	path := pc.pagePath(k)
+	// Marked before it is read, so that the mark does not depend on how
+	// the mount records access times.
+	cache.MarkUsed(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil
 	}
@@ -131,7 +122,8 @@ func (pc *pageCache) storePage(k string, e *cacheEntry, body []byte) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(pc.pagePath(k), append(append(head, '\n'), body...))
+	out := make([]byte, 0, len(head)+1+len(body))
+	return writeAtomic(pc.pagePath(k), append(append(append(out, head...), '\n'), body...))
 }
 
 func (pc *pageCache) dropPage(k string) {
@@ -140,22 +132,70 @@ func (pc *pageCache) dropPage(k string) {
 	}
 }
 
-func (pc *pageCache) loadMeta(k string) []byte {
-	if pc == nil {
+// loadMeta returns the metadata file of sha256 sum, checked, or nil.
+func (pc *pageCache) loadMeta(sum string) []byte {
+	if pc == nil || !isSHA256(sum) {
 		return nil
 	}
-	b, err := os.ReadFile(pc.metaPath(k))
+	path := pc.metaPath(sum)
+	cache.MarkUsed(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
+		return nil
+	}
+	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
+		os.Remove(path)
 		return nil
 	}
 	return b
 }
 
+// loadMetaPointer returns the sha256 a pointer records, or "".
+func (pc *pageCache) loadMetaPointer(k string) string {
+	if pc == nil {
+		return ""
+	}
+	path := pc.metaPointer(k)
+	cache.MarkUsed(path)
+	b, err := os.ReadFile(path)
+	if err != nil || !isSHA256(string(b)) {
+		return ""
+	}
+	return string(b)
+}
+
+// storeMeta stores a metadata file by its sha256 (once), and a pointer to
+// it under k when k is not "".
 func (pc *pageCache) storeMeta(k string, b []byte) error {
 	if pc == nil {
 		return nil
 	}
-	return writeAtomic(pc.metaPath(k), b)
+	sum := sha256.Sum256(b)
+	hexSum := hex.EncodeToString(sum[:])
+	path := pc.metaPath(hexSum)
+	if _, err := os.Stat(path); err != nil {
+		if err := writeAtomic(path, b); err != nil {
+			return err
+		}
+	} else {
+		cache.MarkUsed(path)
+	}
+	if k == "" {
+		return nil
+	}
+	return writeAtomic(pc.metaPointer(k), []byte(hexSum))
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // writeAtomic writes data to path through a temp file in the same folder.

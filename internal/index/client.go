@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/lambdapack/lambdapack/internal/netlimit"
 )
@@ -42,7 +43,8 @@ type Client struct {
 
 type projectCall struct {
 	done chan struct{}
-	p    *Project
+	p    *Project              // an answer the disk cache cannot give again
+	weak weak.Pointer[Project] // else this
 	err  error
 }
 
@@ -177,11 +179,12 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.auth = auth
 	if c.hc == nil {
-		tr, err := newTransport(c.concurrency, c.log)
-		if err != nil {
-			return nil, err
-		}
-		c.hc = &http.Client{Transport: tr}
+		// The transport (and the system's certificate pool, which takes
+		// tens of milliseconds to load) is made on the first request: a
+		// run served from the cache never needs it.
+		c.hc = &http.Client{Transport: &lazyTransport{make: func() (http.RoundTripper, error) {
+			return newTransport(c.concurrency, c.log)
+		}}}
 	}
 	if c.hc.CheckRedirect == nil {
 		// A redirect loop fails at once, naming the loop, instead of
@@ -234,7 +237,62 @@ func newTransport(concurrency int, log *slog.Logger) (*http.Transport, error) {
 		ExpectContinueTimeout: time.Second,
 		// Response headers and bodies are watched per attempt
 		// (netlimit.Watchdog), with the client's own limits.
+		HTTP2: &http.HTTP2Config{
+			// What a server may send before it is read is held in
+			// memory: Go's defaults (4 MiB a stream, 1 GiB a connection)
+			// let sixteen parallel downloads on a busy machine buffer
+			// tens of megabytes. These keep it to a few, and still fill
+			// 100 MB/s at a 20 ms round trip.
+			MaxReceiveBufferPerStream:     1 << 20,
+			MaxReceiveBufferPerConnection: 2 << 20,
+		},
 	}, nil
+}
+
+// lazyTransport makes the real transport on its first request. An error
+// making it (a CA bundle that cannot be read) fails every request at once,
+// without retries.
+type lazyTransport struct {
+	make func() (http.RoundTripper, error)
+	mu   sync.Mutex
+	made bool
+	rt   http.RoundTripper
+	err  error
+}
+
+func (l *lazyTransport) get() (http.RoundTripper, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.made {
+		l.rt, l.err = l.make()
+		if l.err != nil {
+			l.err = &permanentError{l.err}
+		}
+		l.made = true
+	}
+	return l.rt, l.err
+}
+
+func (l *lazyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt, err := l.get()
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	return rt.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the transport, if it
+// was made.
+func (l *lazyTransport) CloseIdleConnections() {
+	l.mu.Lock()
+	rt := l.rt
+	l.mu.Unlock()
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func (c *Client) acquire(ctx context.Context) error {

@@ -3,6 +3,7 @@ package index
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +39,10 @@ type Overrides struct {
 	// Python is the interpreter whose pip is asked for its site config
 	// folder and default index; "" means python3 (then python) on PATH.
 	Python string
+	// CacheDir, when set, keeps pip's answer (in pip-v1/) for later runs,
+	// valid while the interpreter and pip's files keep their size and
+	// modification time: asking costs a Python process (~0.1 s) per run.
+	CacheDir string
 }
 
 type level struct {
@@ -65,7 +70,7 @@ func DiscoverConfig(o Overrides) (Config, error) {
 	// only that pip can tell (a Python process, ~0.1 s). When a flag names
 	// the index, it is not asked: the site file could only add extra
 	// indexes or find-links, and an explicit index should mean just that.
-	files, err := pipConfigLevels(o.Python, o.Flags.IndexURL == "" && !o.Flags.NoIndex)
+	files, err := pipConfigLevels(o.Python, o.CacheDir, o.Flags.IndexURL == "" && !o.Flags.NoIndex)
 	if err != nil {
 		return Config{}, err
 	}
@@ -101,7 +106,7 @@ func DiscoverConfig(o Overrides) (Config, error) {
 		return cfg, nil
 	}
 	if !idxSet {
-		url, src, err := pipDefaultIndex(o.Python)
+		url, src, err := pipDefaultIndex(o.Python, o.CacheDir)
 		if err != nil {
 			return cfg, fmt.Errorf("%w: none of --index-url, the project's config, UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL or a pip config file names one, and asking the installed pip failed: %v; set one, e.g. `export PIP_INDEX_URL=https://<your index>/simple/` or pass --index-url", ErrNoIndex, err)
 		}
@@ -170,7 +175,7 @@ func pipEnvLevel() level {
 // legacy ~/.pip), global (XDG_CONFIG_DIRS, /etc). PIP_CONFIG_FILE=/dev/null
 // turns them all off, like pip; an existing PIP_CONFIG_FILE skips the user
 // files, like pip.
-func pipConfigFiles(python string, site bool) []string {
+func pipConfigFiles(python, cacheDir string, site bool) []string {
 	envFile := os.Getenv("PIP_CONFIG_FILE")
 	if envFile == os.DevNull {
 		return nil
@@ -184,7 +189,7 @@ func pipConfigFiles(python string, site bool) []string {
 		}
 	}
 	if site {
-		if info, err := askPip(python); err == nil && info.prefix != "" {
+		if info, err := askPip(python, cacheDir); err == nil && info.prefix != "" {
 			files = append(files, filepath.Join(info.prefix, "pip.conf"))
 		}
 	}
@@ -216,9 +221,9 @@ func pipConfigFiles(python string, site bool) []string {
 
 // pipConfigLevels reads pip's config files into levels, highest first;
 // [install] overrides [global] within a file.
-func pipConfigLevels(python string, site bool) ([]level, error) {
+func pipConfigLevels(python, cacheDir string, site bool) ([]level, error) {
 	var out []level
-	for _, path := range pipConfigFiles(python, site) {
+	for _, path := range pipConfigFiles(python, cacheDir, site) {
 		ini, err := readINI(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -296,6 +301,8 @@ func readINI(path string) (map[string]map[string]string, error) {
 
 type pipInfo struct {
 	python, prefix, version, simpleURL, err string
+	// pipFile is pip's __init__.py, whose size and time key the memo.
+	pipFile string
 }
 
 var (
@@ -310,13 +317,15 @@ try:
     from pip._internal.models.index import PyPI
     print(pip.__version__)
     print(PyPI.simple_url)
+    print(pip.__file__)
 except Exception as e:
     print("!" + repr(e))
 `
 
 // askPip runs the interpreter (python3 or python on PATH by default) once
-// per process to learn its sys.prefix and its pip's default index.
-func askPip(python string) (*pipInfo, error) {
+// per process to learn its sys.prefix and its pip's default index; with
+// cacheDir, once for as long as the interpreter and pip stay the same.
+func askPip(python, cacheDir string) (*pipInfo, error) {
 	pipMu.Lock()
 	defer pipMu.Unlock()
 	if python == "" {
@@ -334,6 +343,10 @@ func askPip(python string) (*pipInfo, error) {
 		if info.prefix == "" {
 			return nil, errors.New(info.err)
 		}
+		return info, nil
+	}
+	if info := loadPipMemo(cacheDir, python); info != nil {
+		pipCache[python] = info
 		return info, nil
 	}
 	info := &pipInfo{python: python}
@@ -354,16 +367,96 @@ func askPip(python string) (*pipInfo, error) {
 	} else if len(lines) == 2 {
 		info.err = fmt.Sprintf("%s has no usable pip: %s", python, strings.TrimPrefix(lines[1], "!"))
 	}
+	if len(lines) >= 4 {
+		info.pipFile = strings.TrimSpace(lines[3])
+	}
 	if info.prefix == "" {
 		info.err = fmt.Sprintf("%s printed nothing", python)
 		return nil, errors.New(info.err)
 	}
+	storePipMemo(cacheDir, info)
 	return info, nil
 }
 
+// pipMemo is pip's answer kept on disk, with what it depends on.
+type pipMemo struct {
+	Python    string    `json:"python"` // as found on PATH
+	Resolved  string    `json:"resolved"`
+	PySize    int64     `json:"python_size"`
+	PyTime    time.Time `json:"python_mtime"`
+	PipFile   string    `json:"pip_file"`
+	PipSize   int64     `json:"pip_size"`
+	PipTime   time.Time `json:"pip_mtime"`
+	Prefix    string    `json:"prefix"`
+	Version   string    `json:"version"`
+	SimpleURL string    `json:"simple_url"`
+}
+
+func pipMemoPath(cacheDir, python string) string {
+	return filepath.Join(cacheDir, "pip-v1", key("pip", python)+".json")
+}
+
+// statKey returns the resolved path, size and modification time of a file.
+func statKey(path string) (string, int64, time.Time, bool) {
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	return resolved, fi.Size(), fi.ModTime(), true
+}
+
+// loadPipMemo returns the remembered answer for python, when the
+// interpreter and pip's files are the ones it was given by.
+func loadPipMemo(cacheDir, python string) *pipInfo {
+	if cacheDir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(pipMemoPath(cacheDir, python))
+	if err != nil {
+		return nil
+	}
+	var m pipMemo
+	if json.Unmarshal(b, &m) != nil || m.Python != python || m.Prefix == "" || m.SimpleURL == "" {
+		return nil
+	}
+	resolved, size, mtime, ok := statKey(python)
+	if !ok || resolved != m.Resolved || size != m.PySize || !mtime.Equal(m.PyTime) {
+		return nil
+	}
+	_, size, mtime, ok = statKey(m.PipFile)
+	if !ok || size != m.PipSize || !mtime.Equal(m.PipTime) {
+		return nil
+	}
+	return &pipInfo{python: python, prefix: m.Prefix, version: m.Version, simpleURL: m.SimpleURL, pipFile: m.PipFile}
+}
+
+// storePipMemo remembers a complete answer; failures are not remembered.
+func storePipMemo(cacheDir string, info *pipInfo) {
+	if cacheDir == "" || info.simpleURL == "" || info.pipFile == "" || info.err != "" {
+		return
+	}
+	m := pipMemo{Python: info.python, PipFile: info.pipFile, Prefix: info.prefix, Version: info.version, SimpleURL: info.simpleURL}
+	var ok bool
+	if m.Resolved, m.PySize, m.PyTime, ok = statKey(info.python); !ok {
+		return
+	}
+	if _, m.PipSize, m.PipTime, ok = statKey(info.pipFile); !ok {
+		return
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	_ = writeAtomic(pipMemoPath(cacheDir, info.python), b)
+}
+
 // pipDefaultIndex asks the installed pip for its default index URL.
-func pipDefaultIndex(python string) (string, string, error) {
-	info, err := askPip(python)
+func pipDefaultIndex(python, cacheDir string) (string, string, error) {
+	info, err := askPip(python, cacheDir)
 	if err != nil {
 		return "", "", err
 	}

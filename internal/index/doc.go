@@ -11,8 +11,14 @@
 //
 // Of several indexes, the first that has a project is the only one used for
 // it, so an extra index cannot shadow a private package (dependency
-// confusion). Pages are cached on disk honouring ETag, Last-Modified and
-// Cache-Control, keyed by URLs without credentials. Requests are
+// confusion). A project page keeps only the files some Lambda target can
+// install (CPython 3 or pure Python wheels for manylinux x86_64 or aarch64)
+// and every sdist, with a per-version summary of the rest (Elsewhere) for
+// the resolver's hints; a JSON page is parsed as it streams in, never held
+// whole. Pages are cached on disk, one compact entry per page (pagecodec.go),
+// honouring ETag, Last-Modified and Cache-Control, keyed by URLs without
+// credentials; metadata files are cached by their own sha256, once however
+// many wheels share them. Requests are
 // authenticated from URL userinfo or ~/.netrc; credentials never appear in
 // errors, logs or the cache.
 //

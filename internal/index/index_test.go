@@ -207,7 +207,7 @@ func TestMetadataHashMismatch(t *testing.T) {
 	if !errors.Is(err, ErrHash) {
 		t.Fatalf("want a hash mismatch, got %v", err)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "metadata-v1", "*", "*")); len(m) != 0 {
+	if m, _ := filepath.Glob(filepath.Join(dir, "metadata-v2", "*", "*", "*")); len(m) != 0 {
 		t.Fatalf("bad metadata was cached: %v", m)
 	}
 }
@@ -309,7 +309,7 @@ func TestBadPages(t *testing.T) {
 			if !strings.Contains(err.Error(), `"x"`) || !strings.Contains(err.Error(), u) {
 				t.Fatalf("error should name index and package: %v", err)
 			}
-			if m, _ := filepath.Glob(filepath.Join(dir, "simple-v2", "*", "*")); len(m) != 0 {
+			if m, _ := filepath.Glob(filepath.Join(dir, "pages-v3", "*", "*")); len(m) != 0 {
 				t.Fatalf("a bad page was cached: %v", m)
 			}
 		})

@@ -69,9 +69,19 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 	if !f.IsWheel() && f.MetadataURL == "" {
 		return nil, wrap(fmt.Errorf("%s is not a wheel and the index offers no metadata file for it (building sdists is not supported)", f.Filename))
 	}
-	k := key("meta", f.URL, f.Hashes["sha256"])
+	// Metadata files are stored by their own sha256: the index's, when it
+	// gives one, else the one a pointer keyed by the wheel records.
 	ev := Event{Kind: EventMetadata, File: f.Filename, URL: Redact(f.URL)}
-	if b := c.cache.loadMeta(k); b != nil && (f.MetadataURL == "" || checkHashes(b, f.MetadataHashes) == nil) {
+	metaSum := ""
+	if f.MetadataURL != "" {
+		metaSum = f.MetadataHashes["sha256"]
+	}
+	ptr := key("meta", f.URL, f.Hashes["sha256"])
+	b := c.cache.loadMeta(metaSum)
+	if b == nil {
+		b = c.cache.loadMeta(c.cache.loadMetaPointer(ptr))
+	}
+	if b != nil && (f.MetadataURL == "" || checkHashes(b, f.MetadataHashes) == nil) {
 		ev.Cached = true
 		c.report(ev)
 		return b, nil
@@ -108,7 +118,10 @@ func (c *Client) Metadata(ctx context.Context, f File) ([]byte, error) {
 		ev.Bytes = n
 	}
 	c.report(ev)
-	if err := c.cache.storeMeta(k, data); err != nil {
+	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) == metaSum {
+		ptr = "" // found by the index's hash next time
+	}
+	if err := c.cache.storeMeta(ptr, data); err != nil {
 		c.log.Warn("not caching metadata", "err", err)
 	}
 	return data, nil

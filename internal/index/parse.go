@@ -1,14 +1,12 @@
 package index
 
 import (
-	"encoding/json"
 	"fmt"
 	"html"
 	"mime"
 	"net/url"
 	"path"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -43,132 +41,6 @@ func checkLink(base, u *url.URL) error {
 		return nil
 	}
 	return fmt.Errorf("%w: the page %s links to %s; only a local find-links folder or page may (refusing it: check the index)", ErrLocalLink, stripUserinfo(base.String()), Redact(u.String()))
-}
-
-type jsonFile struct {
-	Filename         string            `json:"filename"`
-	URL              string            `json:"url"`
-	Hashes           map[string]string `json:"hashes"`
-	RequiresPython   *string           `json:"requires-python"`
-	CoreMetadata     json.RawMessage   `json:"core-metadata"`
-	DistInfoMetadata json.RawMessage   `json:"dist-info-metadata"`
-	Yanked           json.RawMessage   `json:"yanked"`
-	Size             *int64            `json:"size"`
-	UploadTime       *string           `json:"upload-time"`
-}
-
-type jsonPage struct {
-	Meta *struct {
-		APIVersion string `json:"api-version"`
-	} `json:"meta"`
-	Name     string      `json:"name"`
-	Files    *[]jsonFile `json:"files"`
-	Versions []string    `json:"versions"`
-}
-
-// parseJSONPage parses a PEP 691 project page; base is the page's URL.
-func parseJSONPage(body []byte, base *url.URL) ([]File, []string, error) {
-	var p jsonPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, nil, fmt.Errorf("%w: JSON: %v", ErrMalformed, err)
-	}
-	if p.Meta == nil || p.Files == nil {
-		return nil, nil, fmt.Errorf("%w: JSON page lacks \"meta\" or \"files\"", ErrMalformed)
-	}
-	if major, _, _ := strings.Cut(p.Meta.APIVersion, "."); major != "1" {
-		return nil, nil, fmt.Errorf("%w: unsupported repository API version %q (this tool speaks 1.x)", ErrMalformed, p.Meta.APIVersion)
-	}
-	files := make([]File, 0, len(*p.Files))
-	for i, jf := range *p.Files {
-		if jf.Filename == "" || jf.URL == "" {
-			return nil, nil, fmt.Errorf("%w: file %d has no filename or url", ErrMalformed, i)
-		}
-		u, err := base.Parse(jf.URL)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: file %s: bad url: %v", ErrMalformed, jf.Filename, err)
-		}
-		u.Fragment = ""
-		if err := checkLink(base, u); err != nil {
-			return nil, nil, fmt.Errorf("file %s: %w", jf.Filename, err)
-		}
-		f := File{Filename: jf.Filename, URL: stripUserinfo(u.String()), Size: -1}
-		if len(jf.Hashes) > 0 {
-			f.Hashes = map[string]string{}
-			for k, v := range jf.Hashes {
-				f.Hashes[strings.ToLower(k)] = strings.ToLower(v)
-			}
-		}
-		if jf.RequiresPython != nil {
-			f.RequiresPython = strings.TrimSpace(*jf.RequiresPython)
-		}
-		if jf.Size != nil {
-			f.Size = *jf.Size
-		}
-		if jf.UploadTime != nil && *jf.UploadTime != "" {
-			t, err := time.Parse(time.RFC3339Nano, *jf.UploadTime)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%w: file %s: bad upload-time %q", ErrMalformed, jf.Filename, *jf.UploadTime)
-			}
-			f.UploadTime = t.UTC()
-		}
-		if err := parseYanked(jf.Yanked, &f); err != nil {
-			return nil, nil, fmt.Errorf("%w: file %s: %v", ErrMalformed, jf.Filename, err)
-		}
-		meta := jf.CoreMetadata
-		if len(meta) == 0 || string(meta) == "null" {
-			meta = jf.DistInfoMetadata
-		}
-		has, hashes, err := parseMetaField(meta)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: file %s: %v", ErrMalformed, jf.Filename, err)
-		}
-		if has {
-			f.MetadataURL = f.URL + ".metadata"
-			f.MetadataHashes = hashes
-		}
-		files = append(files, f)
-	}
-	return files, p.Versions, nil
-}
-
-func parseYanked(raw json.RawMessage, f *File) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err == nil {
-		f.Yanked = b
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("bad yanked value %s", raw)
-	}
-	f.Yanked, f.YankedReason = true, s
-	return nil
-}
-
-// parseMetaField reads a core-metadata value: false/true or a hash map.
-func parseMetaField(raw json.RawMessage) (bool, map[string]string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return false, nil, nil
-	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err == nil {
-		return b, nil, nil
-	}
-	var m map[string]string
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return false, nil, fmt.Errorf("bad core-metadata value %s", raw)
-	}
-	out := map[string]string{}
-	for k, v := range m {
-		out[strings.ToLower(k)] = strings.ToLower(v)
-	}
-	if len(out) == 0 {
-		out = nil
-	}
-	return true, out, nil
 }
 
 // parseHashAttr reads "sha256=abc" (HTML data-core-metadata or a fragment).

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/lambdapack/lambdapack/internal/names"
 	"github.com/lambdapack/lambdapack/internal/netlimit"
@@ -23,66 +24,117 @@ import (
 // Project lists the files of a project: from the first index (in the order
 // IndexURL, ExtraIndexURLs) that has it, plus every find-links location.
 // When none has it the error is a *NotFoundError (errors.Is ErrNotFound).
-// Results are memoised for the client's lifetime.
+// Results are memoised for the client's lifetime: a project is looked up
+// once, and while the answer can be read again from the disk cache, the
+// memo holds it weakly, so that a long run (a project build) does not keep
+// every page it ever read in memory; a page let go is read again from the
+// disk cache as it was, without asking the index.
 func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 	if !names.Valid(name) {
 		return nil, fmt.Errorf("looking up project %q: not a valid project name (PEP 508 names are letters, digits, '-', '_' and '.')", name)
 	}
 	canon := names.Canonical(name)
-	c.mu.Lock()
-	call, ok := c.projects[canon]
-	if !ok {
-		call = &projectCall{done: make(chan struct{})}
-		c.projects[canon] = call
-		c.mu.Unlock()
-		call.p, call.err = c.lookup(ctx, canon)
-		if call.err != nil {
-			c.mu.Lock()
-			delete(c.projects, canon) // errors are not memoised
+	for {
+		c.mu.Lock()
+		call, ok := c.projects[canon]
+		if !ok {
+			call = &projectCall{done: make(chan struct{})}
+			c.projects[canon] = call
 			c.mu.Unlock()
+			p, reread, err := c.lookup(ctx, canon, false)
+			c.settle(canon, call, p, reread, err)
+			if err != nil {
+				return nil, err
+			}
+			return p.clone(), nil
 		}
-		close(call.done)
-	} else {
 		c.mu.Unlock()
 		select {
 		case <-call.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		if call.err != nil {
+			return nil, call.err
+		}
+		if p := call.value(); p != nil {
+			return p.clone(), nil
+		}
+		// Collected: read it again from the disk cache, once.
+		c.mu.Lock()
+		if c.projects[canon] == call {
+			again := &projectCall{done: make(chan struct{})}
+			c.projects[canon] = again
+			c.mu.Unlock()
+			p, reread, err := c.lookup(ctx, canon, true)
+			c.settle(canon, again, p, reread, err)
+			if err != nil {
+				return nil, err
+			}
+			return p.clone(), nil
+		}
+		c.mu.Unlock()
 	}
-	if call.err != nil {
-		return nil, call.err
-	}
-	// Hand out a copy so callers may sort or filter freely.
-	p := *call.p
-	p.Files = append([]File(nil), call.p.Files...)
-	return &p, nil
 }
 
-func (c *Client) lookup(ctx context.Context, canon string) (*Project, error) {
+// settle records a lookup's answer: errors are not memoised; an answer the
+// disk cache can give again is held weakly, any other strongly.
+func (c *Client) settle(canon string, call *projectCall, p *Project, reread bool, err error) {
+	call.err = err
+	switch {
+	case err != nil:
+		c.mu.Lock()
+		delete(c.projects, canon)
+		c.mu.Unlock()
+	case reread:
+		call.weak = weak.Make(p)
+	default:
+		call.p = p
+	}
+	close(call.done)
+}
+
+func (call *projectCall) value() *Project {
+	if call.p != nil {
+		return call.p
+	}
+	return call.weak.Value()
+}
+
+// clone hands out a copy, so callers may sort or filter freely.
+func (p *Project) clone() *Project {
+	q := *p
+	q.Files = append([]File(nil), p.Files...)
+	return &q
+}
+
+// lookup finds a project; reread says whether the disk cache holds the
+// page it came from, so that it can be read again as it was. fromDisk reads
+// the cached page whatever its age.
+func (c *Client) lookup(ctx context.Context, canon string, fromDisk bool) (*Project, bool, error) {
 	p := &Project{Name: canon}
-	found := false
+	found, reread := false, false
 	for _, ix := range c.cfg.Indexes() {
-		files, versions, err := c.projectPage(ctx, ix, canon)
+		d, err := c.projectPage(ctx, ix, canon, fromDisk)
 		if errors.Is(err, errPageNotFound) {
 			c.log.Debug("project not on index", "project", canon, "index", Redact(ix))
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		p.Index = Redact(ix)
-		for i := range files {
-			files[i].Index = p.Index
+		for i := range d.Files {
+			d.Files[i].Index = p.Index
 		}
-		p.Files, p.Versions, found = files, versions, true
-		c.log.Debug("project found", "project", canon, "index", p.Index, "files", len(files))
+		p.Files, p.Versions, p.Elsewhere, found, reread = d.Files, d.Versions, d.Elsewhere, true, d.stored
+		c.log.Debug("project found", "project", canon, "index", p.Index, "files", len(d.Files))
 		break // the first index that has a project is the only one used for it
 	}
 	for _, fl := range c.cfg.FindLinks {
 		files, err := c.findLinks(ctx, fl)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, f := range files {
 			if fileProject(f.Filename, canon) {
@@ -94,9 +146,9 @@ func (c *Client) lookup(ctx context.Context, canon string) (*Project, error) {
 	if !found {
 		e := &NotFoundError{Name: canon, FindLinks: redactAll(c.cfg.FindLinks)}
 		e.Indexes = redactAll(c.cfg.Indexes())
-		return nil, e
+		return nil, false, e
 	}
-	return p, nil
+	return p, reread, nil
 }
 
 func redactAll(us []string) []string {
@@ -110,41 +162,92 @@ func redactAll(us []string) []string {
 var errPageNotFound = errors.New("page not found")
 
 // projectPage fetches and parses one index's page for a project.
-func (c *Client) projectPage(ctx context.Context, indexURL, canon string) ([]File, []string, error) {
+func (c *Client) projectPage(ctx context.Context, indexURL, canon string, fromDisk bool) (*pageData, error) {
 	pageURL := ensureSlash(indexURL) + canon + "/"
-	var files []File
-	var versions []string
-	parse := func(ct string, final *url.URL, body []byte) error {
-		var err error
-		switch pageKind(ct) {
-		case "json":
-			files, versions, err = c.parseJSONCached(body, final)
-		case "html":
-			files, err = parseHTMLPage(body, final)
-			versions = nil
-		default:
-			return fmt.Errorf("%w %q (want %s or text/html; is this a simple index URL?)", ErrContentType, ct, jsonType)
-		}
-		return err
-	}
-	notFound, err := c.cachedGet(ctx, pageURL, acceptPages, "the index page", Event{Project: canon}, parse)
+	d, notFound, err := c.cachedGet(ctx, pageURL, acceptPages, "the index page", Event{Project: canon}, fromDisk, parseProjectPage)
 	if err != nil {
-		return nil, nil, &Error{Op: "fetching the project page", Index: Redact(indexURL), Package: canon, URL: Redact(pageURL), Err: err}
+		return nil, &Error{Op: "fetching the project page", Index: Redact(indexURL), Package: canon, URL: Redact(pageURL), Err: err}
 	}
 	if notFound {
-		return nil, nil, errPageNotFound
+		return nil, errPageNotFound
 	}
-	return files, versions, nil
+	return d, nil
+}
+
+// pageParser reads a page's body of content type ct, served from final, as
+// a stream. It reports malformed pages with ErrMalformed or ErrContentType;
+// an error reading body is returned as it is.
+type pageParser func(ct string, final *url.URL, body io.Reader) (*pageData, error)
+
+// parseProjectPage parses a project page: PEP 691 JSON as it streams in,
+// PEP 503 HTML once read; either way only the files a Lambda target may
+// use are kept (lambda.go).
+func parseProjectPage(ct string, final *url.URL, body io.Reader) (*pageData, error) {
+	switch pageKind(ct) {
+	case "json":
+		return parseJSONStream(body, final)
+	case "html":
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, err
+		}
+		files, err := parseHTMLPage(b, final)
+		if err != nil {
+			return nil, err
+		}
+		d := &pageData{}
+		d.Files, d.Elsewhere = filterFiles(files)
+		return d, nil
+	}
+	return nil, fmt.Errorf("%w %q (want %s or text/html; is this a simple index URL?)", ErrContentType, ct, jsonType)
+}
+
+// pageBody counts and bounds a page's body as it is read: past limit it
+// fails with a tooLargeError, and short of a declared length with
+// ErrTruncated. readErr records that the failure was the body's, not the
+// parser's.
+type pageBody struct {
+	r        io.Reader
+	n, limit int64
+	declared int64
+	what     string
+	hint     string
+	readErr  error
+}
+
+func (b *pageBody) Read(p []byte) (int, error) {
+	if b.readErr != nil {
+		return 0, b.readErr
+	}
+	if left := b.limit + 1 - b.n; int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	switch {
+	case b.n > b.limit:
+		b.readErr = &tooLargeError{what: b.what, limit: b.limit, declared: -1, hint: b.hint}
+		return 0, b.readErr
+	case err == io.EOF && b.declared >= 0 && b.n != b.declared,
+		errors.Is(err, io.ErrUnexpectedEOF):
+		b.readErr = fmt.Errorf("%w: got %d of %d bytes", ErrTruncated, b.n, b.declared)
+		return n, b.readErr
+	case err != nil && err != io.EOF:
+		b.readErr = err
+	}
+	return n, err
 }
 
 // cachedGet GETs a page through the on-disk cache: a fresh entry (max-age)
-// is used as is, a stale one is revalidated with ETag / Last-Modified. parse
-// sees every body before it is cached, so nothing that fails to parse (or
-// is past the page size limit) is stored. notFound is true for 404 and 410.
-// Credentials never reach the disk: entries are keyed and labelled by the
-// URL without its userinfo, and a body that holds a known secret is not
-// stored.
-func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev Event, parse func(ct string, final *url.URL, body []byte) error) (notFound bool, err error) {
+// is used as is, a stale one is revalidated with ETag / Last-Modified. The
+// body is parsed as it streams in, and only the parsed, compact form is
+// stored; nothing that fails to parse (or is past the page size limit) is.
+// notFound is true for 404 and 410. Credentials never reach the disk:
+// entries are keyed and labelled by the URL without its userinfo, and an
+// entry that would hold a known secret is not stored. fromDisk takes a
+// cached entry whatever its age (a page read again within one run). The
+// answer's stored field says whether the disk cache holds it.
+func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev Event, fromDisk bool, parse pageParser) (d *pageData, notFound bool, err error) {
 	ev.Kind, ev.URL = EventPage, Redact(rawURL)
 	defer func() {
 		if err == nil {
@@ -154,33 +257,28 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 	bare := stripUserinfo(rawURL)
 	k := key("page", bare, accept)
 	now := time.Now()
-	e, body := c.cache.loadPage(k)
-	parseEntry := func(e *cacheEntry, body []byte) error {
-		fu, err := url.Parse(e.FinalURL)
-		if err != nil {
-			return err
-		}
-		return parse(e.ContentType, fu, body)
-	}
-	if e != nil {
-		if e.Status == http.StatusNotFound {
-			if c.offline || e.fresh(now) {
-				ev.Cached = true
-				return true, nil
-			}
-			e = nil
-		} else if c.offline || e.fresh(now) {
-			if err := parseEntry(e, body); err == nil {
-				c.log.Debug("index page from cache", "url", Redact(rawURL))
-				ev.Cached = true
-				return false, nil
-			}
+	e, form := c.cache.loadPage(k)
+	var stale *pageData
+	if e != nil && e.Status != http.StatusNotFound {
+		if stale, err = decodePage(form); err != nil {
 			c.cache.dropPage(k)
-			e = nil
+			e, stale = nil, nil
 		}
+	}
+	if e != nil && (c.offline || fromDisk || e.fresh(now)) {
+		ev.Cached = true
+		if e.Status == http.StatusNotFound {
+			return nil, true, nil
+		}
+		c.log.Debug("index page from cache", "url", Redact(rawURL))
+		stale.stored = true
+		return stale, false, nil
+	}
+	if e != nil && e.Status == http.StatusNotFound {
+		e = nil
 	}
 	if c.offline {
-		return false, fmt.Errorf("%w (run once without --offline to fill the cache)", ErrOffline)
+		return nil, false, fmt.Errorf("%w (run once without --offline to fill the cache)", ErrOffline)
 	}
 	hdr := http.Header{"Accept": {accept}}
 	if e != nil {
@@ -191,21 +289,49 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 			hdr.Set("If-Modified-Since", e.LastModified)
 		}
 	}
-	resp, err := c.fetchAll(ctx, rawURL, hdr, getOpts{what: what, limit: c.lim.MaxPageSize,
-		hint: "set " + netlimit.EnvMaxPageSize + " if your index really serves pages this large"})
-	if err != nil {
-		return false, err
+	hint := "set " + netlimit.EnvMaxPageSize + " if your index really serves pages this large"
+	var fresh *pageData
+	stream := func(body io.Reader, resp *http.Response) ([]byte, error) {
+		if resp.ContentLength > c.lim.MaxPageSize {
+			return nil, &tooLargeError{what: what, limit: c.lim.MaxPageSize, declared: resp.ContentLength, hint: hint}
+		}
+		pb := &pageBody{r: body, limit: c.lim.MaxPageSize, declared: resp.ContentLength, what: what, hint: hint}
+		final, err := url.Parse(stripUserinfo(resp.Request.URL.String()))
+		if err != nil {
+			return nil, &permanentError{err}
+		}
+		fresh, err = parse(resp.Header.Get("Content-Type"), final, pb)
+		ev.Bytes = pb.n
+		if err != nil && pb.readErr == nil {
+			// The whole body is read before a page is judged malformed: a
+			// body cut short or stalled is the network's fault, retried.
+			_, _ = io.Copy(io.Discard, pb)
+			ev.Bytes = pb.n
+		}
+		if err != nil {
+			if pb.readErr != nil {
+				return nil, pb.readErr
+			}
+			return nil, &permanentError{err}
+		}
+		if _, err := io.Copy(io.Discard, pb); err != nil {
+			return nil, err // a truncated or oversized tail
+		}
+		return nil, nil
 	}
-	ev.Bytes = int64(len(resp.Body))
+	resp, err := c.fetchAll(ctx, rawURL, hdr, getOpts{what: what, limit: c.lim.MaxPageSize, hint: hint, whole: stream})
+	if err != nil {
+		var pe *permanentError
+		if errors.As(err, &pe) {
+			err = pe.err
+		}
+		return nil, false, err
+	}
 	maxAge, noStore, noCache := cacheControl(resp.Header, int(c.heuristic/time.Second))
 	switch resp.Status {
 	case http.StatusNotModified:
 		if e == nil {
-			return false, fmt.Errorf("server answered 304 Not Modified to an unconditional request")
-		}
-		if err := parseEntry(e, body); err != nil {
-			c.cache.dropPage(k)
-			return false, err
+			return nil, false, fmt.Errorf("server answered 304 Not Modified to an unconditional request")
 		}
 		c.log.Debug("index page revalidated", "url", Redact(rawURL))
 		ev.Revalidated = true
@@ -219,30 +345,34 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 		}
 		if noStore {
 			c.cache.dropPage(k)
-		} else if err := c.cache.storePage(k, e, body); err != nil {
+		} else if err := c.cache.storePage(k, e, form); err != nil {
 			c.log.Warn("not caching index page", "err", err)
+		} else {
+			stale.stored = true
 		}
-		return false, nil
+		return stale, false, nil
 	case http.StatusOK:
-		final, err := url.Parse(resp.FinalURL)
-		if err != nil {
-			return false, err
+		if fresh == nil {
+			return nil, false, fmt.Errorf("no page body was read")
 		}
-		ct := resp.Header.Get("Content-Type")
-		if err := parse(ct, final, resp.Body); err != nil {
-			return false, err
-		}
-		if noStore || c.auth.holdsSecret(resp.Body) {
+		if noStore || c.cache == nil {
 			c.cache.dropPage(k)
-			return false, nil
+			return fresh, false, nil
 		}
-		ne := &cacheEntry{URL: bare, FinalURL: resp.FinalURL, Status: 200, ContentType: ct,
+		form := encodePage(fresh)
+		if c.auth.holdsSecret(form) {
+			c.cache.dropPage(k)
+			return fresh, false, nil
+		}
+		ne := &cacheEntry{URL: bare, FinalURL: resp.FinalURL, Status: 200, ContentType: resp.Header.Get("Content-Type"),
 			ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
 			StoredAt: now, MaxAge: maxAge, NoCache: noCache}
-		if err := c.cache.storePage(k, ne, resp.Body); err != nil {
+		if err := c.cache.storePage(k, ne, form); err != nil {
 			c.log.Warn("not caching index page", "err", err)
+		} else {
+			fresh.stored = true
 		}
-		return false, nil
+		return fresh, false, nil
 	case http.StatusNotFound, http.StatusGone:
 		if !noStore {
 			// No heuristic freshness for a miss: a project published a
@@ -251,9 +381,9 @@ func (c *Client) cachedGet(ctx context.Context, rawURL, accept, what string, ev 
 			ne := &cacheEntry{URL: bare, FinalURL: resp.FinalURL, Status: http.StatusNotFound, StoredAt: now, MaxAge: realMaxAge, NoCache: noCache}
 			_ = c.cache.storePage(k, ne, nil)
 		}
-		return true, nil
+		return nil, true, nil
 	}
-	return false, &statusError{Status: resp.Status}
+	return nil, false, &statusError{Status: resp.Status}
 }
 
 // fileProject reports whether a distribution filename belongs to project
@@ -319,28 +449,40 @@ func (c *Client) findLinks(ctx context.Context, loc string) ([]File, error) {
 func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) {
 	u, err := url.Parse(loc)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		var files []File
-		parse := func(ct string, final *url.URL, body []byte) error {
+		parse := func(ct string, final *url.URL, body io.Reader) (*pageData, error) {
 			if k := pageKind(ct); k != "html" {
-				return fmt.Errorf("%w %q (a find-links page must be HTML)", ErrContentType, ct)
+				return nil, fmt.Errorf("%w %q (a find-links page must be HTML)", ErrContentType, ct)
 			}
-			var err error
-			files, err = parseHTMLPage(body, final)
-			return err
+			b, err := io.ReadAll(body)
+			if err != nil {
+				return nil, err
+			}
+			files, err := parseHTMLPage(b, final)
+			if err != nil {
+				return nil, err
+			}
+			// A flat page lists many projects: the summary of what was
+			// left out cannot be told apart by project, so none is kept.
+			var pf pageFilter
+			d := &pageData{}
+			for _, f := range files {
+				if isDistFile(f.Filename) && pf.keep(f.Filename) {
+					d.Files = append(d.Files, f)
+				}
+			}
+			return d, nil
 		}
-		notFound, err := c.cachedGet(ctx, loc, "text/html", "the find-links page", Event{}, parse)
+		d, notFound, err := c.cachedGet(ctx, loc, "text/html", "the find-links page", Event{}, false, parse)
 		if err == nil && notFound {
 			err = &statusError{Status: http.StatusNotFound}
 		}
 		if err != nil {
 			return nil, &Error{Op: "reading the find-links page", Index: Redact(loc), Err: err}
 		}
-		var out []File
-		for _, f := range files {
-			if isDistFile(f.Filename) {
-				f.Index = Redact(loc)
-				out = append(out, f)
-			}
+		out := make([]File, 0, len(d.Files))
+		for _, f := range d.Files {
+			f.Index = Redact(loc)
+			out = append(out, f)
 		}
 		return out, nil
 	}
@@ -367,12 +509,14 @@ func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) 
 			if err != nil {
 				return nil, fmt.Errorf("reading find-links page %s: %w", abs, err)
 			}
+			files, _ = filterFiles(files)
 			for i := range files {
 				files[i].Index = loc
 			}
 			return files, nil
 		}
-		if isDistFile(abs) {
+		var pf pageFilter
+		if isDistFile(abs) && pf.keep(filepath.Base(abs)) {
 			f, err := localFile(abs, loc)
 			if err != nil {
 				return nil, err
@@ -387,8 +531,9 @@ func (c *Client) listFindLinks(ctx context.Context, loc string) ([]File, error) 
 		return nil, fmt.Errorf("listing find-links folder %s: %w", abs, err)
 	}
 	var out []File
+	var pf pageFilter
 	for _, e := range entries {
-		if e.IsDir() || !isDistFile(e.Name()) {
+		if e.IsDir() || !isDistFile(e.Name()) || !pf.keep(e.Name()) {
 			continue
 		}
 		f, err := localFile(filepath.Join(abs, e.Name()), loc)

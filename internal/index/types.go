@@ -37,6 +37,18 @@ type Project struct {
 	Files []File
 	// Versions is the PEP 700 "versions" list when the index gave one.
 	Versions []string
+	// Elsewhere summarises, per version, the wheels left out of Files
+	// because no Lambda target can install them (see lambda.go).
+	Elsewhere []Elsewhere
+}
+
+// Elsewhere is what a project publishes for one version besides the files
+// kept: one tag per platform family (macOS, Windows, musllinux, another
+// architecture) and per interpreter of a platform Lambda accepts (a Python 2
+// wheel), as "interpreter-abi-platform", sorted.
+type Elsewhere struct {
+	Version string // as the file names write it
+	Tags    []string
 }
 
 // Config says which indexes to use.

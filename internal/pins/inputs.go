@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/reqfile"
+	"github.com/lambdapack/lambdapack/internal/resolve"
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
@@ -18,7 +19,12 @@ type Inputs struct {
 	ConstraintFiles  []string
 	Lock             string
 	Stdin            io.Reader
-	Pre              bool
+	// Pre is --pre: every pre-release is a candidate (--prerelease allow).
+	Pre bool
+	// Prerelease is --prerelease (or the project's prerelease key): one of
+	// disallow, allow, if-necessary, explicit, if-necessary-or-explicit;
+	// "" is the default (if-necessary-or-explicit).
+	Prerelease string
 }
 
 // Empty reports whether no dependency is given.
@@ -59,14 +65,42 @@ func (in Inputs) Read() (*reqfile.Set, error) {
 	if in.Pre {
 		set.Options.Pre = true
 	}
+	mode, err := in.prerelease(set.Options.Pre)
+	if err != nil {
+		return nil, err
+	}
+	set.Options.Prerelease = mode
 	return set, nil
+}
+
+// prerelease checks --prerelease against --pre (pre: given as a flag or in
+// a requirements file) and returns the mode's name, "" for the default.
+func (in Inputs) prerelease(pre bool) (string, error) {
+	if in.Prerelease == "" {
+		if pre {
+			return resolve.PrereleaseAllow.String(), nil
+		}
+		return "", nil
+	}
+	m, err := resolve.ParsePrereleaseMode(in.Prerelease)
+	if err != nil {
+		return "", fmt.Errorf("--prerelease: %w", err)
+	}
+	if pre && m != resolve.PrereleaseAllow {
+		where := "--pre"
+		if !in.Pre {
+			where = "--pre in a requirements file"
+		}
+		return "", fmt.Errorf("%s and --prerelease %s disagree: --pre means --prerelease allow; give only one of them", where, m)
+	}
+	return m.String(), nil
 }
 
 // key identifies what Pin's answer for t depends on; "" when the inputs
 // read standard input, which can be read once and is never shared.
 func (in Inputs) key(t target.Target) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%d.%d|%s|lock=%s|pre=%v\n", t, t.GlibcMajor, t.GlibcMinor, t.PythonFull, in.Lock, in.Pre)
+	fmt.Fprintf(&b, "%s|%d.%d|%s|lock=%s|pre=%v|prerelease=%s\n", t, t.GlibcMajor, t.GlibcMinor, t.PythonFull, in.Lock, in.Pre, in.Prerelease)
 	if in.Lock == "" && !in.Empty() {
 		if slices.Contains(in.RequirementFiles, "-") {
 			return "", nil

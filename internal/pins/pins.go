@@ -172,13 +172,14 @@ func (p *Pinner) Index(extra index.Settings) (*index.Client, error) {
 	if p.client != nil {
 		return p.client, nil
 	}
-	cfg, err := index.DiscoverConfig(index.Overrides{
-		Flags: p.opts.Index, Requirements: extra, Project: p.opts.Project, ProjectSource: p.opts.ProjectSource,
-	})
+	pages, err := p.opts.Cache.Dir("index")
 	if err != nil {
 		return nil, err
 	}
-	pages, err := p.opts.Cache.Dir("index")
+	cfg, err := index.DiscoverConfig(index.Overrides{
+		Flags: p.opts.Index, Requirements: extra, Project: p.opts.Project, ProjectSource: p.opts.ProjectSource,
+		CacheDir: pages,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +273,15 @@ func (p *Pinner) Resolve(ctx context.Context, t target.Target, reqs *reqfile.Set
 	}
 	ro := resolve.Options{Constraints: cons, Preferences: prefs}
 	p.buildOptions(&ro, t, reqs.Options.NoBinary, reqs.Options.OnlyBinary)
-	if reqs.Options.Pre {
+	switch {
+	case reqs.Options.Prerelease != "":
+		if ro.Prerelease, err = resolve.ParsePrereleaseMode(reqs.Options.Prerelease); err != nil {
+			return nil, fmt.Errorf("--prerelease: %w", err)
+		}
+		if reqs.Options.Pre && ro.Prerelease != resolve.PrereleaseAllow {
+			return nil, fmt.Errorf("--pre and --prerelease %s disagree: --pre means --prerelease allow; give only one of them", ro.Prerelease)
+		}
+	case reqs.Options.Pre:
 		ro.Prerelease = resolve.PrereleaseAllow
 	}
 	start := time.Now()

@@ -376,6 +376,10 @@ type Config struct {
 	Notes []Note
 	// Plugins are the Serverless Framework plugins serverless.yml lists.
 	Plugins []string
+	// Prerelease is the pre-release policy of every artifact, as uv's
+	// --prerelease spells it ([tool.lambdapack] prerelease); "" is the
+	// default, if-necessary-or-explicit.
+	Prerelease string
 }
 
 // Function returns the function named name.

@@ -288,6 +288,20 @@ func TestPyproject(t *testing.T) {
 	}
 }
 
+func TestPrereleaseKey(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"pyproject.toml": "[tool.lambdapack]\nruntime = \"python3.12\"\nprerelease = \"allow\"\n[tool.lambdapack.functions.f]\nhandler = \"app.h\"\n",
+		"app.py":         "",
+	})
+	cfg, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Prerelease != "allow" {
+		t.Errorf("prerelease %q, want allow", cfg.Prerelease)
+	}
+}
+
 func TestDiscoverOrder(t *testing.T) {
 	dir := writeTree(t, map[string]string{
 		"pyproject.toml":  "[project]\nname='x'\n", // no [tool.lambdapack]: not a lambdapack config
@@ -326,6 +340,10 @@ func TestConfigErrors(t *testing.T) {
 			"lambdapack.toml": "runtime = \"python3.12\"\n[functions.f]\nhandler = \"app.h\"\nrequirement = \"r.txt\"\n",
 			"app.py":          "",
 		}, []string{"lambdapack.toml:4:", `unknown key "requirement"`, `did you mean "requirements"?`}},
+		{"unknown prerelease mode", map[string]string{
+			"lambdapack.toml": "runtime = \"python3.12\"\nprerelease = \"sometimes\"\n[functions.f]\nhandler = \"app.h\"\n",
+			"app.py":          "",
+		}, []string{"lambdapack.toml:2:", `unknown pre-release mode "sometimes"`, "use one of if-necessary-or-explicit, allow"}},
 		{"toml syntax", map[string]string{
 			"lambdapack.toml": "runtime = \"python3.12\"\n[functions.f]\nhandler = \n",
 		}, []string{"lambdapack.toml:3:", "TOML syntax error"}},

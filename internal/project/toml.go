@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,11 +96,15 @@ func (r *tomlReader) fail(key, hint, format string, args ...any) {
 }
 
 var (
-	topKeys      = []string{"runtime", "architecture", "timeout", "memory", "index-url", "extra-index-url", "find-links", "no-index", "functions", "layers"}
+	topKeys      = []string{"runtime", "architecture", "timeout", "memory", "index-url", "extra-index-url", "find-links", "no-index", "prerelease", "functions", "layers"}
 	commonKeys   = []string{"requirements", "lock", "dependencies", "exclude-packages", "slim", "strip-patterns", "compile"}
 	functionKeys = append([]string{"handler", "source", "runtime", "architecture", "timeout", "memory", "exclude", "layers", "package", "base", "dockerfile", "function-name"}, commonKeys...)
 	layerKeys    = append([]string{"runtimes", "architectures", "layout"}, commonKeys...)
 )
+
+// prereleaseModes are resolve.PrereleaseMode's names (uv's --prerelease
+// values), for the prerelease key.
+var prereleaseModes = []string{"if-necessary-or-explicit", "allow", "if-necessary", "explicit", "disallow"}
 
 func parseTOML(cfg *Config, data []byte) error {
 	var doc map[string]any
@@ -130,6 +135,9 @@ func parseTOML(cfg *Config, data []byte) error {
 	cfg.Index.Extra = r.strs("extra-index-url", root["extra-index-url"])
 	cfg.Index.FindLinks = r.strs("find-links", root["find-links"])
 	cfg.Index.NoIndex = r.boolean("no-index", root["no-index"])
+	if cfg.Prerelease = r.str("prerelease", root["prerelease"]); cfg.Prerelease != "" && !slices.Contains(prereleaseModes, cfg.Prerelease) {
+		r.fail("prerelease", "use one of "+strings.Join(prereleaseModes, ", "), "unknown pre-release mode %q", cfg.Prerelease)
+	}
 
 	layers := r.table("layers", root["layers"])
 	for _, name := range sortedKeys(layers) {

@@ -43,6 +43,11 @@ type Options struct {
 	NoBinary   []string
 	// Pre is --pre: allow prereleases.
 	Pre bool
+	// Prerelease is the pre-release policy as uv's --prerelease spells it
+	// (allow, disallow, if-necessary, explicit, if-necessary-or-explicit);
+	// "" is the default. Requirements files never set it: it comes from
+	// the command line or the project's config.
+	Prerelease string
 	// RequireHashes is set by --require-hashes or by any --hash: every
 	// requirement then needs hashes (pip's hash-checking mode).
 	RequireHashes bool
@@ -105,6 +110,9 @@ func (s *Set) Merge(o *Set) {
 	}
 	s.Options.OnlyBinary, s.Options.NoBinary = fc.lists()
 	s.Options.Pre = s.Options.Pre || o.Options.Pre
+	if s.Options.Prerelease == "" {
+		s.Options.Prerelease = o.Options.Prerelease
+	}
 	s.Options.RequireHashes = s.Options.RequireHashes || o.Options.RequireHashes
 }
 

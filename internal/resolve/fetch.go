@@ -69,12 +69,13 @@ func (f *fetcher) loadProject(name string, e *projEntry) {
 		close(e.done)
 		return
 	}
-	files, err := f.src.Files(f.ctx, name)
+	files, els, err := listProject(f.ctx, f.src, name)
 	f.release()
 	f.nProjects.Add(1)
 	switch {
 	case err == nil:
 		e.p = f.pol.analyze(name, files)
+		e.p.addElsewhere(f.pol, els)
 	case errors.Is(err, index.ErrNotFound):
 		e.p = &project{name: name, notFound: true}
 	default:

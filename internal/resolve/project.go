@@ -39,7 +39,8 @@ type release struct {
 	version pep440.Version
 	wheels  []index.File
 	names   []tags.WheelFilename
-	best    int // index into wheels of the chosen wheel, -1 if none
+	other   []tags.Tag // tags of wheels the index left out (elsewhere.go)
+	best    int        // index into wheels of the chosen wheel, -1 if none
 	tag     tags.Tag
 	status  reason
 	detail  string // for reasonNoWheel / reasonRequiresPython / reasonYanked
@@ -98,9 +99,11 @@ func (pol *policy) pythonOK(spec string) (bool, string) {
 // analyze groups a project's files by version and judges each version.
 func (pol *policy) analyze(name string, files []index.File) *project {
 	p := &project{name: name}
+	// Releases by the version as written (a big project lists thousands of
+	// files; spellings of one version, "1.0" and "1.0.0", are merged
+	// below).
 	byVersion := map[string]*release{}
-	get := func(v pep440.Version) *release {
-		k := v.String()
+	get := func(k string, v pep440.Version) *release {
 		r := byVersion[k]
 		if r == nil {
 			r = &release{version: v, best: -1}
@@ -108,27 +111,28 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		}
 		return r
 	}
-	versions := map[string]pep440.Version{}
+	canon := map[string]bool{} // project names as wheels spell them
 	for _, f := range files {
 		if f.IsWheel() {
 			// Only the name and version are read now; the tags when
 			// the version is judged. Old installers (.exe, .egg) are
 			// not noted; a wheel whose name does not parse is.
-			parts := strings.Split(strings.TrimSuffix(f.Filename, f.Filename[len(f.Filename)-4:]), "-")
-			if len(parts) != 5 && len(parts) != 6 || names.Canonical(parts[0]) != name {
+			stem := f.Filename[:len(f.Filename)-4]
+			wname, rest, _ := strings.Cut(stem, "-")
+			ver, _, _ := strings.Cut(rest, "-")
+			if n := strings.Count(stem, "-"); n != 4 && n != 5 || !sameName(canon, wname, name) {
 				p.skipped = append(p.skipped, f.Filename)
 				continue
 			}
-			v, ok := versions[parts[1]]
-			if !ok {
-				var err error
-				if v, err = pep440.Parse(parts[1]); err != nil {
+			r := byVersion[ver]
+			if r == nil {
+				v, err := pep440.Parse(ver)
+				if err != nil {
 					p.skipped = append(p.skipped, f.Filename)
 					continue
 				}
-				versions[parts[1]] = v
+				r = get(ver, v)
 			}
-			r := get(v)
 			r.raw = append(r.raw, f)
 			continue
 		}
@@ -136,7 +140,7 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 		if err != nil {
 			continue
 		}
-		r := get(s.Version)
+		r := get(s.Version.String(), s.Version)
 		r.sdists = append(r.sdists, f)
 	}
 	for _, r := range byVersion {
@@ -176,6 +180,17 @@ func (pol *policy) analyze(name string, files []index.File) *project {
 	return p
 }
 
+// sameName reports whether a wheel's name part is project name, remembering
+// the spellings seen (a project's wheels spell it one or two ways).
+func sameName(seen map[string]bool, spelled, name string) bool {
+	if ok, known := seen[spelled]; known {
+		return ok
+	}
+	ok := names.Canonical(spelled) == name
+	seen[spelled] = ok
+	return ok
+}
+
 // ensure judges the release once (safe for concurrent use).
 func (r *release) ensure() *release {
 	r.once.Do(func() { r.pol.judge(r.proj, r) })
@@ -199,9 +214,16 @@ func (pol *policy) judge(p *project, r *release) {
 	// When no wheel can be used, the sdist may be (sdist.go).
 	defer pol.considerSdist(p, r)
 	if len(r.wheels) == 0 {
-		r.status = reasonSdistOnly
-		if len(r.refused) > 0 {
+		switch {
+		case len(r.refused) > 0:
 			r.status, r.detail = reasonRefused, r.refused[0].String()
+		case len(r.other) > 0 && pol.build.wheelsRefused(p.name):
+			r.status = reasonNoBinary
+		case len(r.other) > 0:
+			// Only wheels for other platforms (the index left them out).
+			r.status, r.detail = reasonNoWheel, pol.wheelDetail(nil, r.other)
+		default:
+			r.status = reasonSdistOnly
 		}
 		return
 	}
@@ -232,7 +254,7 @@ func (pol *policy) judge(p *project, r *release) {
 			r.status, r.detail = reasonRequiresPython, spec
 			return
 		}
-		r.status, r.detail = reasonNoWheel, pol.wheelDetail(r.names)
+		r.status, r.detail = reasonNoWheel, pol.wheelDetail(r.names, r.other)
 		return
 	}
 	var okPy []int
@@ -299,13 +321,13 @@ func betterBuild(a, b tags.WheelFilename) bool {
 
 // wheelDetail says why none of a version's wheels fits the target, naming
 // what does exist: a glibc above the runtime's, other architectures, other
-// Pythons.
-func (pol *policy) wheelDetail(names []tags.WheelFilename) string {
+// Pythons. other holds the tags of the wheels the index left out.
+func (pol *policy) wheelDetail(names []tags.WheelFilename, other []tags.Tag) string {
 	needGlibc, glibcTag := pol.glibcNeed(names)
 	plats := map[string]bool{}
 	pys := map[string]bool{}
 	machineSeen := false
-	for _, w := range names {
+	for _, w := range append(names, tags.WheelFilename{Tags: other}) {
 		for _, t := range w.Tags {
 			if m, ok := tags.ParseManylinux(t.Platform); ok && m.Arch == pol.machine {
 				machineSeen = true

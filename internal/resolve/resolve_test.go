@@ -96,6 +96,20 @@ func TestErrorNoWheelForTarget(t *testing.T) {
 	_, err = resolveOn(t, ix, tg, Options{}, "oldlib")
 	ns = mustNoSolution(t, err)
 	wantAll(t, ns.Error(), "oldlib==1.0 has no wheel for python3.12/arm64 (its wheels are for other Pythons: cp310-cp310)")
+
+	// The index client leaves out wheels no Lambda target can install; a
+	// version that has nothing else is still known and explained, and so
+	// is a version with only Python 2 wheels.
+	for _, tag := range []string{"cp312-cp312-macosx_11_0_arm64", "cp312-cp312-win_amd64", "cp312-cp312-musllinux_1_2_aarch64"} {
+		ix.AddWheel(testutil.Wheel{Name: "desktop", Version: "3.0", Tags: []string{tag}})
+	}
+	ix.AddWheel(testutil.Wheel{Name: "legacy", Version: "1.0", Tags: []string{"cp27-cp27mu-manylinux1_aarch64"}})
+	_, err = resolveOn(t, ix, tg, Options{}, "desktop")
+	ns = mustNoSolution(t, err)
+	wantAll(t, ns.Error(), "desktop 3.0 has no wheel for python3.12/arm64: no aarch64 manylinux wheel; wheels exist for Windows, macOS, musllinux (never loads on Lambda)")
+	_, err = resolveOn(t, ix, tg, Options{}, "legacy")
+	ns = mustNoSolution(t, err)
+	wantAll(t, ns.Error(), "legacy==1.0 has no wheel for python3.12/arm64 (its wheels are for other Pythons: cp27-cp27mu)")
 }
 
 func TestErrorConflictingPins(t *testing.T) {

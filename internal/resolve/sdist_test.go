@@ -246,3 +246,33 @@ func TestSdistMetadataFails(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// The index client leaves out wheels no Lambda target can install: a
+// version with an sdist and only macOS and Windows wheels is still a
+// version with no wheel for the target, built from its sdist when pinned,
+// and explained with the platforms that exist.
+func TestSdistBesideLeftOutWheels(t *testing.T) {
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	for _, tag := range []string{"cp311-cp311-macosx_11_0_arm64", "cp311-cp311-win_amd64"} {
+		ix.AddWheel(testutil.Wheel{Name: "desk", Version: "2.0", Tags: []string{tag}})
+	}
+	ix.AddSdist(testutil.Sdist{Name: "desk", Version: "2.0"})
+	ix.AddWheel(testutil.Wheel{Name: "desk", Version: "1.0", Tags: []string{"py3-none-any"}})
+	res, err := resolveWith(t, ix, resolve.Options{}, "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pkgOf(t, res, "desk"); p.Sdist || p.Version.String() != "1.0" {
+		t.Fatalf("got %+v", p)
+	}
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].String(), "desk 2.0: have no wheel for python3.11/x86_64 (no x86_64 manylinux wheel; wheels exist for Windows, macOS)") {
+		t.Errorf("skipped %v", res.Skipped)
+	}
+	res, err = resolveWith(t, ix, resolve.Options{}, "desk==2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pkgOf(t, res, "desk"); !p.Sdist || p.File.Filename != "desk-2.0.tar.gz" {
+		t.Fatalf("pinned: got %+v", p)
+	}
+}

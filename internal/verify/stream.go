@@ -162,11 +162,27 @@ type stream struct {
 // read reads n more bytes of the current pass (fewer at the end); in the
 // first pass, what falls within headKeep is kept in the head.
 func (s *stream) read(n int64) ([]byte, error) {
-	b := make([]byte, n)
-	k, err := io.ReadFull(s.r, b)
 	start := s.pos
+	var b []byte
+	direct := start == int64(len(s.head)) && n <= headKeep-start
+	if direct {
+		// Within the head: read into it, not into a copy of it. The head
+		// grows by doubling, never past headKeep.
+		if int64(cap(s.head)) < start+n {
+			nh := make([]byte, start, max(start+n, min(2*int64(cap(s.head)), headKeep)))
+			copy(nh, s.head)
+			s.head = nh
+		}
+		b = s.head[start : start+n]
+	} else {
+		b = make([]byte, n)
+	}
+	k, err := io.ReadFull(s.r, b)
 	s.pos += int64(k)
-	if start == int64(len(s.head)) && start < headKeep {
+	switch {
+	case direct:
+		s.head = s.head[:start+int64(k)]
+	case start == int64(len(s.head)) && start < headKeep:
 		s.head = append(s.head, b[:min(int64(k), headKeep-start)]...)
 	}
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {

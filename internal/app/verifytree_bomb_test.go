@@ -4,11 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -256,5 +260,67 @@ func TestVerifyTreeRefusesZipBombsInBoundedMemory(t *testing.T) {
 				t.Errorf("the sink wrote %v", names)
 			}
 		})
+	}
+}
+
+// A wheel whose members overlap (a thousand central directory entries
+// pointing into one 100 MiB member's data, each listed in RECORD with the
+// right hash: 100 GB to inflate and hash from 100 KB) is refused before
+// anything is inflated, naming the wheel and the members; nothing is
+// written and the build's memory stays bounded.
+func TestWheelOverlapRefusedBeforeInflating(t *testing.T) {
+	const size, copies = 100 << 20, 1000
+	const name = "bombpkg/datablob.bin"
+	row := func(b []byte) string {
+		sum := sha256.Sum256(b)
+		return "sha256=" + base64.RawURLEncoding.EncodeToString(sum[:]) + "," + strconv.Itoa(len(b))
+	}
+	meta := []byte("Metadata-Version: 2.1\nName: bombpkg\nVersion: 1.0\n")
+	wheel := []byte("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+	big := row(make([]byte, size))
+	record := "bombpkg/__init__.py," + row(nil) + "\n" + name + "," + big + "\nbombpkg-1.0.dist-info/METADATA," + row(meta) +
+		"\nbombpkg-1.0.dist-info/WHEEL," + row(wheel) + "\nbombpkg-1.0.dist-info/RECORD,,\n"
+	for i := range copies {
+		c := []byte(strings.Repeat("x", len(name)))
+		copy(c, fmt.Sprintf("python/c%06d", i)) // the names testutil.OverlapCopies gives
+		record += string(c) + "," + big + "\n"
+	}
+	data, crc := testutil.ZeroBomb(t, nil, size)
+	p := testutil.WriteRawZip(t, filepath.Join(t.TempDir(), "bombpkg-1.0-py3-none-any.whl"), []testutil.ZipMember{
+		testutil.Deflated("bombpkg/__init__.py", nil),
+		testutil.Deflated("bombpkg-1.0.dist-info/METADATA", meta),
+		testutil.Deflated("bombpkg-1.0.dist-info/WHEEL", wheel),
+		testutil.Deflated("bombpkg-1.0.dist-info/RECORD", []byte(record)),
+		{Name: name, Method: zip.Deflate, Data: data, CRC32: crc, Size: size},
+	})
+	body, err := os.ReadFile(testutil.OverlapCopies(t, p, name, copies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	if err := ix.AddWheelFile(filepath.Base(p), body); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"bombpkg==1.0\"]\n"})
+	res, rss := buildInChild(t, dir, "LAMBDAPACK_BOMB_INDEX="+ix.Server.URL+"/simple")
+	t.Logf("wheel %d bytes: peak RSS %d MiB, outcome %+v", len(body), rss>>20, res)
+	if rss > maxBuildRSS {
+		t.Errorf("building used %d MiB at its peak, over %d MiB", rss>>20, maxBuildRSS>>20)
+	}
+	for _, want := range []string{"layer deps:", "refusing wheel bombpkg-1.0-py3-none-any.whl", `members "bombpkg/datablob.bin" and "python/c000000xxxxxx" share compressed data (overlapping entries`} {
+		if !strings.Contains(res.Err, want) {
+			t.Errorf("err = %q, want it to say %q", res.Err, want)
+		}
+	}
+	if len(res.Built) != 0 {
+		t.Errorf("reported built: %v", res.Built)
+	}
+	if names, err := os.ReadDir(filepath.Join(dir, "dist")); err == nil {
+		for _, n := range names {
+			if n.Name() != stateFile {
+				t.Errorf("dist holds %s", n.Name())
+			}
+		}
 	}
 }

@@ -160,6 +160,21 @@ func buildInChild(t *testing.T, dir string, env ...string) (bombChildResult, int
 	return res, res.PeakRSS
 }
 
+// distHoldsNoArtifact fails the test when the project's dist/ holds
+// anything but the build state (no folder at all is fine).
+func distHoldsNoArtifact(t *testing.T, dir string) {
+	t.Helper()
+	names, err := os.ReadDir(filepath.Join(dir, "dist"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n.Name() != stateFile {
+			t.Errorf("dist holds %s", n.Name())
+		}
+	}
+}
+
 // maxBuildRSS bounds the building process's peak memory: the test binary
 // and a build of one small function need about 30 MiB; each case below
 // would need 100 MiB to terabytes if members were inflated into memory.
@@ -255,13 +270,7 @@ func TestVerifyTreeRefusesZipBombsInBoundedMemory(t *testing.T) {
 			if len(res.Built) != 0 {
 				t.Errorf("reported built: %v", res.Built)
 			}
-			if names, err := os.ReadDir(filepath.Join(dir, "dist")); err == nil {
-				for _, n := range names {
-					if n.Name() != stateFile {
-						t.Errorf("dist holds %s", n.Name())
-					}
-				}
-			}
+			distHoldsNoArtifact(t, dir)
 			if c.treeSkip {
 				return
 			}
@@ -340,11 +349,5 @@ func TestWheelOverlapRefusedBeforeInflating(t *testing.T) {
 	if len(res.Built) != 0 {
 		t.Errorf("reported built: %v", res.Built)
 	}
-	if names, err := os.ReadDir(filepath.Join(dir, "dist")); err == nil {
-		for _, n := range names {
-			if n.Name() != stateFile {
-				t.Errorf("dist holds %s", n.Name())
-			}
-		}
-	}
+	distHoldsNoArtifact(t, dir)
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,13 +45,7 @@ func WriteRawZip(t testing.TB, p string, ms []ZipMember) string {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeFileAt(t, p, buf.Bytes())
 }
 
 // Deflated is a true member: content compressed, with its real CRC-32.

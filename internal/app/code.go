@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/human"
 	"github.com/lambdapack/lambdapack/internal/tree"
+	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
 // addCode adds the artifact's own files (codeFiles) to the tree, refusing
@@ -92,6 +94,17 @@ func prebuiltFiles(p string, onClose func(io.Closer)) ([]tree.File, []string, er
 		return nil, nil, fmt.Errorf("reading %s: %w (a CodeUri, ContentUri or artifact that ends in .zip must be a zip file)", p, err)
 	}
 	onClose(zr)
+	// Refused before anything is inflated, as verify refuses a zip:
+	// overlapping entries, names no file system takes, declared sizes no
+	// Lambda artifact has (a zip bomb). Each member is read whole and its
+	// CRC-32 and size checked before anything is written (VerifyTree).
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if _, err := verify.ZipEntries(&zr.Reader, st.Size()); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
+	}
 	var out []tree.File
 	for _, m := range zr.File {
 		mode := m.Mode()

@@ -109,9 +109,18 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 	return findings, nil
 }
 
+// verifyEntries are a tree's files as verify reads them. A zip member
+// that no RECORD vouches for (a prebuilt zip's; a wheel's were checked
+// against its RECORD by install, or are by the sink) is read whole, its
+// CRC-32 and size checked, so a damaged or lying member is never copied
+// into an artifact.
 func verifyEntries(files []*tree.File) []verify.Entry {
 	out := make([]verify.Entry, len(files))
 	for i, f := range files {
+		if f.Origin == tree.FromWheel && f.Member != nil && f.Digest == "" {
+			out[i] = verify.MemberEntry(f.Path, f.Member)
+			continue
+		}
 		out[i] = verify.Entry{Path: f.Path, Size: f.Size, Open: f.Open, Digest: f.Digest}
 	}
 	return out

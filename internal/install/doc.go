@@ -19,8 +19,10 @@
 // Wheels are untrusted. Build refuses, naming the wheel, a member with an
 // absolute path, a ".." segment, a backslash or a drive letter, a symlink
 // entry, an encrypted member, a RECORD that lies about a member's hash or
-// size, a member missing from RECORD, a corrupt or truncated zip, and a wheel
-// whose file name disagrees with its .dist-info/METADATA. A wheel given with
+// size, a member missing from RECORD, a corrupt or truncated zip, members
+// that share compressed data (overlapping entries, refused before anything
+// is inflated), and a wheel whose file name disagrees with its
+// .dist-info/METADATA. A wheel given with
 // the metadata resolution read for it (Wheel.Resolved: an index's PEP 658
 // file) is refused when its own METADATA declares other Requires-Dist,
 // Requires-Python or Provides-Extra (a *MetadataMismatchError): the

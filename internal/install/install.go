@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -665,6 +666,13 @@ func planWheel(ctx context.Context, w Wheel, opts Options) (*wheelResult, error)
 	res.closer = zr
 	// klauspost's inflate is about twice as fast as the standard library's.
 	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
+	st, err := os.Stat(w.Path)
+	if err != nil {
+		return res, err
+	}
+	if err := refuseOverlaps(zr.File, st.Size()); err != nil {
+		return res, err
+	}
 
 	// Every member: a safe path, no symlink, no encryption, a known method,
 	// no duplicates.

@@ -143,10 +143,16 @@ func WriteZip(t testing.TB, p string, files map[string][]byte, comment string) s
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return writeFileAt(t, p, buf.Bytes())
+}
+
+// writeFileAt writes data at p, creating its folder, and returns p.
+func writeFileAt(t testing.TB, p string, data []byte) string {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

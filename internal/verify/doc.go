@@ -102,7 +102,11 @@
 // dynamic segment points at. ELF files are read as the dynamic loader reads
 // them (header, program headers, PT_DYNAMIC and the strings and version
 // needs it names), never through section headers. A folder's files are
-// read in place.
+// read in place. A builder that plans a zip made elsewhere as its files
+// (a prebuilt CodeUri) lists it with ZipEntries (the same refusals) and
+// gives Check its members as MemberEntry entries: each read to its end,
+// its CRC-32 and size checked, and their declared sizes bounded, as a
+// zip's are.
 //
 // Kind inference, unless Options.Kind says: a layer when the artifact has a
 // top-level python/ folder; a function when it has a top-level .py file (the

@@ -3,9 +3,7 @@ package verify_test
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"hash/crc32"
 	"os"
@@ -15,94 +13,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/lambdapack/lambdapack/internal/testutil"
 	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
-// rawMember is a zip member written as given: its compressed bytes, CRC-32
-// and sizes, true or not.
-type rawMember struct {
-	name         string
-	method       uint16
-	data         []byte // compressed (or stored) bytes
-	crc          uint32
-	size         uint64 // declared uncompressed size
-	compressSize uint64 // 0: len(data)
-}
-
-func writeRawZip(t testing.TB, ms []rawMember) string {
+// writeRawZip writes the members as given into a zip in a fresh folder.
+func writeRawZip(t testing.TB, ms []testutil.ZipMember) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, m := range ms {
-		cs := m.compressSize
-		if cs == 0 {
-			cs = uint64(len(m.data))
-		}
-		w, err := zw.CreateRaw(&zip.FileHeader{Name: m.name, Method: m.method, CRC32: m.crc, CompressedSize64: cs, UncompressedSize64: m.size})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(m.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "artifact.zip")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// deflated is a true member: content compressed, with its real CRC-32.
-func deflated(name string, content []byte) rawMember {
-	var b bytes.Buffer
-	fw, _ := flate.NewWriter(&b, flate.DefaultCompression)
-	fw.Write(content)
-	fw.Close()
-	return rawMember{name: name, method: zip.Deflate, data: b.Bytes(), crc: crc32.ChecksumIEEE(content), size: uint64(len(content))}
-}
-
-// zeroBomb returns a deflate stream of prefix then zeros, n bytes in all,
-// made in milliseconds: a 1 MiB block of zeros, compressed once after a
-// window of zeros and ended with a sync flush, decodes the same wherever
-// it is repeated after zeros. About 1,000:1.
-func zeroBomb(t testing.TB, prefix []byte, n int64) ([]byte, uint32) {
-	t.Helper()
-	const chunk = 1 << 20
-	if n < int64(len(prefix))+2*chunk {
-		t.Fatalf("zeroBomb: %d bytes is too small", n)
-	}
-	zeros := make([]byte, chunk)
-	var out bytes.Buffer
-	fw, _ := flate.NewWriter(&out, flate.BestCompression)
-	fw.Write(prefix)
-	fw.Write(zeros)
-	fw.Flush()
-	first := out.Len()
-	fw.Write(zeros)
-	fw.Flush()
-	block := append([]byte(nil), out.Bytes()[first:]...)
-	out.Truncate(first)
-	rest := n - int64(len(prefix)) - chunk
-	for ; rest >= chunk; rest -= chunk {
-		out.Write(block)
-	}
-	// The tail, then a final empty stored block.
-	var tail bytes.Buffer
-	fw2, _ := flate.NewWriter(&tail, flate.NoCompression)
-	fw2.Write(make([]byte, rest))
-	fw2.Flush()
-	out.Write(tail.Bytes())
-	out.Write([]byte{0x01, 0x00, 0x00, 0xff, 0xff})
-
-	crc := crc32.Update(0, crc32.IEEETable, prefix)
-	for left := n - int64(len(prefix)); left > 0; left -= chunk {
-		crc = crc32.Update(crc, crc32.IEEETable, zeros[:min(int64(chunk), left)])
-	}
-	return out.Bytes(), crc
+	return testutil.WriteRawZip(t, filepath.Join(t.TempDir(), "artifact.zip"), ms)
 }
 
 // childResult is what the child process reports.
@@ -172,7 +90,7 @@ const maxChildRSS = 150 << 20
 // resident memory of the verifying process stays bounded in each case.
 func TestZipBombsAreRefusedInBoundedMemory(t *testing.T) {
 	so := gcc(t, "c", "int f(void) { return 1; }\n")
-	initPy := deflated("python/pkg/__init__.py", []byte("from . import _ext\n"))
+	initPy := testutil.Deflated("python/pkg/__init__.py", []byte("from . import _ext\n"))
 
 	cases := map[string]struct {
 		zip  func(t *testing.T) string
@@ -181,34 +99,34 @@ func TestZipBombsAreRefusedInBoundedMemory(t *testing.T) {
 	}{
 		// 4 GiB of zeros in about 4 MB: refused by its declared size.
 		"one-member-bomb": {zip: func(t *testing.T) string {
-			data, crc := zeroBomb(t, so, 4<<30)
-			return writeRawZip(t, []rawMember{initPy, {name: "python/pkg/_ext.so", method: zip.Deflate, data: data, crc: crc, size: 4 << 30}})
+			data, crc := testutil.ZeroBomb(t, so, 4<<30)
+			return writeRawZip(t, []testutil.ZipMember{initPy, {Name: "python/pkg/_ext.so", Method: zip.Deflate, Data: data, CRC32: crc, Size: 4 << 30}})
 		}, err: "declares 4,294,967,296 bytes unzipped, more than Lambda's limit"},
 		// Twenty members of 200 MB each, every one within the limit.
 		"many-members-bomb": {zip: func(t *testing.T) string {
-			data, crc := zeroBomb(t, nil, 200<<20)
-			ms := []rawMember{initPy}
+			data, crc := testutil.ZeroBomb(t, nil, 200<<20)
+			ms := []testutil.ZipMember{initPy}
 			for i := range 20 {
-				ms = append(ms, rawMember{name: "python/pkg/blob" + string(rune('a'+i)) + ".bin", method: zip.Deflate, data: data, crc: crc, size: 200 << 20})
+				ms = append(ms, testutil.ZipMember{Name: "python/pkg/blob" + string(rune('a'+i)) + ".bin", Method: zip.Deflate, Data: data, CRC32: crc, Size: 200 << 20})
 			}
 			return writeRawZip(t, ms)
 		}, err: "members declare 4,194,304,019 bytes unzipped, far over Lambda's limit"},
 		// Central directory entries pointing into one member's data.
 		"overlapping-entries": {zip: func(t *testing.T) string {
-			data, crc := zeroBomb(t, so, 100<<20)
-			p := writeRawZip(t, []rawMember{initPy, {name: "python/pkg/_ext.so", method: zip.Deflate, data: data, crc: crc, size: 100 << 20}})
-			return overlapCopies(t, p, "python/pkg/_ext.so", 1000)
+			data, crc := testutil.ZeroBomb(t, so, 100<<20)
+			p := writeRawZip(t, []testutil.ZipMember{initPy, {Name: "python/pkg/_ext.so", Method: zip.Deflate, Data: data, CRC32: crc, Size: 100 << 20}})
+			return testutil.OverlapCopies(t, p, "python/pkg/_ext.so", 1000)
 		}, err: "share compressed data (overlapping entries"},
 		// Declares 1 MiB, inflates to 1 GiB: stopped at 1 MiB and one.
 		"lying-size": {zip: func(t *testing.T) string {
-			data, crc := zeroBomb(t, so, 1<<30)
-			return writeRawZip(t, []rawMember{initPy, {name: "python/pkg/_ext.so", method: zip.Deflate, data: data, crc: crc, size: 1 << 20}})
+			data, crc := testutil.ZeroBomb(t, so, 1<<30)
+			return writeRawZip(t, []testutil.ZipMember{initPy, {Name: "python/pkg/_ext.so", Method: zip.Deflate, Data: data, CRC32: crc, Size: 1 << 20}})
 		}, rule: verify.RuleCorrupt},
 		// A real shared object padded to 240 MiB: within every limit, read
 		// as a stream, parsed from its first bytes, its CRC-32 checked.
 		"big-shared-object": {zip: func(t *testing.T) string {
-			data, crc := zeroBomb(t, so, 240<<20)
-			return writeRawZip(t, []rawMember{initPy, {name: "python/pkg/_ext.so", method: zip.Deflate, data: data, crc: crc, size: 240 << 20}})
+			data, crc := testutil.ZeroBomb(t, so, 240<<20)
+			return writeRawZip(t, []testutil.ZipMember{initPy, {Name: "python/pkg/_ext.so", Method: zip.Deflate, Data: data, CRC32: crc, Size: 240 << 20}})
 		}},
 	}
 	for name, c := range cases {
@@ -240,90 +158,29 @@ func TestZipBombsAreRefusedInBoundedMemory(t *testing.T) {
 	}
 }
 
-// overlapCopies appends n central directory entries that all point at
-// member's local header (Fifield's overlapping zip bomb) and rewrites the
-// end record to count them.
-func overlapCopies(t *testing.T, p, member string, n int) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
-	cdSize := binary.LittleEndian.Uint32(b[eocd+12:])
-	cdOff := binary.LittleEndian.Uint32(b[eocd+16:])
-	cd := b[cdOff : cdOff+cdSize]
-	// Find member's central directory record.
-	var rec []byte
-	for off := 0; off < len(cd); {
-		nameLen := int(binary.LittleEndian.Uint16(cd[off+28:]))
-		extra := int(binary.LittleEndian.Uint16(cd[off+30:]))
-		comment := int(binary.LittleEndian.Uint16(cd[off+32:]))
-		end := off + 46 + nameLen + extra + comment
-		if string(cd[off+46:off+46+nameLen]) == member {
-			rec = cd[off:end]
-		}
-		off = end
-	}
-	if rec == nil {
-		t.Fatalf("%s not in the central directory", member)
-	}
-	var out bytes.Buffer
-	out.Write(b[:cdOff+cdSize])
-	nameLen := int(binary.LittleEndian.Uint16(rec[28:]))
-	for i := range n {
-		r := append([]byte(nil), rec...)
-		name := []byte(strings.Repeat("x", nameLen))
-		copy(name, []byte("python/c"+strings.Repeat("0", 6)))
-		copy(name[8:], []byte(padInt(i, 6)))
-		copy(r[46:], name)
-		out.Write(r)
-	}
-	e := append([]byte(nil), b[eocd:eocd+22]...)
-	total := binary.LittleEndian.Uint16(e[10:]) + uint16(n)
-	binary.LittleEndian.PutUint16(e[8:], total)
-	binary.LittleEndian.PutUint16(e[10:], total)
-	binary.LittleEndian.PutUint32(e[12:], cdSize+uint32(n*len(rec)))
-	out.Write(e)
-	q := filepath.Join(t.TempDir(), "overlap.zip")
-	if err := os.WriteFile(q, out.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return q
-}
-
-func padInt(i, width int) string {
-	s := []byte(strings.Repeat("0", width))
-	for k := width - 1; k >= 0 && i > 0; k-- {
-		s[k] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(s)
-}
-
 // TestCorruptMembers: a member whose bytes fail its CRC-32 or its declared
 // size is an error finding naming it, whether or not any check would have
 // read it otherwise (a .py file is never parsed); the same zip intact
 // passes.
 func TestCorruptMembers(t *testing.T) {
 	content := []byte("def handler(event, context):\n    return 42\n" + strings.Repeat("# padding\n", 50))
-	good := deflated("python/pkg/mod.py", content)
-	flip := func(m rawMember) rawMember {
-		m.data = append([]byte(nil), m.data...)
-		m.data[len(m.data)/2] ^= 0x20
+	good := testutil.Deflated("python/pkg/mod.py", content)
+	flip := func(m testutil.ZipMember) testutil.ZipMember {
+		m.Data = append([]byte(nil), m.Data...)
+		m.Data[len(m.Data)/2] ^= 0x20
 		return m
 	}
-	stored := rawMember{name: "python/pkg/mod.py", method: zip.Store, data: content, crc: crc32.ChecksumIEEE(content), size: uint64(len(content))}
-	for name, m := range map[string]rawMember{
+	stored := testutil.ZipMember{Name: "python/pkg/mod.py", Method: zip.Store, Data: content, CRC32: crc32.ChecksumIEEE(content), Size: uint64(len(content))}
+	for name, m := range map[string]testutil.ZipMember{
 		"deflated-bit-flip": flip(good),
 		"stored-bit-flip":   flip(stored),
-		"crc-recorded-zero": func() rawMember { m := good; m.crc = 0; return m }(),
-		"crc-wrong":         func() rawMember { m := good; m.crc ^= 1; return m }(),
-		"size-short":        func() rawMember { m := good; m.size--; return m }(),
-		"size-long":         func() rawMember { m := good; m.size++; return m }(),
+		"crc-recorded-zero": func() testutil.ZipMember { m := good; m.CRC32 = 0; return m }(),
+		"crc-wrong":         func() testutil.ZipMember { m := good; m.CRC32 ^= 1; return m }(),
+		"size-short":        func() testutil.ZipMember { m := good; m.Size--; return m }(),
+		"size-long":         func() testutil.ZipMember { m := good; m.Size++; return m }(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := writeRawZip(t, []rawMember{deflated("python/pkg/__init__.py", []byte("\n")), m})
+			p := writeRawZip(t, []testutil.ZipMember{testutil.Deflated("python/pkg/__init__.py", []byte("\n")), m})
 			rep, err := verify.Check(context.Background(), verify.PathSource(p), mustTarget(t, "python3.12", "x86_64"), verify.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -336,7 +193,7 @@ func TestCorruptMembers(t *testing.T) {
 		})
 	}
 	// The same member intact passes.
-	p := writeRawZip(t, []rawMember{deflated("python/pkg/__init__.py", []byte("\n")), good})
+	p := writeRawZip(t, []testutil.ZipMember{testutil.Deflated("python/pkg/__init__.py", []byte("\n")), good})
 	rep, err := verify.Check(context.Background(), verify.PathSource(p), mustTarget(t, "python3.12", "x86_64"), verify.Options{})
 	if err != nil || len(problems(rep)) != 0 {
 		t.Fatalf("intact zip: %v%s", err, describe(problems(rep)))
@@ -348,7 +205,7 @@ func TestCorruptMembers(t *testing.T) {
 // the name whole.
 func TestLongMemberNames(t *testing.T) {
 	long := "python/" + strings.Repeat("n", 60000) + ".py"
-	p := writeRawZip(t, []rawMember{deflated(long, []byte("x = 1\n"))})
+	p := writeRawZip(t, []testutil.ZipMember{testutil.Deflated(long, []byte("x = 1\n"))})
 	_, err := verify.Check(context.Background(), verify.PathSource(p), mustTarget(t, "python3.12", "x86_64"), verify.Options{})
 	if err == nil || !strings.Contains(err.Error(), "at most 255 bytes") {
 		t.Fatalf("err = %.300v", err)
@@ -357,7 +214,7 @@ func TestLongMemberNames(t *testing.T) {
 		t.Errorf("the error is %d bytes: the name is repeated whole", len(err.Error()))
 	}
 	ok := "python/" + strings.Repeat("n", 252) + ".py"
-	p = writeRawZip(t, []rawMember{deflated(ok, []byte("x = 1\n"))})
+	p = writeRawZip(t, []testutil.ZipMember{testutil.Deflated(ok, []byte("x = 1\n"))})
 	if _, err := verify.Check(context.Background(), verify.PathSource(p), mustTarget(t, "python3.12", "x86_64"), verify.Options{}); err != nil {
 		t.Fatalf("a 255-byte name: %v", err)
 	}

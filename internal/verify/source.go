@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,6 +79,33 @@ func (s Source) label() string {
 	return s.Path
 }
 
+// ZipEntries lists the members of a zip of size bytes the way Check reads
+// a zip file, refusing before anything is inflated what Check refuses:
+// names that escape the artifact's root or that no file system takes,
+// members whose compressed data overlap, and declared sizes past Lambda's
+// limit (one member) or MaxDeclared (all). A builder that takes a zip made
+// elsewhere as its files calls it first, and gives Check its members with
+// MemberEntry.
+func ZipEntries(zr *zip.Reader, size int64) ([]Entry, error) {
+	es, err := zipEntries(zr, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := declaredWithin(es); err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// MemberEntry is the Entry of a zip member planned as the file at p, whose
+// bytes nothing has checked yet (no RECORD vouches for them): Check reads
+// it to its end once, within its declared size, and a CRC-32 or size that
+// does not match its header is a finding (RuleCorrupt); the declared sizes
+// of such entries are bounded before anything is inflated, as a zip's are.
+func MemberEntry(p string, f *zip.File) Entry {
+	return Entry{Path: p, Size: int64(f.UncompressedSize64), Open: f.Open, zip: true, crc: f.CRC32}
+}
+
 // listing is an opened source.
 type listing struct {
 	entries []Entry
@@ -97,7 +125,11 @@ func (s Source) open(ctx context.Context) (*listing, error) {
 		if zs == 0 {
 			zs = -1
 		}
-		return &listing{entries: es, zipSize: zs, close: func() error { return nil }}, nil
+		// Members of a zip no one has vouched for (MemberEntry) are read
+		// as a zip's are: declared sizes bounded before anything is
+		// inflated, each read whole and its CRC-32 and size checked.
+		hasZip := slices.ContainsFunc(es, func(e Entry) bool { return e.zip })
+		return &listing{entries: es, zipSize: zs, isZip: hasZip, close: func() error { return nil }}, nil
 	}
 	if s.Path == "" {
 		return nil, fmt.Errorf("verifying: no artifact given (a zip file, a folder or planned entries)")

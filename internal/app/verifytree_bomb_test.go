@@ -43,24 +43,6 @@ type bombChildResult struct {
 	PeakRSS     int64 // bytes: VmHWM at the end
 }
 
-// peakRSS is this process's VmHWM in bytes, from /proc/self/status.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return -1
-			}
-			return kb << 10
-		}
-	}
-	return -1
-}
-
 // TestVerifyTreeBombChild is the child process of buildInChild: it builds
 // the project named by LAMBDAPACK_BOMB_CHILD against the index named by
 // LAMBDAPACK_BOMB_INDEX and prints the outcome. Run alone, it does nothing.
@@ -86,7 +68,7 @@ func TestVerifyTreeBombChild(t *testing.T) {
 			res.Built = append(res.Built, a.Name)
 		}
 	}
-	res.PeakRSS = peakRSS()
+	res.PeakRSS = testutil.PeakRSS()
 	json.NewEncoder(os.Stdout).Encode(res)
 }
 
@@ -131,7 +113,7 @@ func writeTreeChild(t *testing.T, zp, out string) {
 		var ve *VerifyError
 		res.VerifyError = errors.As(err, &ve)
 	}
-	res.PeakRSS = peakRSS()
+	res.PeakRSS = testutil.PeakRSS()
 	json.NewEncoder(os.Stdout).Encode(res)
 }
 

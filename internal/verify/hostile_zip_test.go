@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lambdapack/lambdapack/internal/testutil"
@@ -29,6 +28,7 @@ type childResult struct {
 	Rules    []string `json:"rules"`
 	Files    []string `json:"files"`
 	Messages []string `json:"messages"`
+	PeakRSS  int64    `json:"peak_rss"` // bytes: testutil.PeakRSS at the end
 }
 
 // TestVerifyChild is the child process of checkInChild: it verifies the
@@ -50,11 +50,13 @@ func TestVerifyChild(t *testing.T) {
 			res.Messages = append(res.Messages, f.Message)
 		}
 	}
+	res.PeakRSS = testutil.PeakRSS()
 	json.NewEncoder(os.Stdout).Encode(res)
 }
 
 // checkInChild verifies a zip in a fresh process and returns the outcome
-// and the process's peak resident memory (getrusage's ru_maxrss) in bytes.
+// and the process's peak resident memory in bytes, as the child measured
+// it (testutil.PeakRSS: wait4's ru_maxrss would count this process's own).
 func checkInChild(t *testing.T, zipPath string) (childResult, int64) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyChild$", "-test.count=1")
@@ -65,16 +67,15 @@ func checkInChild(t *testing.T, zipPath string) (childResult, int64) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s%s", err, out, stderr.String())
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Fatal("no rusage for the child")
-	}
 	var res childResult
 	line, _, _ := bytes.Cut(out, []byte("\n"))
 	if err := json.Unmarshal(line, &res); err != nil {
 		t.Fatalf("child said %q: %v", out, err)
 	}
-	return res, ru.Maxrss * 1024 // kilobytes on Linux
+	if res.PeakRSS <= 0 {
+		t.Fatalf("the child could not read its peak memory: %q", out)
+	}
+	return res, res.PeakRSS
 }
 
 // maxChildRSS bounds the verifying process's peak memory in every hostile

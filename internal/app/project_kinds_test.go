@@ -555,3 +555,24 @@ func TestBuildNoteNamesArtifactOnce(t *testing.T) {
 		t.Errorf("no slimming note: %+v", rep.Notes)
 	}
 }
+
+// A SAM template kept as serverless.yaml is built as the SAM template it is:
+// its function with its CodeUri's requirements, not "serverless.yml defines
+// no functions" (found in a public project built with sam build -t
+// serverless.yaml).
+func TestBuildSAMTemplateNamedServerless(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yaml":      samT + "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n",
+		"src/app.py":           "import six\ndef handler(e, c):\n    return six.__version__\n",
+		"src/requirements.txt": "six==1.16.0\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := wantZip(t, rep, "Fn", append(sixFiles(""), "app.py", "requirements.txt")...)
+	if out := importHandler(t, fn, "app.handler"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}

@@ -576,3 +576,29 @@ func TestBuildSAMTemplateNamedServerless(t *testing.T) {
 		t.Errorf("handler says %q", out)
 	}
 }
+
+// A SAM template whose Runtime is !Ref of a parameter without a Default
+// (given at build time, as in a public project) builds with the value of
+// --parameter-overrides, for that runtime.
+func TestBuildSAMParameterOverride(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml":        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n  PythonRuntime:\n    Type: String\nGlobals:\n  Function:\n    Runtime: !Ref PythonRuntime\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n",
+		"src/app.py":           "import six\ndef handler(e, c):\n    return six.__version__\n",
+		"src/requirements.txt": "six==1.16.0\n",
+	})
+	if _, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil); err == nil || !strings.Contains(err.Error(), "--parameter-overrides PythonRuntime=VALUE") {
+		t.Fatalf("without a value: %v", err)
+	}
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), func(o *BuildOptions) { o.Params = map[string]string{"PythonRuntime": "python3.12"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := wantZip(t, rep, "Fn", append(sixFiles(""), "app.py", "requirements.txt")...)
+	if rt := rep.Artifacts[0].Runtime; rt != "python3.12" {
+		t.Errorf("runtime %s", rt)
+	}
+	if out := importHandler(t, fn, "app.handler"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}

@@ -23,6 +23,10 @@ type LoadOptions struct {
 	Stage string
 	// Vars are other ${opt:NAME} values.
 	Vars map[string]string
+	// Params are SAM template parameter values (sam build's
+	// --parameter-overrides); they win over the samconfig's
+	// parameter_overrides and a parameter's Default.
+	Params map[string]string
 	// Env looks up ${env:NAME}; nil means os.LookupEnv.
 	Env func(string) (string, bool)
 	// Now is the date deprecations are judged on; zero means time.Now().
@@ -95,7 +99,7 @@ func Load(dir string, o LoadOptions) (*Config, error) {
 	case KindServerless:
 		err = parseServerless(cfg, data, o)
 	case KindSAM:
-		err = parseSAM(cfg, data)
+		err = parseSAM(cfg, data, o.Params)
 	}
 	if err != nil {
 		return nil, err

@@ -41,6 +41,8 @@ type BuildOptions struct {
 	Only   []string // build only these functions and layers
 	Out    string   // output folder; "" = <Dir>/dist
 	Stage  string   // serverless --stage
+	// Params are SAM template parameter values (--parameter-overrides).
+	Params map[string]string
 
 	NoVerify, Force, Strict bool
 	// Rebuild ignores the record of previous builds.
@@ -187,7 +189,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	if dir == "" {
 		dir = "."
 	}
-	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage})
+	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params})
 	if err != nil {
 		return fail(err)
 	}

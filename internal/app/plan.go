@@ -223,8 +223,27 @@ func excluder(exclude []string) func(string) bool {
 // artifact has no place for, and the packages --exclude-package named.
 func installNotes(plan *install.Plan, requested []string) []string {
 	var notes []string
+	// One note per wheel and scheme: a wheel's .data/data can hold
+	// hundreds of files (networkx's examples), each said once before.
+	type group struct {
+		wheel, scheme string
+		members       []string
+	}
+	var groups []*group
 	for _, d := range plan.Dropped {
-		notes = append(notes, fmt.Sprintf("%s: %s/%s left out (a Lambda artifact has no place for .data/%s)", d.Wheel, d.Scheme, d.Member, d.Scheme))
+		i := slices.IndexFunc(groups, func(g *group) bool { return g.wheel == d.Wheel && g.scheme == d.Scheme })
+		if i < 0 {
+			groups = append(groups, &group{wheel: d.Wheel, scheme: d.Scheme})
+			i = len(groups) - 1
+		}
+		groups[i].members = append(groups[i].members, d.Member)
+	}
+	for _, g := range groups {
+		if len(g.members) == 1 {
+			notes = append(notes, fmt.Sprintf("%s: %s/%s left out (a Lambda artifact has no place for .data/%s)", g.wheel, g.scheme, g.members[0], g.scheme))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s: %d files of .data/%s left out, %s/%s among them (a Lambda artifact has no place for .data/%s)", g.wheel, len(g.members), g.scheme, g.scheme, g.members[0], g.scheme))
 	}
 	for _, r := range plan.Replaced {
 		notes = append(notes, fmt.Sprintf("%s: installed from %s, not %s (both declare it; pip keeps the one it installs last)", r.Path, r.Kept, r.Lost))

@@ -555,3 +555,91 @@ func TestBuildNoteNamesArtifactOnce(t *testing.T) {
 		t.Errorf("no slimming note: %+v", rep.Notes)
 	}
 }
+
+// A SAM template kept as serverless.yaml is built as the SAM template it is:
+// its function with its CodeUri's requirements, not "serverless.yml defines
+// no functions" (found in a public project built with sam build -t
+// serverless.yaml).
+func TestBuildSAMTemplateNamedServerless(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"serverless.yaml":      samT + "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n",
+		"src/app.py":           "import six\ndef handler(e, c):\n    return six.__version__\n",
+		"src/requirements.txt": "six==1.16.0\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := wantZip(t, rep, "Fn", append(sixFiles(""), "app.py", "requirements.txt")...)
+	if out := importHandler(t, fn, "app.handler"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}
+
+// A SAM template whose Runtime is !Ref of a parameter without a Default
+// (given at build time, as in a public project) builds with the value of
+// --parameter-overrides, for that runtime.
+func TestBuildSAMParameterOverride(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml":        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n  PythonRuntime:\n    Type: String\nGlobals:\n  Function:\n    Runtime: !Ref PythonRuntime\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n",
+		"src/app.py":           "import six\ndef handler(e, c):\n    return six.__version__\n",
+		"src/requirements.txt": "six==1.16.0\n",
+	})
+	if _, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), nil); err == nil || !strings.Contains(err.Error(), "--parameter-overrides PythonRuntime=VALUE") {
+		t.Fatalf("without a value: %v", err)
+	}
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, sixWheel), func(o *BuildOptions) { o.Params = map[string]string{"PythonRuntime": "python3.12"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := wantZip(t, rep, "Fn", append(sixFiles(""), "app.py", "requirements.txt")...)
+	if rt := rep.Artifacts[0].Runtime; rt != "python3.12" {
+		t.Errorf("runtime %s", rt)
+	}
+	if out := importHandler(t, fn, "app.handler"); out != "1.16.0" {
+		t.Errorf("handler says %q", out)
+	}
+}
+
+// A wheel's .data/data files, which a Lambda artifact has no place for, are
+// left out with one note per wheel and scheme, not one per file (networkx
+// 3.0 ships some 70 example files there: 70 notes in a public project's
+// report).
+func TestBuildDataFilesOneNote(t *testing.T) {
+	docs := testutil.Wheel{Name: "docs", Version: "1.0", Files: map[string][]byte{
+		"docs/__init__.py":                      []byte("V = '1.0'\n"),
+		"docs-1.0.data/data/share/docs/a.txt":   []byte("a"),
+		"docs-1.0.data/data/share/docs/b.txt":   []byte("b"),
+		"docs-1.0.data/data/share/docs/ex/c.py": []byte("c"),
+		"docs-1.0.data/headers/docs/docs.h":     []byte("h"),
+	}}
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"lambdapack.toml": "runtime = \"python3.12\"\n[functions.fn]\nhandler = \"app.handler\"\ndependencies = [\"docs==1.0\"]\n",
+		"app.py":          "import docs\ndef handler(e, c):\n    return docs.V\n",
+	})
+	rep, err := buildHermetic(t, dir, testutil.NewIndex(t, docs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := wantZip(t, rep, "fn", "app.py", "lambdapack.toml", "docs/__init__.py", "docs-1.0.dist-info/INSTALLER", "docs-1.0.dist-info/METADATA", "docs-1.0.dist-info/RECORD", "docs-1.0.dist-info/WHEEL")
+	var dropped []string
+	for _, n := range rep.Notes {
+		if strings.Contains(n.Message, "has no place for") {
+			dropped = append(dropped, n.Message)
+		}
+	}
+	sort.Strings(dropped)
+	want := []string{
+		"docs-1.0-py3-none-any.whl: 3 files of .data/data left out, data/docs-1.0.data/data/share/docs/a.txt among them (a Lambda artifact has no place for .data/data)",
+		"docs-1.0-py3-none-any.whl: headers/docs-1.0.data/headers/docs/docs.h left out (a Lambda artifact has no place for .data/headers)",
+	}
+	if d := cmp.Diff(want, dropped); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	if out := importHandler(t, fn, "app.handler"); out != "1.0" {
+		t.Errorf("handler says %q", out)
+	}
+}

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lambdapack/lambdapack/internal/app"
+	"github.com/lambdapack/lambdapack/internal/project"
 )
 
 func init() {
@@ -17,6 +19,8 @@ func init() {
 			quiet   bool
 			pub     bool
 			pubOpts app.PublishBuildOptions
+			// paramOverrides are --parameter-overrides values.
+			paramOverrides []string
 		)
 		cmd := &cobra.Command{
 			Use:   "build [DIR]",
@@ -58,6 +62,16 @@ points the functions that use the project's layers at the new versions.`,
 					return fmt.Errorf("--stack-name and --update-layers go with --publish")
 				}
 				o.Publish = pub
+				for _, po := range paramOverrides {
+					params, err := project.ParseParameterOverrides(po)
+					if err != nil {
+						return fmt.Errorf("--parameter-overrides: %w", err)
+					}
+					if o.Params == nil {
+						o.Params = map[string]string{}
+					}
+					maps.Copy(o.Params, params)
+				}
 				_, wait := attachOutput(s, &o.Env, quiet)
 				rep, cfg, buildErr := app.Build(ctx, o)
 				wait()
@@ -106,6 +120,7 @@ points the functions that use the project's layers at the new versions.`,
 		fl.StringSliceVar(&o.Only, "only", nil, "build only these functions and layers (by name)")
 		fl.StringVar(&o.Out, "out", "", "output folder (default DIR/dist)")
 		fl.StringVar(&o.Stage, "stage", "", "serverless stage for ${opt:stage} and ${sls:stage} (default: provider.stage, else dev)")
+		fl.StringArrayVar(&paramOverrides, "parameter-overrides", nil, "SAM template parameter values, NAME=VALUE separated by spaces, as sam build takes them (they win over samconfig's parameter_overrides); repeatable")
 		fl.BoolVar(&o.Rebuild, "rebuild", false, "build everything, even what is unchanged")
 		fl.IntVar(&o.Jobs, "jobs", 4, "artifacts built at once")
 		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifacts")

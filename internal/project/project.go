@@ -23,6 +23,10 @@ type LoadOptions struct {
 	Stage string
 	// Vars are other ${opt:NAME} values.
 	Vars map[string]string
+	// Params are SAM template parameter values (sam build's
+	// --parameter-overrides); they win over the samconfig's
+	// parameter_overrides and a parameter's Default.
+	Params map[string]string
 	// Env looks up ${env:NAME}; nil means os.LookupEnv.
 	Env func(string) (string, bool)
 	// Now is the date deprecations are judged on; zero means time.Now().
@@ -47,6 +51,9 @@ func Discover(dir string) (string, string, error) {
 	} {
 		p := filepath.Join(dir, c.name)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			if c.kind == KindServerless && isSAMTemplate(p) {
+				return p, KindSAM, nil
+			}
 			return p, c.kind, nil
 		}
 	}
@@ -92,7 +99,7 @@ func Load(dir string, o LoadOptions) (*Config, error) {
 	case KindServerless:
 		err = parseServerless(cfg, data, o)
 	case KindSAM:
-		err = parseSAM(cfg, data)
+		err = parseSAM(cfg, data, o.Params)
 	}
 	if err != nil {
 		return nil, err
@@ -134,6 +141,9 @@ func kindOf(file string) (string, error) {
 	case strings.HasSuffix(base, ".toml"):
 		return KindLambdapack, nil
 	case strings.HasPrefix(base, "serverless."):
+		if isSAMTemplate(file) {
+			return KindSAM, nil
+		}
 		return KindServerless, nil
 	case strings.HasSuffix(base, ".yaml"), strings.HasSuffix(base, ".yml"), strings.HasSuffix(base, ".json"):
 		data, err := readConfigFile(file)
@@ -150,6 +160,26 @@ func kindOf(file string) (string, error) {
 		return "", fmt.Errorf("%s: cannot tell whether this is a serverless.yml or a SAM template: name it serverless.yml or template.yaml", file)
 	}
 	return "", fmt.Errorf("%s: unknown config file: use pyproject.toml, lambdapack.toml, serverless.yml or a SAM template.yaml", file)
+}
+
+// samTopKey and slsTopKey match top-level keys only a SAM template, or only
+// a serverless.yml, has.
+var (
+	samTopKey = regexp.MustCompile(`(?m)^(AWSTemplateFormatVersion|Transform)\s*:`)
+	slsTopKey = regexp.MustCompile(`(?m)^(service|provider|functions)\s*:`)
+)
+
+// isSAMTemplate reports whether a file named serverless.* is in fact an AWS
+// SAM template (found in public projects: a template kept as
+// serverless.yaml and built with sam build -t serverless.yaml). Reading it
+// as a serverless.yml would say "defines no functions" of a template that
+// has them.
+func isSAMTemplate(file string) bool {
+	data, err := readConfigFile(file)
+	if err != nil {
+		return false // Load reports the error when it reads the file
+	}
+	return samTopKey.Match(data) && !slsTopKey.Match(data)
 }
 
 // fillLayerRuntimes gives a layer that declares no runtime (a ready folder

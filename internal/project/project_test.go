@@ -369,3 +369,29 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// A SAM template kept as serverless.yaml (built with sam build -t
+// serverless.yaml) is read as the SAM template it is, found and named with
+// --config alike; a serverless.yml that mentions no SAM key stays one.
+func TestServerlessNamedSAMTemplate(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"serverless.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n",
+		"src/app.py":      "",
+	})
+	for _, config := range []string{"", "serverless.yaml"} {
+		cfg, err := Load(dir, LoadOptions{Config: config})
+		if err != nil {
+			t.Fatalf("config %q: %v", config, err)
+		}
+		if cfg.Kind != KindSAM || len(cfg.Functions) != 1 || cfg.Functions[0].Name != "Fn" {
+			t.Errorf("config %q: kind %s, functions %v", config, cfg.Kind, cfg.Functions)
+		}
+	}
+	sls := writeTree(t, map[string]string{
+		"serverless.yml": "service: s\n# Transform: in a comment is no SAM key\nprovider: {name: aws, runtime: python3.12}\nfunctions:\n  f:\n    handler: app.handler\n",
+		"app.py":         "",
+	})
+	if _, kind, err := Discover(sls); err != nil || kind != KindServerless {
+		t.Errorf("serverless.yml: kind %s, %v", kind, err)
+	}
+}

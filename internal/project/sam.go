@@ -33,6 +33,7 @@ type samReader struct {
 	cfg       *Config
 	root      *yaml.Node
 	params    *yaml.Node
+	overrides map[string]string // parameter values given at build time
 	resources map[string]string // logical ID -> Type
 	errs      []error
 	external  map[string][]string // external layer as written -> functions
@@ -99,6 +100,9 @@ func (r *samReader) str(n *yaml.Node) (string, bool) {
 }
 
 func (r *samReader) param(id string) (string, bool) {
+	if v, ok := r.overrides[id]; ok {
+		return v, true
+	}
 	if d := path(r.params, id, "Default"); d != nil && d.Kind == yaml.ScalarNode {
 		return d.Value, true
 	}
@@ -108,6 +112,11 @@ func (r *samReader) param(id string) (string, bool) {
 // must reads a scalar that has to be static, recording an error otherwise.
 func (r *samReader) must(n *yaml.Node, what string) string {
 	s, ok := r.str(n)
+	if id, isRef := ref(n); !ok && isRef && child(r.params, id) != nil {
+		r.fail(n, fmt.Sprintf("give it as sam build takes it: --parameter-overrides %s=VALUE (or parameter_overrides in samconfig.toml's [default.build.parameters]), or give the parameter a Default", id),
+			"%s is !Ref %s, a parameter without a Default: lambdapack cannot tell what to build", what, id)
+		return s
+	}
 	if !ok {
 		r.fail(n, "write the value itself or !Ref a parameter with a Default", "%s is not static (%s): lambdapack cannot tell what to build", what, describe(n))
 	}
@@ -143,15 +152,25 @@ func (r *samReader) strs(n *yaml.Node, what string) []string {
 	return out
 }
 
-func parseSAM(cfg *Config, data []byte) error {
+func parseSAM(cfg *Config, data []byte, params map[string]string) error {
 	root, err := parseYAML(cfg.File, data)
 	if err != nil {
 		return err
 	}
+	overrides, err := samconfigParams(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	if overrides == nil {
+		overrides = map[string]string{}
+	}
+	for k, v := range params {
+		overrides[k] = v
+	}
 	if err := checkScalarKeys(cfg.File, root, 0); err != nil {
 		return err
 	}
-	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), resources: map[string]string{},
+	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), overrides: overrides, resources: map[string]string{},
 		external: map[string][]string{}, extPos: map[string]Pos{}}
 	globals := path(root, "Globals", "Function")
 	resKeys, resVals := pairs(child(root, "Resources"))

@@ -28,8 +28,10 @@ import (
 
 // ProjectRunOptions say which project to run and how.
 type ProjectRunOptions struct {
-	// Dir, Config, Stage and Out are as `lambdapack build` has them.
+	// Dir, Config, Stage, Out and Params are as `lambdapack build` has
+	// them.
 	Dir, Config, Stage, Out string
+	Params                  map[string]string
 	// Only runs these functions (all of the project's when empty).
 	Only []string
 	// EnvFile adds variables to every function (dotenv), or per function
@@ -83,7 +85,7 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 // last did not say), and checks that it has what Only names.
 func (p *ProjectRun) load() (*project.Config, error) {
 	o := p.o
-	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage})
+	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params})
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +304,7 @@ func (p *ProjectRun) build(ctx context.Context, cfg *project.Config) (*BuildRepo
 	env := p.o.Env
 	env.Log = nil
 	rep, _, err := Build(ctx, BuildOptions{
-		Dir: cfg.Dir, Config: cfg.File, Stage: p.o.Stage, Out: p.o.Out, Only: only,
+		Dir: cfg.Dir, Config: cfg.File, Stage: p.o.Stage, Params: p.o.Params, Out: p.o.Out, Only: only,
 		NoVerify: p.o.NoVerify, Force: p.o.Force, Env: env,
 	})
 	if err != nil {

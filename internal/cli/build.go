@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lambdapack/lambdapack/internal/app"
 	"github.com/lambdapack/lambdapack/internal/project"
@@ -62,16 +63,11 @@ points the functions that use the project's layers at the new versions.`,
 					return fmt.Errorf("--stack-name and --update-layers go with --publish")
 				}
 				o.Publish = pub
-				for _, po := range paramOverrides {
-					params, err := project.ParseParameterOverrides(po)
-					if err != nil {
-						return fmt.Errorf("--parameter-overrides: %w", err)
-					}
-					if o.Params == nil {
-						o.Params = map[string]string{}
-					}
-					maps.Copy(o.Params, params)
+				params, err := parseParameterOverrides(paramOverrides)
+				if err != nil {
+					return err
 				}
+				o.Params = params
 				_, wait := attachOutput(s, &o.Env, quiet)
 				rep, cfg, buildErr := app.Build(ctx, o)
 				wait()
@@ -120,7 +116,7 @@ points the functions that use the project's layers at the new versions.`,
 		fl.StringSliceVar(&o.Only, "only", nil, "build only these functions and layers (by name)")
 		fl.StringVar(&o.Out, "out", "", "output folder (default DIR/dist)")
 		fl.StringVar(&o.Stage, "stage", "", "serverless stage for ${opt:stage} and ${sls:stage} (default: provider.stage, else dev)")
-		fl.StringArrayVar(&paramOverrides, "parameter-overrides", nil, "SAM template parameter values, NAME=VALUE separated by spaces, as sam build takes them (they win over samconfig's parameter_overrides); repeatable")
+		registerParameterOverrides(fl, &paramOverrides)
 		fl.BoolVar(&o.Rebuild, "rebuild", false, "build everything, even what is unchanged")
 		fl.IntVar(&o.Jobs, "jobs", 4, "artifacts built at once")
 		fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying the artifacts")
@@ -137,4 +133,27 @@ points the functions that use the project's layers at the new versions.`,
 		fl.BoolVar(&pubOpts.UpdateLayers, "update-layers", false, "with --publish: set the layers of each function that uses the project's layers to the versions just published (then its other layers, which must be ARNs)")
 		return cmd
 	})
+}
+
+// registerParameterOverrides adds --parameter-overrides, as sam build and
+// sam local take it.
+func registerParameterOverrides(fl *pflag.FlagSet, v *[]string) {
+	fl.StringArrayVar(v, "parameter-overrides", nil, "SAM template parameter values, NAME=VALUE separated by spaces, as sam build takes them (they win over samconfig's parameter_overrides); repeatable")
+}
+
+// parseParameterOverrides reads every --parameter-overrides value; later
+// values win.
+func parseParameterOverrides(values []string) (map[string]string, error) {
+	var params map[string]string
+	for _, v := range values {
+		p, err := project.ParseParameterOverrides(v)
+		if err != nil {
+			return nil, fmt.Errorf("--parameter-overrides: %w", err)
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		maps.Copy(params, p)
+	}
+	return params, nil
 }

@@ -31,6 +31,7 @@ type runFlags struct {
 	env     app.EnvOptions
 	timeout string
 	envFile string
+	params  []string // --parameter-overrides
 	project app.ProjectRunOptions
 }
 
@@ -51,6 +52,18 @@ func (f *runFlags) addProject(fl *pflag.FlagSet) {
 	fl.StringVar(&f.project.Config, "config", "", "the config file (default: discovered in the project folder)")
 	fl.StringVar(&f.project.Stage, "stage", "", "serverless stage for ${opt:stage} and ${sls:stage} (default: provider.stage, else dev)")
 	fl.StringVar(&f.project.Out, "out", "", "the build's output folder (default PROJECT/dist)")
+	registerParameterOverrides(fl, &f.params)
+}
+
+// projectOptions are the project run's options from the flags.
+func (f *runFlags) projectOptions(timeout time.Duration, notes io.Writer) (app.ProjectRunOptions, error) {
+	po := f.project
+	params, err := parseParameterOverrides(f.params)
+	if err != nil {
+		return po, err
+	}
+	po.Params, po.EnvFile, po.Timeout, po.Notes, po.Env = params, f.envFile, timeout, notes, f.env
+	return po, nil
 }
 
 // parseTimeout reads "10", "2.5" (seconds) or "1m30s".
@@ -313,8 +326,10 @@ func containsArch(r record.Record, arch string) bool {
 // openProjectFunction builds what is stale and opens one function of the
 // project.
 func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, args []string, timeout time.Duration, notes io.Writer) (*app.ProjectRun, *invoke.Function, error) {
-	po := rf.project
-	po.EnvFile, po.Timeout, po.Notes, po.Env = rf.envFile, timeout, notes, rf.env
+	po, err := rf.projectOptions(timeout, notes)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(args) == 1 {
 		po.Only = []string{args[0]}
 	} else {
@@ -341,7 +356,7 @@ func projectFunctionNames(po app.ProjectRunOptions) ([]string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	cfg, err := project.Load(dir, project.LoadOptions{Config: po.Config, Stage: po.Stage})
+	cfg, err := project.Load(dir, project.LoadOptions{Config: po.Config, Stage: po.Stage, Params: po.Params})
 	if err != nil {
 		return nil, err
 	}

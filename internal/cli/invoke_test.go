@@ -166,6 +166,48 @@ Resources:
 	}
 }
 
+// TestInvokeParameterOverrides: a template whose runtime is a parameter
+// with no default runs with --parameter-overrides, as `sam local invoke`
+// takes it, and says how to give the value without it.
+func TestInvokeParameterOverrides(t *testing.T) {
+	cache := cliSharedCache(t)
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": `Transform: AWS::Serverless-2016-10-31
+Parameters:
+  PythonRuntime:
+    Type: String
+  Greeting:
+    Type: String
+    Default: from the default
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Handler: app.handler
+      Runtime: !Ref PythonRuntime
+      Environment:
+        Variables:
+          GREETING: !Ref Greeting
+`,
+		"hello/app.py": "import os, sys\ndef handler(event, context):\n    return '%s %d.%d' % (os.environ['GREETING'], *sys.version_info[:2])\n",
+	})
+	code, _, errOut := invokeMain(t, "", "invoke", "Hello", "--project", dir, "--cache-dir", cache)
+	if code != 2 || !strings.Contains(errOut, "--parameter-overrides PythonRuntime=VALUE") {
+		t.Errorf("without a value: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := invokeMain(t, "", "invoke", "Hello", "--project", dir, "--cache-dir", cache,
+		"--parameter-overrides", "PythonRuntime=python3.12 Greeting=overridden")
+	if code != 0 || strings.TrimSpace(out) != `"overridden 3.12"` {
+		t.Errorf("exit %d, stdout %s\n%s", code, out, errOut)
+	}
+	code, _, errOut = invokeMain(t, "", "invoke", "Hello", "--project", dir, "--cache-dir", cache, "--parameter-overrides", "PythonRuntime")
+	if code != 2 || !strings.Contains(errOut, "--parameter-overrides") {
+		t.Errorf("a malformed value: exit %d\n%s", code, errOut)
+	}
+}
+
 // TestInvokeExample runs the examples' function with its layer (numpy,
 // pydantic, requests) as the README shows it, on x86_64 and, under qemu
 // with Debian's arm64 CPython 3.11, on arm64.

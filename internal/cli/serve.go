@@ -66,8 +66,11 @@ added to or removed from the config follow it.`,
 					return err
 				}
 				defer closeRunner()
-				po := rf.project
-				po.EnvFile, po.Timeout, po.Concurrency, po.Only, po.Notes, po.Env = rf.envFile, timeout, concurrency, only, s.Err, rf.env
+				po, err := rf.projectOptions(timeout, s.Err)
+				if err != nil {
+					return err
+				}
+				po.Concurrency, po.Only = concurrency, only
 				p, err := app.OpenProjectRun(ctx, r, po)
 				if err != nil {
 					return err

@@ -162,7 +162,8 @@ func TestImageHandlerMissing(t *testing.T) {
 		rep, err := app.BuildImage(ctx, env, o)
 		if lambda {
 			var ve *app.VerifyError
-			if !errors.As(err, &ve) || !strings.Contains(ve.Report, "handler nope.handler: no nope.py or nope/") {
+			if !errors.As(err, &ve) || !strings.Contains(ve.Report, "handler nope.handler: no nope.py or nope/ in the image's code or packages") ||
+				!strings.Contains(ve.Report, "--src") {
 				t.Fatalf("a handler with no module on a Lambda base: %v", err)
 			}
 			if ents, _ := os.ReadDir(out); len(ents) != 0 {

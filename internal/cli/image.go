@@ -78,11 +78,7 @@ ENTRYPOINT) the same way, for any architecture.`,
 		}
 		fl := cmd.Flags()
 		o := &f.opts
-		fl.StringArrayVarP(&o.Deps.RequirementFiles, "requirement", "r", nil, "read requirements from a file (\"-\" for stdin); repeatable")
-		fl.StringArrayVarP(&o.Deps.ConstraintFiles, "constraint", "c", nil, "constrain versions with a file; repeatable")
-		fl.StringVar(&o.Deps.Lock, "lock", "", "install exactly what a lock says: pylock.toml, uv.lock, poetry.lock or Pipfile.lock")
-		fl.BoolVar(&o.Deps.Pre, "pre", false, preUsage)
-		fl.StringVar(&o.Deps.Prerelease, "prerelease", "", prereleaseUsage)
+		registerInputFlags(fl, &o.Deps, true)
 		fl.StringVar(&o.Runtime, "runtime", "", "Lambda runtime, e.g. python3.12 (needed with --base lambda; otherwise the base's Python decides)")
 		fl.StringArrayVar(&o.Archs, "arch", nil, "architecture: x86_64 (amd64) or arm64 (aarch64); repeatable, one image each (default x86_64)")
 		fl.StringVar(&o.Base, "base", "lambda", "base image: lambda, a registry reference, oci-layout:DIR or tarball:FILE")

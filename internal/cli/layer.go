@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/lambdapack/lambdapack/internal/app"
@@ -32,11 +33,7 @@ type buildFlags struct {
 func (f *buildFlags) register(cmd *cobra.Command, kind string) {
 	fl := cmd.Flags()
 	o := &f.opts
-	fl.StringArrayVarP(&o.Deps.RequirementFiles, "requirement", "r", nil, "read requirements from a file (\"-\" for stdin); repeatable")
-	fl.StringArrayVarP(&o.Deps.ConstraintFiles, "constraint", "c", nil, "constrain versions with a file; repeatable")
-	fl.StringVar(&o.Deps.Lock, "lock", "", "install exactly what a lock says: pylock.toml, uv.lock, poetry.lock or Pipfile.lock")
-	fl.BoolVar(&o.Deps.Pre, "pre", false, preUsage)
-	fl.StringVar(&o.Deps.Prerelease, "prerelease", "", prereleaseUsage)
+	registerInputFlags(fl, &o.Deps, true)
 	fl.StringVar(&o.Runtime, "runtime", "", "Lambda runtime to build for, e.g. python3.12 (see lambdapack targets)")
 	fl.StringVar(&o.Arch, "arch", "x86_64", "architecture: x86_64 (amd64) or arm64 (aarch64)")
 	fl.StringVarP(&o.Output, "output", "o", kind+".zip", "the zip to write")
@@ -150,4 +147,17 @@ reproducible.`,
 		_ = cmd.MarkFlagRequired("src")
 		return cmd
 	})
+}
+
+// registerInputFlags adds the flags that say what to install: requirement
+// and constraint files, pre-releases and, unless a lock is what the verb
+// writes, a lock to install from.
+func registerInputFlags(fl *pflag.FlagSet, in *app.Inputs, withLock bool) {
+	fl.StringArrayVarP(&in.RequirementFiles, "requirement", "r", nil, "read requirements from a file (\"-\" for stdin); repeatable")
+	fl.StringArrayVarP(&in.ConstraintFiles, "constraint", "c", nil, "constrain versions with a file; repeatable")
+	if withLock {
+		fl.StringVar(&in.Lock, "lock", "", "install exactly what a lock says: pylock.toml, uv.lock, poetry.lock or Pipfile.lock")
+	}
+	fl.BoolVar(&in.Pre, "pre", false, preUsage)
+	fl.StringVar(&in.Prerelease, "prerelease", "", prereleaseUsage)
 }

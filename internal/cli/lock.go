@@ -82,10 +82,7 @@ hints.`,
 			},
 		}
 		fl := cmd.Flags()
-		fl.StringArrayVarP(&o.Deps.RequirementFiles, "requirement", "r", nil, "read requirements from a file (\"-\" for stdin); repeatable")
-		fl.StringArrayVarP(&o.Deps.ConstraintFiles, "constraint", "c", nil, "constrain versions with a file; repeatable")
-		fl.BoolVar(&o.Deps.Pre, "pre", false, preUsage)
-		fl.StringVar(&o.Deps.Prerelease, "prerelease", "", prereleaseUsage)
+		registerInputFlags(fl, &o.Deps, false)
 		fl.StringVar(&o.Runtime, "runtime", "", "Lambda runtime to lock for, e.g. python3.12 (see lambdapack targets)")
 		fl.StringVar(&o.Arch, "arch", "x86_64", "architecture: x86_64 (amd64) or arm64 (aarch64)")
 		fl.StringVar(&o.Python, "python", "", "Python X.Y of a custom target (with --glibc, instead of --runtime)")

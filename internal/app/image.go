@@ -174,9 +174,14 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 	// base that cannot serve one fails the build), while, with --runtime,
 	// the first architecture's tree is planned for the runtime's target,
 	// the one a Lambda base serves: resolving and downloading the wheels
-	// need not wait for the base's pull. A base that turns out to need
-	// another target (not a Lambda base, or one with an older glibc) has
-	// its tree planned again (the wheels already downloaded are reused).
+	// need not wait for the base's pull, nor need the dependency layer:
+	// it is written into the layer cache as soon as that tree is
+	// planned and verified (on a cold build, while the base is still
+	// being inspected; Build then takes it from lc). A base that turns
+	// out to need another target (not a Lambda base, or one with an
+	// older glibc) has its tree planned again (the wheels already
+	// downloaded are reused) and its own layer written.
+	lc := &image.LayerCache{Dir: imagesDir}
 	bases := make([]*image.Base, len(archs))
 	var guess struct {
 		t target.Target
@@ -201,6 +206,12 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 			g.Go(func() error {
 				guess.tree, guess.findings, guess.err = env.imageTree(gctx, o, t, nil)
 				guess.done = true
+				if guess.err == nil {
+					// An error here (a member that differs from its
+					// RECORD, a cancelled build) is met again, and
+					// reported, when the image is built.
+					_ = image.PrepareDeps(gctx, guess.tree, o.buildOptions(lc))
+				}
 				return nil
 			})
 		}
@@ -228,7 +239,7 @@ func BuildImage(ctx context.Context, env *Env, o ImageOptions) (*ImageReport, er
 				env.logf("Base %s takes the wheels of %s, not of the runtime's %s: resolving again", b.Ref, t, guess.t)
 			}
 		}
-		info, err := buildOneImage(ctx, env, o, b, &image.LayerCache{Dir: imagesDir}, pl)
+		info, err := buildOneImage(ctx, env, o, b, lc, pl)
 		if err != nil {
 			return nil, err
 		}
@@ -336,20 +347,7 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 
 	// Sink: the tree was verified for the base's target.
 	label := imageLabel(arch)
-	bopts := image.BuildOptions{Handler: o.Handler, Env: o.Env, Cache: lc}
-	if o.build != nil {
-		o.build(&bopts)
-	}
-	if o.Cmd != nil {
-		bopts.Cmd, bopts.Handler = o.Cmd, ""
-	}
-	if o.Entrypoint != nil {
-		bopts.Entrypoint = o.Entrypoint
-	}
-	if o.WorkingDir != "" {
-		bopts.WorkingDir = o.WorkingDir
-	}
-	sink := &image.Sink{Base: b, Options: bopts}
+	sink := &image.Sink{Base: b, Options: o.buildOptions(lc)}
 	info.Findings = pl.findings
 	w, _, err := WriteTree(ctx, env, tr, sink, CheckOptions{Name: label, NoVerify: true})
 	if err != nil {
@@ -381,6 +379,24 @@ func buildOneImage(ctx context.Context, env *Env, o ImageOptions, b *image.Base,
 	info.Handler = res.Record.Handler
 	info.result = res
 	return info, nil
+}
+
+// buildOptions are the image.BuildOptions of o's images.
+func (o ImageOptions) buildOptions(lc *image.LayerCache) image.BuildOptions {
+	bopts := image.BuildOptions{Handler: o.Handler, Env: o.Env, Cache: lc}
+	if o.build != nil {
+		o.build(&bopts)
+	}
+	if o.Cmd != nil {
+		bopts.Cmd, bopts.Handler = o.Cmd, ""
+	}
+	if o.Entrypoint != nil {
+		bopts.Entrypoint = o.Entrypoint
+	}
+	if o.WorkingDir != "" {
+		bopts.WorkingDir = o.WorkingDir
+	}
+	return bopts
 }
 
 // imageTree plans and verifies the files of a function image for t with

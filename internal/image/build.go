@@ -96,26 +96,14 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	if o.Handler == "" && o.Cmd == nil {
 		return nil, errors.New("building an image: no handler: pass --handler module.function (the CMD Lambda runs)")
 	}
-	epoch := o.Epoch
-	if epoch.IsZero() {
-		var err error
-		if epoch, err = Epoch(); err != nil {
-			return nil, err
-		}
+	lo, root, err := layerOptions(o)
+	if err != nil {
+		return nil, err
 	}
+	epoch := lo.Epoch
 	baseImg, err := asOCI(base.Image)
 	if err != nil {
 		return nil, fmt.Errorf("the base image %s: %w", base.Ref, err)
-	}
-	layerType := types.OCILayer
-	root := o.Root
-	if root == "" {
-		root = TaskRoot
-	}
-	lo := LayerOptions{Root: strings.TrimPrefix(path.Clean(root), "/"), Epoch: epoch, MediaType: layerType}
-	_ = layerType
-	if lo.Root == "." || lo.Root == "" {
-		lo.Root = ""
 	}
 	deps := t.Select(func(f *tree.File) bool { return f.Role == tree.RoleDeps })
 	code := t.Select(func(f *tree.File) bool { return f.Role == tree.RoleCode })
@@ -219,6 +207,48 @@ func Build(ctx context.Context, base *Base, t *tree.Tree, o BuildOptions) (*Resu
 	}
 	res.TarSize = base.Info.Size + res.Deps.Bytes + res.Code.Bytes
 	return res, nil
+}
+
+// layerOptions are how Build lays out the layers of o: under o.Root (the
+// folder, TaskRoot when ""), stamped o.Epoch (else Epoch()), OCI layers.
+func layerOptions(o BuildOptions) (LayerOptions, string, error) {
+	epoch := o.Epoch
+	if epoch.IsZero() {
+		var err error
+		if epoch, err = Epoch(); err != nil {
+			return LayerOptions{}, "", err
+		}
+	}
+	root := o.Root
+	if root == "" {
+		root = TaskRoot
+	}
+	lo := LayerOptions{Root: strings.TrimPrefix(path.Clean(root), "/"), Epoch: epoch, MediaType: types.OCILayer}
+	if lo.Root == "." {
+		lo.Root = ""
+	}
+	return lo, root, nil
+}
+
+// PrepareDeps writes t's dependency layer into o.Cache as Build on any
+// base would (or finds it there), so that a build can write it while its
+// base is still being pulled or inspected: Build with the same options
+// then takes it from o.Cache (as written in this run: its files were
+// checked against their RECORDs as it was written). It does nothing
+// without o.Cache or dependencies.
+func PrepareDeps(ctx context.Context, t *tree.Tree, o BuildOptions) error {
+	if o.Cache == nil {
+		return nil
+	}
+	deps := t.Select(func(f *tree.File) bool { return f.Role == tree.RoleDeps })
+	if len(deps) == 0 {
+		return nil
+	}
+	lo, _, err := layerOptions(o)
+	if err != nil {
+		return err
+	}
+	return o.Cache.Prepare(ctx, deps, lo)
 }
 
 // configure sets what Lambda runs: the working directory, the environment,

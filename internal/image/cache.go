@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -29,8 +30,43 @@ import (
 // The bases image/base caches share the same blobs folder. Every write goes
 // through internal/atomicfile (synced: later runs trust blobs and entries),
 // so a killed build leaves no partial blob or entry.
+//
+// A layer written ahead (Prepare: an image build writes its dependency
+// layer while its base is still being inspected) is remembered in memory
+// by its key, and the next Layer call for the same files gets it back as
+// written now, not reused: this run checked its files as it wrote them.
 type LayerCache struct {
 	Dir string
+
+	mu       sync.Mutex
+	prepared map[string]preparedLayer
+}
+
+// preparedLayer is a layer Prepare wrote, until Layer takes it.
+type preparedLayer struct {
+	layer v1.Layer
+	info  LayerInfo
+}
+
+// Prepare writes the layer of files with o into the cache, unless it is
+// there already, for the next Layer call with the same files and options
+// to take as written now.
+func (c *LayerCache) Prepare(ctx context.Context, files []*tree.File, o LayerOptions) error {
+	key, err := LayerKey(files, o)
+	if err != nil {
+		return err
+	}
+	l, info, reused, err := c.layer(ctx, key, files, o)
+	if err != nil || reused {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.prepared == nil {
+		c.prepared = map[string]preparedLayer{}
+	}
+	c.prepared[key] = preparedLayer{layer: l, info: info}
+	return nil
 }
 
 // BlobPath is where the blob with digest h is kept.
@@ -67,6 +103,18 @@ func (c *LayerCache) Layer(ctx context.Context, files []*tree.File, o LayerOptio
 	if err != nil {
 		return nil, info, false, err
 	}
+	c.mu.Lock()
+	p, ok := c.prepared[key]
+	delete(c.prepared, key)
+	c.mu.Unlock()
+	if ok {
+		return p.layer, p.info, false, nil
+	}
+	return c.layer(ctx, key, files, o)
+}
+
+// layer is Layer for files whose key is known.
+func (c *LayerCache) layer(ctx context.Context, key string, files []*tree.File, o LayerOptions) (l v1.Layer, info LayerInfo, reused bool, err error) {
 	if l, info, ok := c.Get(key); ok {
 		return l, info, true, nil
 	}

@@ -18,7 +18,9 @@
 //     headers, small and generated files and code are compressed, at a
 //     fixed level; members are inflated in parallel for the diffID.
 //     LayerCache keeps dependency layers by a key of their content, so a
-//     rebuild reuses the compressed bytes instead of writing them again.
+//     rebuild reuses the compressed bytes instead of writing them again;
+//     PrepareDeps writes a tree's dependency layer into it ahead of Build
+//     (a cold build does it while its base is still being inspected).
 //   - Build puts a tree on a base: the dependencies in one layer, the
 //     function's code in another (so a code change never changes the
 //     dependency layer's digest), one history entry each, the config Lambda

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io"
 	"os"
@@ -328,6 +330,72 @@ func TestBuild(t *testing.T) {
 				t.Errorf("CheckLambda: %+v", fs)
 			}
 		}
+	}
+}
+
+// A dependency layer written ahead with PrepareDeps (an image build does
+// it while the base is being inspected) is the one Build then uses, as
+// written in this run (so its Unchecked files count as checked), and the
+// image is the one Build alone makes; a later build finds it cached. A tree
+// whose file differs from its RECORD fails the write and leaves nothing for
+// Build to take.
+func TestPrepareDeps(t *testing.T) {
+	ctx := context.Background()
+	base := imagetest.FakeBase(t, imagetest.Fake{Arch: "arm64", Python: "3.11.9", Glibc: "2.36", Lambda: true, OCI: true})
+	info, err := image.Inspect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := base.Digest()
+	b := &image.Base{Image: base, Info: info, Ref: "registry.example/base:1", Digest: digest, Remote: true}
+	plain, err := image.Build(ctx, b, testTree("v1"), image.BuildOptions{Handler: "app.handler"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchecked := func(lie bool) *tree.Tree {
+		tr := testTree("v1")
+		for i := range tr.Files {
+			f := &tr.Files[i]
+			if f.Role != tree.RoleDeps {
+				continue
+			}
+			data := f.Data
+			if lie {
+				data = []byte("tampered")
+			}
+			sum := sha256.Sum256(data)
+			f.Digest, f.Unchecked = base64.RawURLEncoding.EncodeToString(sum[:]), true
+		}
+		return tr
+	}
+
+	cache := &image.LayerCache{Dir: t.TempDir()}
+	o := image.BuildOptions{Handler: "app.handler", Cache: cache}
+	if err := image.PrepareDeps(ctx, unchecked(false), o); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := image.Build(ctx, b, unchecked(false), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.DepsReused || !r1.Checked || r1.Digest != plain.Digest {
+		t.Errorf("build after PrepareDeps: reused %v, checked %v, digest %v, want not reused, checked, %v", r1.DepsReused, r1.Checked, r1.Digest, plain.Digest)
+	}
+	r2, err := image.Build(ctx, b, unchecked(false), o)
+	if err != nil || !r2.DepsReused || r2.Checked || r2.Digest != plain.Digest {
+		t.Errorf("second build: reused %v, checked %v, digest %v, %v", r2.DepsReused, r2.Checked, r2.Digest, err)
+	}
+
+	cache = &image.LayerCache{Dir: t.TempDir()}
+	o.Cache = cache
+	if err := image.PrepareDeps(ctx, unchecked(true), o); err == nil || !strings.Contains(err.Error(), "RECORD says") {
+		t.Errorf("PrepareDeps of a tampered file: %v", err)
+	}
+	if _, err := image.Build(ctx, b, unchecked(true), o); err == nil || !strings.Contains(err.Error(), "RECORD says") {
+		t.Errorf("Build after a failed PrepareDeps: %v", err)
+	}
+	if blobs, _ := os.ReadDir(filepath.Join(cache.Dir, "blobs", "sha256")); len(blobs) != 0 {
+		t.Errorf("a failed write left %d blobs in the cache", len(blobs))
 	}
 }
 

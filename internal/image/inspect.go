@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"debug/elf"
@@ -16,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/lambdapack/lambdapack/internal/target"
 )
@@ -150,7 +152,7 @@ func Inspect(ctx context.Context, img v1.Image) (*Info, error) {
 }
 
 func readFS(ctx context.Context, img v1.Image, info *Info) (map[string]*fsEntry, error) {
-	rc := mutate.Extract(img)
+	rc := mutate.Extract(fastGunzip{img})
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	files := map[string]*fsEntry{}
@@ -473,4 +475,46 @@ func versionLess(a, b string) bool {
 		}
 	}
 	return len(pa) < len(pb)
+}
+
+// fastGunzip is an image whose gzipped layers inflate with
+// klauspost/compress, not the standard library's compress/gzip (which
+// go-containerregistry's Uncompressed uses): Inspect inflates every layer
+// of a base it has not seen, and on a cold build that is on the way to the
+// first image (a 19 MB Debian CPython layer: 185 ms against 250-320 ms).
+// The bytes are the same; layers that are not gzipped are read as the base
+// gives them.
+type fastGunzip struct{ v1.Image }
+
+func (i fastGunzip) Layers() ([]v1.Layer, error) {
+	ls, err := i.Image.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Layer, len(ls))
+	for j, l := range ls {
+		out[j] = fastGunzipLayer{l}
+	}
+	return out, nil
+}
+
+type fastGunzipLayer struct{ v1.Layer }
+
+func (l fastGunzipLayer) Uncompressed() (io.ReadCloser, error) {
+	rc, err := l.Layer.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(rc, 64<<10)
+	if magic, err := br.Peek(2); err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		// Not gzip (uncompressed, zstd) or unreadable: as the base reads it.
+		rc.Close()
+		return l.Layer.Uncompressed()
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return &readCloser{Reader: zr, close: func() error { zr.Close(); return rc.Close() }}, nil
 }

@@ -148,7 +148,7 @@ func WriteLayer(ctx context.Context, w io.Writer, files []*tree.File, o LayerOpt
 	tw := tar.NewWriter(th)
 	var members []*tree.File
 	for _, e := range entries {
-		if e.file != nil && splices(e.file) {
+		if e.file != nil {
 			members = append(members, e.file)
 		}
 	}
@@ -178,7 +178,7 @@ func WriteLayer(ctx context.Context, w io.Writer, files []*tree.File, o LayerOpt
 				return info, err
 			}
 			info.Spliced++
-		} else if err := copyFile(tw, e.file); err != nil {
+		} else if err := copyAhead(ctx, pf, tw, e.file); err != nil {
 			return info, err
 		}
 		info.Files++
@@ -215,7 +215,7 @@ func spliceFile(ctx context.Context, pf *prefetcher, sp *splicer, th *hashWriter
 	}
 	th.to = nil
 	defer func() { th.to = sp }()
-	in, err := pf.get(ctx, f.Member)
+	in, err := pf.get(ctx, f)
 	if err != nil {
 		return fmt.Errorf("reading %s from its wheel: %w", f.Path, err)
 	}
@@ -225,7 +225,7 @@ func spliceFile(ctx context.Context, pf *prefetcher, sp *splicer, th *hashWriter
 	if in != nil {
 		be, rawCRC, sum = in.be, in.rawCRC, in.sum
 		_, err = tw.Write(in.data)
-		pf.release(f.Member)
+		pf.release(f)
 	} else {
 		var w io.Writer = tw
 		var h hash.Hash
@@ -261,6 +261,22 @@ func checkDigest(f *tree.File, sum []byte) error {
 		return fmt.Errorf("refusing %s (from the wheel of %s): its bytes have sha256 %s, but the wheel's RECORD says %s (the wheel is broken or was tampered with: nothing was written; fetch it again, or pin another version)", f.Path, f.Dist, got, f.Digest)
 	}
 	return nil
+}
+
+// copyAhead copies f, which does not splice, into the tar: what the
+// prefetcher read of it ahead (with copyFile, its error included), else
+// read now.
+func copyAhead(ctx context.Context, pf *prefetcher, w io.Writer, f *tree.File) error {
+	in, err := pf.get(ctx, f)
+	if in == nil && err == nil {
+		return copyFile(w, f)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(in.data)
+	pf.release(f)
+	return err
 }
 
 // copyFile copies exactly f.Size bytes of f: a file that changed size since

@@ -300,11 +300,15 @@ func (h *hashWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Members are inflated ahead of the tar, in parallel, into memory: at most
-// prefetchBudget bytes at once, each member at most prefetchMax (a larger
-// one is inflated as the tar reaches it, streaming, while the others are
-// inflated ahead). The tar's hashes must see the bytes in order, so the
-// parallel part is the inflating.
+// Wheel members are inflated ahead of the tar, in parallel, into memory:
+// at most prefetchBudget bytes at once, each member at most prefetchMax (a
+// larger one is inflated as the tar reaches it, streaming, while the others
+// are inflated ahead). The tar's hashes must see the bytes in order, so the
+// parallel part is the inflating, and for an Unchecked file the sha256 its
+// RECORD is held to: the members spliced (inflated for the diffID, their
+// block ends found) and the small ones compressed again (inflated through
+// tree.File.Open, as copyFile reads them), which on a workload of many
+// small files (botocore's JSON) are most of the files.
 const (
 	prefetchBudget = 64 << 20
 	prefetchMax    = 16 << 20
@@ -315,43 +319,49 @@ type inflated struct {
 	data   []byte
 	be     blockEnds
 	rawCRC uint32
-	sum    []byte // sha256 of data, for an Unchecked file
+	sum    []byte // sha256 of data, for an Unchecked file that splices
+	// copied: the file does not splice; data is what copyFile read (and
+	// checked), err what it returned.
+	copied bool
 	err    error
 	done   chan struct{}
 }
 
-// prefetcher inflates the spliced members of a layer ahead of the writer.
+// prefetcher inflates the wheel members of a layer ahead of the writer.
 type prefetcher struct {
 	sem    *semaphore.Weighted
-	ahead  map[*zip.File]*inflated
+	ahead  map[*tree.File]*inflated
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// prefetch starts inflating files' spliceable members that fit, in order,
-// with up to workers at once (hashing those of Unchecked files).
+// prefetchCost is what f inflated ahead holds of the budget.
+func prefetchCost(f *tree.File) int64 {
+	return max(1, int64(f.Member.UncompressedSize64), f.Size)
+}
+
+// prefetch starts inflating files' wheel members that fit, in order, with
+// up to workers at once (hashing those of Unchecked files).
 func prefetch(ctx context.Context, files []*tree.File, workers int) *prefetcher {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &prefetcher{sem: semaphore.NewWeighted(prefetchBudget), ahead: map[*zip.File]*inflated{}, cancel: cancel}
-	var todo []*zip.File
-	hashed := map[*zip.File]bool{}
+	p := &prefetcher{sem: semaphore.NewWeighted(prefetchBudget), ahead: map[*tree.File]*inflated{}, cancel: cancel}
+	var todo []*tree.File
 	for _, f := range files {
-		if m := f.Member; m.UncompressedSize64 <= prefetchMax {
-			p.ahead[m] = &inflated{done: make(chan struct{})}
-			todo = append(todo, m)
-			hashed[m] = f.Unchecked
+		if f.Origin == tree.FromWheel && f.Member != nil && f.Member.UncompressedSize64 <= prefetchMax && f.Size <= prefetchMax {
+			p.ahead[f] = &inflated{done: make(chan struct{}), copied: !splices(f)}
+			todo = append(todo, f)
 		}
 	}
 	slots := make(chan struct{}, max(1, workers))
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		for _, m := range todo {
-			in := p.ahead[m]
-			size := int64(m.UncompressedSize64)
+		for _, f := range todo {
+			in := p.ahead[f]
+			cost := prefetchCost(f)
 			// In order: the writer releases what it used, so the member
 			// it waits for always gets its turn.
-			if err := p.sem.Acquire(ctx, max(1, size)); err != nil {
+			if err := p.sem.Acquire(ctx, cost); err != nil {
 				in.err = err
 				close(in.done)
 				continue
@@ -359,7 +369,7 @@ func prefetch(ctx context.Context, files []*tree.File, workers int) *prefetcher 
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				p.sem.Release(max(1, size))
+				p.sem.Release(cost)
 				in.err = ctx.Err()
 				close(in.done)
 				continue
@@ -368,14 +378,20 @@ func prefetch(ctx context.Context, files []*tree.File, workers int) *prefetcher 
 			go func() {
 				defer p.wg.Done()
 				defer func() { <-slots }()
-				buf := bytes.NewBuffer(make([]byte, 0, size))
+				buf := bytes.NewBuffer(make([]byte, 0, f.Size))
+				if in.copied {
+					in.err = copyFile(buf, f)
+					in.data = buf.Bytes()
+					close(in.done)
+					return
+				}
 				var w io.Writer = buf
 				var h hash.Hash
-				if hashed[m] {
+				if f.Unchecked {
 					h = sha256.New()
 					w = io.MultiWriter(buf, h)
 				}
-				in.be, in.rawCRC, in.err = inflateMember(m, w)
+				in.be, in.rawCRC, in.err = inflateMember(f.Member, w)
 				in.data = buf.Bytes()
 				if h != nil {
 					in.sum = h.Sum(nil)
@@ -387,10 +403,10 @@ func prefetch(ctx context.Context, files []*tree.File, workers int) *prefetcher 
 	return p
 }
 
-// get returns m inflated ahead, waiting for it, or nil when m is inflated
-// by the writer itself. Call release when done with it.
-func (p *prefetcher) get(ctx context.Context, m *zip.File) (*inflated, error) {
-	in := p.ahead[m]
+// get returns f inflated ahead, waiting for it, or nil when f is read by
+// the writer itself. Call release when done with it.
+func (p *prefetcher) get(ctx context.Context, f *tree.File) (*inflated, error) {
+	in := p.ahead[f]
 	if in == nil {
 		return nil, nil
 	}
@@ -402,10 +418,12 @@ func (p *prefetcher) get(ctx context.Context, m *zip.File) (*inflated, error) {
 	return in, in.err
 }
 
-func (p *prefetcher) release(m *zip.File) {
-	if in := p.ahead[m]; in != nil && in.err == nil {
+// release gives back what f inflated ahead held. A member whose
+// inflating failed keeps its share: the write stops there.
+func (p *prefetcher) release(f *tree.File) {
+	if in := p.ahead[f]; in != nil && in.err == nil {
 		in.data = nil
-		p.sem.Release(max(1, int64(m.UncompressedSize64)))
+		p.sem.Release(prefetchCost(f))
 	}
 }
 

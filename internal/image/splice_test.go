@@ -303,9 +303,10 @@ func runFuzzSplice(t *testing.T, data []byte, level int, pad uint16) {
 // An Unchecked file (its Digest is only its wheel's RECORD's claim) is
 // hashed as the layer is written, whichever way its bytes go in: spliced
 // and inflated ahead, spliced and inflated as the tar reaches it (a member
-// larger than prefetchMax), or copied (small, stored, FromBytes). The
-// layer is the same bytes as when the files were checked before; a file
-// whose bytes are not what RECORD says fails the write, naming it.
+// larger than prefetchMax), or copied (small, stored, FromBytes; a small
+// wheel member read ahead). The layer is the same bytes as when the files
+// were checked before; a file whose bytes are not what RECORD says, or
+// whose size is not the one planned, fails the write, naming it.
 func TestLayerChecksUncheckedFiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	ms := []member{
@@ -349,6 +350,15 @@ func TestLayerChecksUncheckedFiles(t *testing.T) {
 		_, err := WriteLayer(context.Background(), io.Discard, files(m.name), o)
 		if err == nil || !strings.Contains(err.Error(), "refusing "+m.name+" (from the wheel of pkg)") || !strings.Contains(err.Error(), "RECORD says") {
 			t.Errorf("%s, whose RECORD lies: %v", m.name, err)
+		}
+	}
+	// A small member read ahead is held to its planned size as one read
+	// by the writer is.
+	for _, d := range []int64{-1, 1} {
+		fs := files("")
+		fs[2].Size += d
+		if _, err := WriteLayer(context.Background(), io.Discard, fs, o); err == nil || !strings.Contains(err.Error(), "pkg/small.py") || !strings.Contains(err.Error(), "changed while building") {
+			t.Errorf("small.py planned %+d bytes off: %v", d, err)
 		}
 	}
 }

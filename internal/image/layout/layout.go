@@ -16,9 +16,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lambdapack/lambdapack/internal/atomicfile"
 )
+
+// blobJobs bounds the layers of one image written at once.
+const blobJobs = 4
 
 // RefName is the annotation OCI layouts name their images by.
 const RefName = "org.opencontainers.image.ref.name"
@@ -158,6 +162,15 @@ func (w *writer) image(ctx context.Context, img v1.Image) (v1.Descriptor, error)
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
+	// The layers are written (pulled, for a registry image) at once, up
+	// to blobJobs at a time: an image's layers are independent blobs, and
+	// copying and hashing one need not wait for another (a built image's
+	// base layers and its dependency layer; a Lambda base's five or so
+	// layers from the registry). Each blob is named by its digest, so the
+	// same digest is written once.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(blobJobs)
+	seen := map[v1.Hash]bool{}
 	for _, l := range layers {
 		d, err := l.Digest()
 		if err != nil {
@@ -167,9 +180,14 @@ func (w *writer) image(ctx context.Context, img v1.Image) (v1.Descriptor, error)
 		if err != nil {
 			return v1.Descriptor{}, err
 		}
-		if err := w.blob(ctx, d, size, l.Compressed); err != nil {
-			return v1.Descriptor{}, err
+		if seen[d] {
+			continue
 		}
+		seen[d] = true
+		g.Go(func() error { return w.blob(gctx, d, size, l.Compressed) })
+	}
+	if err := g.Wait(); err != nil {
+		return v1.Descriptor{}, err
 	}
 	cfg, err := img.RawConfigFile()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lambdapack/lambdapack/internal/project"
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
 	"github.com/lambdapack/lambdapack/internal/verify"
@@ -84,12 +85,20 @@ func (env *Env) checkFunction(ctx context.Context, t *tree.Tree, o CheckOptions,
 			}
 		}
 		if f := checkHandler(h, tg.Python(), fn, layers, o.ExternalLayers); f != nil {
+			if t.Record.Kind == record.KindImage && f.File != "" {
+				f.Message = strings.Replace(f.Message, "in the function or its layers", "in the image's code or packages", 1)
+				f.Fix = "check the handler (the image's CMD, --handler) and the code folder (--src, or the function's source in the project)"
+			}
 			findings = append(findings, *f)
 		}
 	}
 	if hasErrors(findings, o.Strict) && !o.Force {
 		var b strings.Builder
-		fmt.Fprintf(&b, "verify %s for %s with its layers\n", filepath.Base(o.Name), tg)
+		with := " with its layers"
+		if t.Record.Kind == record.KindImage {
+			with = ""
+		}
+		fmt.Fprintf(&b, "verify %s for %s%s\n", filepath.Base(o.Name), tg, with)
 		writeFindings(&b, findings)
 		return nil, &VerifyError{Output: o.Name, Target: tg, Report: b.String()}
 	}

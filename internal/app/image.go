@@ -432,6 +432,10 @@ func (env *Env) imageTree(ctx context.Context, o ImageOptions, t target.Target, 
 		return nil, nil, err
 	}
 	co := CheckOptions{Name: imageLabel(t.Arch), Strict: o.Strict, Force: o.Force}
+	if !lambda {
+		// The handler's module may come with the base itself.
+		co.ExternalLayers = []string{"of base " + b.Ref}
+	}
 	tr, findings, err := env.planVerified(ctx, ao, targets, co)
 	if err != nil {
 		return nil, nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/lambdapack/lambdapack/internal/image/layout"
 	"github.com/lambdapack/lambdapack/internal/index"
 	"github.com/lambdapack/lambdapack/internal/testutil"
+	"github.com/lambdapack/lambdapack/internal/verify"
 )
 
 // TestImageVerifiedBeforeWritten: the image's tree is verified before the
@@ -130,5 +131,53 @@ func TestImageRuntimeGuess(t *testing.T) {
 				t.Errorf("target %s, packages %v, planned again %v\n%s", im.Target, pkgs, again, log.String())
 			}
 		})
+	}
+}
+
+// TestImageHandlerMissing: an image whose handler module is nowhere in its
+// code or packages would build, push and then fail at Lambda's first
+// import; it is refused before anything is written, as a zip function's is
+// (the handler rule). On a base that is not Lambda's, the module may come
+// with the base itself, so it is a warning there.
+func TestImageHandlerMissing(t *testing.T) {
+	ctx := context.Background()
+	ix := testutil.StartIndex(t, testutil.IndexOptions{})
+	ix.AddWheel(testutil.Wheel{Name: "awslambdaric", Version: "3.0", Files: map[string][]byte{"awslambdaric/__init__.py": []byte("")}})
+	src := t.TempDir()
+	testutil.WriteFiles(t, src, map[string]string{"app.py": "def handler(e, c):\n    return 1\n"})
+	env, err := app.OpenEnv(app.EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: ix.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	for _, lambda := range []bool{true, false} {
+		baseDir := t.TempDir()
+		base := imagetest.FakeBase(t, imagetest.Fake{Arch: "amd64", Python: "3.12.3", Glibc: "2.34", Lambda: lambda, OCI: true})
+		if _, err := layout.Write(ctx, baseDir, []layout.Item{{Image: base}}, layout.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		o := app.ImageOptions{Runtime: "python3.12", Archs: []string{"x86_64"}, Base: "oci-layout:" + baseDir, Src: src, Handler: "nope.handler",
+			OCILayout: filepath.Join(out, "layout")}
+		rep, err := app.BuildImage(ctx, env, o)
+		if lambda {
+			var ve *app.VerifyError
+			if !errors.As(err, &ve) || !strings.Contains(ve.Report, "handler nope.handler: no nope.py or nope/ in the image's code or packages") ||
+				!strings.Contains(ve.Report, "--src") {
+				t.Fatalf("a handler with no module on a Lambda base: %v", err)
+			}
+			if ents, _ := os.ReadDir(out); len(ents) != 0 {
+				t.Errorf("a refused image left %v", ents)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("a handler with no module on another base (it may be in the base): %v", err)
+		}
+		if fs := rep.Images[0].Findings; !slices.ContainsFunc(fs, func(f verify.Finding) bool {
+			return f.Rule == app.RuleHandler && f.Severity == verify.Warning && strings.Contains(f.Message, "base oci-layout:")
+		}) {
+			t.Errorf("no warning naming the base: %+v", fs)
+		}
 	}
 }

@@ -93,6 +93,9 @@ func Lock(ctx context.Context, env *Env, o LockOptions) (*LockResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if note := deprecationNote(t); note != "" {
+		env.log.Warn(note)
+	}
 	if o.Deps.Lock != "" {
 		return nil, errors.New("lambdapack lock resolves requirements; it does not take --lock")
 	}

@@ -239,6 +239,10 @@ func TestLockIgnoresAnotherTargetsLock(t *testing.T) {
 	if !strings.Contains(note, "ignored the versions in "+out) || !strings.Contains(note, "python3.11/x86_64") || !strings.Contains(note, "glibc 2.26, not 2.34") {
 		t.Errorf("notes %q, want one saying the python3.11 lock was ignored", r.Notes)
 	}
+	// The python3.11 lock is gone: the note must say so, and how to keep both.
+	if !strings.Contains(note, "replaced it, so it no longer holds the python3.11/x86_64 lock") || !strings.Contains(note, "-o pylock.NAME.toml") {
+		t.Errorf("notes %q do not say the python3.11 lock was replaced", r.Notes)
+	}
 	ix.AddWheel(testutil.Wheel{Name: "lib", Version: "3.0"})
 	r, err = Lock(context.Background(), lockEnv(t, ix), o)
 	if err != nil {
@@ -344,5 +348,24 @@ func TestBuildPrereleaseKey(t *testing.T) {
 		if got := distVersions(t, a.Path)["lib"]; got != c.want {
 			t.Errorf("prerelease = %q: lib %s, want %s", c.mode, got, c.want)
 		}
+	}
+}
+
+// TestLockWarnsDeprecatedRuntime: lock for a runtime past its deprecation
+// date warns, as layer, function and build do (python3.9: 2025-12-15).
+func TestLockWarnsDeprecatedRuntime(t *testing.T) {
+	ix := lockIndex(t)
+	var log strings.Builder
+	env, err := OpenEnv(EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: ix.URL}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	if _, err := Lock(context.Background(), env, LockOptions{Deps: Inputs{Requirements: []string{"lib"}}, Runtime: "python3.9", Arch: "x86_64",
+		Output: filepath.Join(t.TempDir(), "pylock.toml")}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "python3.9 was deprecated on 2025-12-15") {
+		t.Errorf("no deprecation warning for python3.9:\n%s", log.String())
 	}
 }

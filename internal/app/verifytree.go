@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lambdapack/lambdapack/internal/record"
 	"github.com/lambdapack/lambdapack/internal/target"
 	"github.com/lambdapack/lambdapack/internal/tree"
 	"github.com/lambdapack/lambdapack/internal/verify"
@@ -95,8 +96,9 @@ func VerifyTree(ctx context.Context, env *Env, t *tree.Tree, o CheckOptions) ([]
 		}
 	}
 	// The checks of a function with its layers: the handler is there, and
-	// the layers' files suit the function's own target.
-	if t.Record.Kind == KindFunction {
+	// the layers' files suit the function's own target. An image's
+	// handler (its CMD) must be in it too, or Lambda fails at import.
+	if t.Record.Kind == KindFunction || t.Record.Kind == record.KindImage {
 		fs, err := env.checkFunction(ctx, t, o, extras)
 		if err != nil {
 			return nil, err

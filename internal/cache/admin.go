@@ -55,7 +55,7 @@ const (
 type Entry struct {
 	Path    string
 	Kind    Kind
-	Size    int64
+	Size    int64 // 0 for a further hard link to data already counted
 	LastUse time.Time
 }
 
@@ -297,6 +297,9 @@ func walkDirs(root string, fn func(Entry) error, onDir func(string)) error {
 		}
 		layout := filepath.Join(root, d.Name())
 		layerBlobs := imageLayerBlobs(layout)
+		// A file hard-linked into several trees (invoke's store and task
+		// folders) holds its bytes once: its first link counts them.
+		linked := map[[2]uint64]bool{}
 		err := filepath.WalkDir(layout, func(p string, de fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -323,7 +326,14 @@ func walkDirs(root string, fn func(Entry) error, onDir func(string)) error {
 			if r, ok := strings.CutPrefix(rel, imagesDir+"/"); ok {
 				kind = imageKind(r, de.Name(), layerBlobs)
 			}
-			return fn(Entry{Path: p, Kind: kind, Size: fi.Size(), LastUse: lastUse(fi)})
+			size := fi.Size()
+			if id, ok := linkID(fi); ok {
+				if linked[id] {
+					size = 0
+				}
+				linked[id] = true
+			}
+			return fn(Entry{Path: p, Kind: kind, Size: size, LastUse: lastUse(fi)})
 		})
 		if err != nil {
 			return fmt.Errorf("reading the cache %s: %w", root, err)

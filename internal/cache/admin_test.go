@@ -304,3 +304,49 @@ func TestMarkUsedIsCheap(t *testing.T) {
 	}
 	cache.MarkUsed(filepath.Join(t.TempDir(), "missing")) // no panic, no error
 }
+
+// TestInspectCountsHardLinksOnce: folders that hard-link one stored file
+// into several trees (invoke's content store and task folders) hold its
+// bytes once, so info and clean count them once, as du does. info said
+// 383.8 MiB for an invoke folder du put at 255 MiB.
+func TestInspectCountsHardLinksOnce(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "cache")
+	c, err := cache.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := c.Dir("invoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	store := filepath.Join(dir, "files", "ab")
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store, "abc"), make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range []string{"one", "two"} {
+		if err := os.MkdirAll(filepath.Join(dir, "work", task), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(filepath.Join(store, "abc"), filepath.Join(dir, "work", task, "mod.py")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := cache.Inspect(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Bytes != 1000 || u.Files != 3 {
+		t.Errorf("info: %d files, %d bytes; want 3 files (links) and 1000 bytes (the data, once)", u.Files, u.Bytes)
+	}
+	rm, err := cache.Clean(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rm.Bytes != 1000 {
+		t.Errorf("clean removed %d bytes, want 1000", rm.Bytes)
+	}
+}

@@ -25,3 +25,13 @@ func openQuiet(p string) (*os.File, error) {
 	}
 	return os.Open(p)
 }
+
+// linkID identifies fi's data when other hard links share it (ok false
+// for a file with one link, or where the system does not say).
+func linkID(fi fs.FileInfo) (id [2]uint64, ok bool) {
+	st, isStat := fi.Sys().(*syscall.Stat_t)
+	if !isStat || st.Nlink < 2 {
+		return id, false
+	}
+	return [2]uint64{uint64(st.Dev), st.Ino}, true
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -561,5 +562,34 @@ func TestSpoolSpillsToDisk(t *testing.T) {
 	}
 	if _, err := spool(bytes.NewReader(data), int64(len(data))-1); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("past the limit: %v", err)
+	}
+}
+
+// A retry is said once: by the reporter when there is one (lambdapack's
+// runs print its line), not again as a logger warning. Every retry printed
+// twice, once as "warning: retrying url=... attempt=2 of=5" and once as
+// "retrying URL in 250ms (attempt 2 of 5): ...".
+func TestRetrySaidOnce(t *testing.T) {
+	ix, _ := demoIndex(t, testutil.IndexOptions{})
+	ix.Inject(testutil.PagePath("demo"), testutil.Fault{Status: 503})
+	var log bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c, rec := faultClient(t, ix, WithLogger(logger))
+	if _, err := c.Project(context.Background(), "demo"); err == nil {
+		t.Fatal("a 503 index answered")
+	}
+	if n := len(rec.retries()); n != 2 {
+		t.Fatalf("%d retry events, want 2", n)
+	}
+	if strings.Contains(log.String(), "retrying") {
+		t.Errorf("the logger said the retries the reporter says:\n%s", log.String())
+	}
+
+	// Without a reporter, the logger is where retries are said.
+	log.Reset()
+	c = fastClient(t, Config{IndexURL: ix.URL}, WithLimits(testLimits()), WithRetries(3, 10*time.Millisecond), WithLogger(logger))
+	c.Project(context.Background(), "demo")
+	if n := strings.Count(log.String(), "retrying"); n != 2 {
+		t.Errorf("without a reporter the logger said %d retries, want 2:\n%s", n, log.String())
 	}
 }

@@ -181,12 +181,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// noteRetry tells the log and the reporter that a request failed and will
-// be tried again.
+// noteRetry tells the reporter that a request failed and will be tried
+// again, or the log when there is no reporter (one place says it: a run
+// printed every retry twice).
 func (c *Client) noteRetry(ev Event, next int, wait time.Duration, err error) {
 	ev.Kind, ev.Attempt, ev.Attempts, ev.Wait = EventRetry, next, c.attempts, wait
 	ev.Err = c.auth.scrub(err.Error())
-	c.log.Warn("retrying", "url", ev.URL, "attempt", next, "of", c.attempts, "in", wait, "after", ev.Err)
+	if c.reporter == nil {
+		c.log.Warn("retrying", "url", ev.URL, "attempt", next, "of", c.attempts, "in", wait, "after", ev.Err)
+		return
+	}
+	c.log.Debug("retrying", "url", ev.URL, "attempt", next, "of", c.attempts, "in", wait, "after", ev.Err)
 	c.report(ev)
 }
 

@@ -37,11 +37,15 @@ func RecordedTarget(l *Lock) (Target, bool) {
 }
 
 func (t Target) String() string {
-	name := t.Name
-	if name == "" {
-		name = t.Runtime + "/" + t.Architecture
+	return fmt.Sprintf("%s (Python %s, glibc %s)", t.targetName(), t.Python, t.Glibc)
+}
+
+// targetName is the target as target.Target prints it.
+func (t Target) targetName() string {
+	if t.Name == "" {
+		return t.Runtime + "/" + t.Architecture
 	}
-	return fmt.Sprintf("%s (Python %s, glibc %s)", name, t.Python, t.Glibc)
+	return t.Name
 }
 
 // Reuse is the verdict on an existing lock for a new resolution.
@@ -98,6 +102,11 @@ func CheckReuse(old *Lock, want target.Target) Reuse {
 // It is "" when the lock was reused and held no versions.
 func (r Reuse) Note(path string, chosen map[string]string) string {
 	if r.Prefs == nil {
+		if r.Made.Architecture != "" {
+			// The lock written over it was another target's: say so, or
+			// its loss goes unnoticed until that target is built.
+			return fmt.Sprintf("ignored the versions in %s: %s; resolved afresh and replaced it, so it no longer holds the %s lock (keep one lock per target: -o pylock.NAME.toml)", path, r.Reason, r.Made.targetName())
+		}
 		return fmt.Sprintf("ignored the versions in %s: %s; resolved afresh", path, r.Reason)
 	}
 	if len(r.Prefs) == 0 {

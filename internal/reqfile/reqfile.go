@@ -661,7 +661,12 @@ func (p *parser) pathRequirement(spec, marker, src, dir string, isURL bool) (Req
 		}
 		u = spec
 		if !strings.HasSuffix(strings.ToLower(base), ".whl") {
-			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel URL: write it as `name @ %s`, and note sdists are not built", clip(index.Redact(spec)), clip(index.Redact(spec)))}
+			// `name @ URL` is refused as well for these, so the advice is
+			// where lambdapack does take them from.
+			if strings.Contains(pu.Scheme, "+") {
+				return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is a repository: lambdapack does not check out VCS URLs; require a released version from the index (name==X.Y), or build a wheel of it (pip wheel URL -w FOLDER) and pass --find-links FOLDER", clip(index.Redact(spec)))}
+			}
+			return Requirement{}, &Error{Source: src, Msg: fmt.Sprintf("%s is not a wheel URL: lambdapack takes only wheels by URL, and builds sdists found on an index or in a --find-links folder: put the file in a folder and pass --find-links FOLDER, requiring the package by name", clip(index.Redact(spec)))}
 		}
 	} else {
 		path := spec

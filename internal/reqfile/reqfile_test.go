@@ -129,6 +129,10 @@ func TestErrorsCarryFileLine(t *testing.T) {
 		{"-r missing.txt\n", "r.txt:1: including: reading requirements file"},
 		{"./nope-1.0-py3-none-any.whl\n", "r.txt:1: ./nope-1.0-py3-none-any.whl: no such file"},
 		{"https://host.test/pkg-1.0.tar.gz\n", "r.txt:1: https://host.test/pkg-1.0.tar.gz is not a wheel URL"},
+		// The advice must lead somewhere: `name @ URL` of an sdist or a
+		// repository is refused too, so it is not what to write.
+		{"https://host.test/pkg-1.0.tar.gz\n", "put the file in a folder and pass --find-links FOLDER"},
+		{"git+https://host.test/org/pkg@v1.0\n", "r.txt:1: git+https://host.test/org/pkg@v1.0 is a repository: lambdapack does not check out VCS URLs"},
 		{"--index-url\n", "r.txt:1: option --index-url needs a value"},
 		{"--hash=sha256:abc\n", "r.txt:1: --hash must follow a requirement"},
 	}

@@ -43,6 +43,9 @@ type BuildOptions struct {
 	Stage  string   // serverless --stage
 	// Params are SAM template parameter values (--parameter-overrides).
 	Params map[string]string
+	// SamconfigCommand is the samconfig section whose parameter_overrides
+	// are read (project.LoadOptions); "" means build's.
+	SamconfigCommand string
 
 	NoVerify, Force, Strict bool
 	// Rebuild ignores the record of previous builds.
@@ -189,7 +192,7 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	if dir == "" {
 		dir = "."
 	}
-	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params})
+	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params, SamconfigCommand: o.SamconfigCommand})
 	if err != nil {
 		return fail(err)
 	}

@@ -40,8 +40,8 @@ import (
 // Kind is what a cache entry is.
 type Kind string
 
-// The kinds of entries the cache holds. Folders other sessions add with
-// Cache.Dir are reported under their folder name.
+// The kinds of entries the cache holds. A folder added with Cache.Dir that
+// folderKinds does not name is reported under its folder name.
 const (
 	KindWheels   Kind = "wheels"             // <root>/v1/blobs: downloaded files by sha256
 	KindPages    Kind = "index pages"        // index/pages-v3: project pages, the files Lambda can use
@@ -50,6 +50,42 @@ const (
 	KindLocks    Kind = "locks"              // <root>/v1/locks: cross-process locks
 	KindTemp     Kind = "temporary files"    // downloads and writes in flight, or left by a killed run
 )
+
+// The kinds of the folders other packages keep with Cache.Dir (and Memo).
+const (
+	KindPipConfig     Kind = "pip settings"          // index/pip-v1: pip's default index and config folders, as pip said them
+	KindWheelChecks   Kind = "wheel checks"          // memo-wheels-checked: wheels that passed install's checks, by sha256
+	KindVerifyFacts   Kind = "verification facts"    // verify: what verify learnt of the interpreters and artifacts
+	KindRuntime       Kind = "local runtime"         // invoke: the runtime client invoke and serve run functions with
+	KindSdistWheels   Kind = "wheels built"          // sdist-wheels: wheels built from sdists
+	KindSdistMetadata Kind = "sdist metadata"        // sdist-metadata: metadata prepared from sdists
+	KindBuildEnvs     Kind = "build environments"    // build-envs: sdists' build dependencies, installed
+	KindBuildHooks    Kind = "build hooks"           // build-hooks: the hook runner and guard of sdist builds
+	KindBuildScratch  Kind = "build scratch"         // build-tmp: sdist builds' working folders
+	KindCargo         Kind = "cargo home"            // cargo-home: Rust crates sdist builds downloaded
+	KindCross         Kind = "cross-compile configs" // cross: the compiler wrappers and sysconfig of cross builds
+	KindZig           Kind = "zig toolchain"         // zig: the zig compiler cross builds use
+	KindZigCache      Kind = "zig build cache"       // zig-cache: what zig compiled
+	KindNoCompilers   Kind = "compiler stubs"        // no-compilers: the failing compilers of pure-Python builds
+)
+
+// folderKinds names the kind of each folder other packages keep; a folder
+// not listed is reported under its own name.
+var folderKinds = map[string]Kind{
+	"memo-wheels-checked": KindWheelChecks,
+	"verify":              KindVerifyFacts,
+	"invoke":              KindRuntime,
+	"sdist-wheels":        KindSdistWheels,
+	"sdist-metadata":      KindSdistMetadata,
+	"build-envs":          KindBuildEnvs,
+	"build-hooks":         KindBuildHooks,
+	"build-tmp":           KindBuildScratch,
+	"cargo-home":          KindCargo,
+	"cross":               KindCross,
+	"zig":                 KindZig,
+	"zig-cache":           KindZigCache,
+	"no-compilers":        KindNoCompilers,
+}
 
 // Entry is one file of the cache.
 type Entry struct {
@@ -362,8 +398,13 @@ func kindOf(rel, base string) Kind {
 			return KindParsed
 		case "metadata-v1", "metadata-v2": // v2 by content hash
 			return KindMetadata
+		case "pip-v1":
+			return KindPipConfig
 		}
 		return Kind("index/" + sub)
+	}
+	if k, ok := folderKinds[first]; ok {
+		return k
 	}
 	return Kind(first)
 }

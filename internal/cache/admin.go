@@ -179,7 +179,8 @@ func Inspect(root string, byPackage bool) (*Usage, error) {
 }
 
 // Clean removes the whole cache at root, or with packages given, every entry
-// of those packages (their wheels, index pages and metadata). Only
+// of those packages (their wheels, index pages and metadata, and the lock
+// files and memo entries of their wheels). Only
 // lambdapack's layout folders are removed, never anything else a mistaken
 // --cache-dir points at; the root goes too when that leaves it empty. Runs
 // using the cache meanwhile may fail and need running again.
@@ -192,16 +193,42 @@ func Clean(root string, packages ...string) (*Removal, error) {
 		want[names.Canonical(p)] = true
 	}
 	rm := newRemoval(root)
+	blobs := map[string]bool{} // sha256 of the blobs removed
 	err := walk(root, func(e Entry) error {
 		if e.Kind == KindLocks || e.Kind == KindTemp || !want[e.Package()] {
 			return nil
+		}
+		if e.Kind == KindWheels {
+			blobs[filepath.Base(e.Path)] = true
 		}
 		return rm.remove(e)
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Then their lock files (<sha256>.lock) and memo entries (keys ending
+	// in -<sha256>), which no package owns by their content.
+	if len(blobs) > 0 {
+		err = walk(root, func(e Entry) error {
+			name := filepath.Base(e.Path)
+			switch {
+			case e.Kind == KindLocks && blobs[strings.TrimSuffix(name, ".lock")]:
+			case isMemo(e.Path) && blobs[name[strings.LastIndexByte(name, '-')+1:]]:
+			default:
+				return nil
+			}
+			return rm.remove(e)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return rm.done(), nil
+}
+
+// isMemo reports whether the cache file at p is a Memo's entry.
+func isMemo(p string) bool {
+	return strings.HasPrefix(filepath.Base(filepath.Dir(p)), "memo-") && layoutRE.MatchString(filepath.Base(filepath.Dir(filepath.Dir(p))))
 }
 
 func cleanAll(root string) (*Removal, error) {

@@ -395,3 +395,48 @@ func TestInspectKindNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanPackagesLocksAndMemo: cleaning a package also removes the lock
+// file and the memo entries (wheels checked) of its blobs, which left 0-byte
+// files behind; another package's stay.
+func TestCleanPackagesLocksAndMemo(t *testing.T) {
+	root, c := fillCache(t)
+	memo, err := c.Memo("wheels-checked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shas []string
+	filepath.WalkDir(filepath.Join(root, cache.Layout, "blobs"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			shas = append(shas, d.Name())
+		}
+		return nil
+	})
+	for _, sha := range shas {
+		if err := memo.Put("wheel-checked-v1-" + sha); err != nil {
+			t.Fatal(err)
+		}
+	}
+	numpy := blobSHA(t, root, "numpy")
+	before, _ := cache.Inspect(root, false)
+	if got := kinds(before.Kinds); got[cache.KindLocks] != 4 || got[cache.KindWheelChecks] != 4 {
+		t.Fatalf("before: %v, want 4 locks and 4 wheel checks", got)
+	}
+	rm, err := cache.Clean(root, "six", "typing-extensions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := cache.Inspect(root, false)
+	if got := kinds(after.Kinds); got[cache.KindLocks] != 1 || got[cache.KindWheelChecks] != 1 {
+		t.Errorf("after: %v, want numpy's lock and wheel check alone", got)
+	}
+	if !memo.Has("wheel-checked-v1-" + numpy) {
+		t.Error("numpy's wheel check was removed")
+	}
+	if _, err := os.Stat(filepath.Join(root, cache.Layout, "locks", "sha256", numpy+".lock")); err != nil {
+		t.Errorf("numpy's lock: %v", err)
+	}
+	if got := kinds(rm.Kinds); got[cache.KindLocks] != 3 || got[cache.KindWheelChecks] != 3 {
+		t.Errorf("removal says %v, want 3 locks and 3 wheel checks", got)
+	}
+}

@@ -120,7 +120,8 @@ package, largest first.`,
 			Use:   "clean [PACKAGE...]",
 			Short: "Remove the whole cache, or every entry of the packages named",
 			Long: `Remove the whole cache, or with package names, every entry of those packages
-(their wheels, index pages and metadata). Runs using the cache at the same
+(their wheels, index pages and metadata, and their wheels' lock files and
+check records). Runs using the cache at the same
 time may fail and need running again.`,
 			Example: `  lambdapack cache clean
   lambdapack cache clean numpy pydantic-core`,

@@ -43,6 +43,9 @@ type BuildOptions struct {
 	Stage  string   // serverless --stage
 	// Params are SAM template parameter values (--parameter-overrides).
 	Params map[string]string
+	// SamconfigCommand is the samconfig section whose parameter_overrides
+	// are read (project.LoadOptions); "" means build's.
+	SamconfigCommand string
 
 	NoVerify, Force, Strict bool
 	// Rebuild ignores the record of previous builds.
@@ -181,15 +184,17 @@ func (e *jobError) Unwrap() error { return e.err }
 func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, error) {
 	rep := &BuildReport{Artifacts: []*BuiltArtifact{}, Skipped: []SkippedReport{}, Notes: []BuildNote{}}
 	var cfg *project.Config
+	var created []string // output folders this run made, deepest first
 	fail := func(err error) (*BuildReport, *project.Config, error) {
 		rep.Error = NewBuildError(err)
+		removeEmptyDirs(created)
 		return rep, cfg, err
 	}
 	dir := o.Dir
 	if dir == "" {
 		dir = "."
 	}
-	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params})
+	cfg, err := project.Load(dir, project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params, SamconfigCommand: o.SamconfigCommand})
 	if err != nil {
 		return fail(err)
 	}
@@ -243,6 +248,14 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 	}
 	if len(jobs) == 0 && len(images) == 0 {
 		return rep, cfg, nil
+	}
+	// The folders this run creates go again if it fails (or is
+	// interrupted) before writing anything in them.
+	for d := out; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			break
+		}
+		created = append(created, d)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fail(fmt.Errorf("creating the output folder: %w", err))
@@ -338,8 +351,12 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 			errs = append(errs, err)
 		}
 	}
-	if err := writeState(filepath.Join(out, stateFile), state); err != nil {
-		return fail(err)
+	// A run that built nothing in a folder it created records nothing, so
+	// that the folder goes again.
+	if len(state.Artifacts) > 0 || len(created) == 0 {
+		if err := writeState(filepath.Join(out, stateFile), state); err != nil {
+			return fail(err)
+		}
 	}
 	noteIndex := map[string]int{}
 	for i, j := range jobs {
@@ -388,6 +405,16 @@ func Build(ctx context.Context, o BuildOptions) (*BuildReport, *project.Config, 
 		}
 	}
 	return rep, cfg, nil
+}
+
+// removeEmptyDirs removes each folder of dirs (deepest first) while it is
+// empty.
+func removeEmptyDirs(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // usedLayers lists the built layers a function's job uses, for its

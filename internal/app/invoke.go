@@ -32,6 +32,10 @@ type ProjectRunOptions struct {
 	// them.
 	Dir, Config, Stage, Out string
 	Params                  map[string]string
+	// SamconfigCommand is the samconfig section whose parameter_overrides
+	// a SAM project reads, for the run and its build alike: invoke's
+	// "local_invoke", serve's "local_start_api" (project.LoadOptions).
+	SamconfigCommand string
 	// Only runs these functions (all of the project's when empty).
 	Only []string
 	// EnvFile adds variables to every function (dotenv), or per function
@@ -85,7 +89,7 @@ func OpenProjectRun(ctx context.Context, r *invoke.Runner, o ProjectRunOptions) 
 // last did not say), and checks that it has what Only names.
 func (p *ProjectRun) load() (*project.Config, error) {
 	o := p.o
-	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params})
+	cfg, err := project.Load(cmp.Or(o.Dir, "."), project.LoadOptions{Config: o.Config, Stage: o.Stage, Params: o.Params, SamconfigCommand: o.SamconfigCommand})
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +308,7 @@ func (p *ProjectRun) build(ctx context.Context, cfg *project.Config) (*BuildRepo
 	env := p.o.Env
 	env.Log = nil
 	rep, _, err := Build(ctx, BuildOptions{
-		Dir: cfg.Dir, Config: cfg.File, Stage: p.o.Stage, Params: p.o.Params, Out: p.o.Out, Only: only,
+		Dir: cfg.Dir, Config: cfg.File, Stage: p.o.Stage, Params: p.o.Params, SamconfigCommand: p.o.SamconfigCommand, Out: p.o.Out, Only: only,
 		NoVerify: p.o.NoVerify, Force: p.o.Force, Env: env,
 	})
 	if err != nil {

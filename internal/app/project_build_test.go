@@ -244,3 +244,46 @@ func TestBuildUnchangedAfterMove(t *testing.T) {
 		}
 	}
 }
+
+// A build that fails (or is interrupted) before it writes anything leaves
+// no output folder it created, nested ones included; a folder that was
+// there before stays.
+func TestBuildFailedLeavesNoOutputFolder(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"not-in-the-index==1.0\"]\n",
+	})
+	url := testutil.NewIndex(t, sixWheel)
+	if _, err := buildHermetic(t, dir, url, nil); err == nil || !strings.Contains(err.Error(), "not-in-the-index") {
+		t.Fatalf("err = %v, want one naming not-in-the-index", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed build left dist/: %v", err)
+	}
+	nested := filepath.Join(dir, "build", "out")
+	if _, err := buildHermetic(t, dir, url, func(o *BuildOptions) { o.Out = nested }); err == nil {
+		t.Fatal("the build did not fail")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed build left build/: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	testutil.WriteFiles(t, dir, map[string]string{"lambdapack.toml": "runtime = \"python3.12\"\n[layers.deps]\ndependencies = [\"six==1.16.0\"]\n"})
+	rep, _, err := Build(ctx, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: url}}})
+	if err == nil || rep == nil || rep.Error == nil {
+		t.Fatalf("an interrupted build: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an interrupted build left dist/: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Build(ctx, BuildOptions{Dir: dir, Env: EnvOptions{CacheDir: t.TempDir(), Index: index.Settings{IndexURL: url}}}); err == nil {
+		t.Fatal("the interrupted build did not fail")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist")); err != nil {
+		t.Errorf("the output folder that was there before is gone: %v", err)
+	}
+}

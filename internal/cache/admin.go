@@ -40,8 +40,8 @@ import (
 // Kind is what a cache entry is.
 type Kind string
 
-// The kinds of entries the cache holds. Folders other sessions add with
-// Cache.Dir are reported under their folder name.
+// The kinds of entries the cache holds. A folder added with Cache.Dir that
+// folderKinds does not name is reported under its folder name.
 const (
 	KindWheels   Kind = "wheels"             // <root>/v1/blobs: downloaded files by sha256
 	KindPages    Kind = "index pages"        // index/pages-v3: project pages, the files Lambda can use
@@ -50,6 +50,42 @@ const (
 	KindLocks    Kind = "locks"              // <root>/v1/locks: cross-process locks
 	KindTemp     Kind = "temporary files"    // downloads and writes in flight, or left by a killed run
 )
+
+// The kinds of the folders other packages keep with Cache.Dir (and Memo).
+const (
+	KindPipConfig     Kind = "pip settings"          // index/pip-v1: pip's default index and config folders, as pip said them
+	KindWheelChecks   Kind = "wheel checks"          // memo-wheels-checked: wheels that passed install's checks, by sha256
+	KindVerifyFacts   Kind = "verification facts"    // verify: what verify learnt of the interpreters and artifacts
+	KindRuntime       Kind = "local runtime"         // invoke: the runtime client invoke and serve run functions with
+	KindSdistWheels   Kind = "wheels built"          // sdist-wheels: wheels built from sdists
+	KindSdistMetadata Kind = "sdist metadata"        // sdist-metadata: metadata prepared from sdists
+	KindBuildEnvs     Kind = "build environments"    // build-envs: sdists' build dependencies, installed
+	KindBuildHooks    Kind = "build hooks"           // build-hooks: the hook runner and guard of sdist builds
+	KindBuildScratch  Kind = "build scratch"         // build-tmp: sdist builds' working folders
+	KindCargo         Kind = "cargo home"            // cargo-home: Rust crates sdist builds downloaded
+	KindCross         Kind = "cross-compile configs" // cross: the compiler wrappers and sysconfig of cross builds
+	KindZig           Kind = "zig toolchain"         // zig: the zig compiler cross builds use
+	KindZigCache      Kind = "zig build cache"       // zig-cache: what zig compiled
+	KindNoCompilers   Kind = "compiler stubs"        // no-compilers: the failing compilers of pure-Python builds
+)
+
+// folderKinds names the kind of each folder other packages keep; a folder
+// not listed is reported under its own name.
+var folderKinds = map[string]Kind{
+	"memo-wheels-checked": KindWheelChecks,
+	"verify":              KindVerifyFacts,
+	"invoke":              KindRuntime,
+	"sdist-wheels":        KindSdistWheels,
+	"sdist-metadata":      KindSdistMetadata,
+	"build-envs":          KindBuildEnvs,
+	"build-hooks":         KindBuildHooks,
+	"build-tmp":           KindBuildScratch,
+	"cargo-home":          KindCargo,
+	"cross":               KindCross,
+	"zig":                 KindZig,
+	"zig-cache":           KindZigCache,
+	"no-compilers":        KindNoCompilers,
+}
 
 // Entry is one file of the cache.
 type Entry struct {
@@ -143,7 +179,8 @@ func Inspect(root string, byPackage bool) (*Usage, error) {
 }
 
 // Clean removes the whole cache at root, or with packages given, every entry
-// of those packages (their wheels, index pages and metadata). Only
+// of those packages (their wheels, index pages and metadata, and the lock
+// files and memo entries of their wheels). Only
 // lambdapack's layout folders are removed, never anything else a mistaken
 // --cache-dir points at; the root goes too when that leaves it empty. Runs
 // using the cache meanwhile may fail and need running again.
@@ -156,16 +193,42 @@ func Clean(root string, packages ...string) (*Removal, error) {
 		want[names.Canonical(p)] = true
 	}
 	rm := newRemoval(root)
+	blobs := map[string]bool{} // sha256 of the blobs removed
 	err := walk(root, func(e Entry) error {
 		if e.Kind == KindLocks || e.Kind == KindTemp || !want[e.Package()] {
 			return nil
+		}
+		if e.Kind == KindWheels {
+			blobs[filepath.Base(e.Path)] = true
 		}
 		return rm.remove(e)
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Then their lock files (<sha256>.lock) and memo entries (keys ending
+	// in -<sha256>), which no package owns by their content.
+	if len(blobs) > 0 {
+		err = walk(root, func(e Entry) error {
+			name := filepath.Base(e.Path)
+			switch {
+			case e.Kind == KindLocks && blobs[strings.TrimSuffix(name, ".lock")]:
+			case isMemo(e.Path) && blobs[name[strings.LastIndexByte(name, '-')+1:]]:
+			default:
+				return nil
+			}
+			return rm.remove(e)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return rm.done(), nil
+}
+
+// isMemo reports whether the cache file at p is a Memo's entry.
+func isMemo(p string) bool {
+	return strings.HasPrefix(filepath.Base(filepath.Dir(p)), "memo-") && layoutRE.MatchString(filepath.Base(filepath.Dir(filepath.Dir(p))))
 }
 
 func cleanAll(root string) (*Removal, error) {
@@ -362,8 +425,13 @@ func kindOf(rel, base string) Kind {
 			return KindParsed
 		case "metadata-v1", "metadata-v2": // v2 by content hash
 			return KindMetadata
+		case "pip-v1":
+			return KindPipConfig
 		}
 		return Kind("index/" + sub)
+	}
+	if k, ok := folderKinds[first]; ok {
+		return k
 	}
 	return Kind(first)
 }

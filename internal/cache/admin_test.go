@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -348,5 +349,94 @@ func TestInspectCountsHardLinksOnce(t *testing.T) {
 	}
 	if rm.Bytes != 1000 {
 		t.Errorf("clean removed %d bytes, want 1000", rm.Bytes)
+	}
+}
+
+// TestInspectKindNames: the folders other packages keep in the cache are
+// reported under names a user reads as the built-in kinds are, not as raw
+// folder names (index/pip-v1, memo-wheels-checked); a folder lambdapack does
+// not know keeps its name.
+func TestInspectKindNames(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "cache")
+	c, err := cache.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo, err := c.Memo("wheels-checked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := memo.Put("wheel-checked-v1-" + strings.Repeat("a", 64)); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"index/pip-v1/pip-x.json": "{}", "mystery/x": "x"}
+	for _, d := range []string{"verify", "invoke", "sdist-wheels", "sdist-metadata", "build-envs", "build-hooks", "build-tmp", "cargo-home", "cross", "zig", "zig-cache", "no-compilers"} {
+		files[d+"/f"] = "x"
+	}
+	testutil.WriteFiles(t, filepath.Join(root, cache.Layout), files)
+	u, err := cache.Inspect(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kinds(u.Kinds)
+	if got[cache.KindPipConfig] != 1 || got[cache.KindWheelChecks] != 1 || got["mystery"] != 1 {
+		t.Errorf("kinds %v: want one file each of %q, %q and mystery", got, cache.KindPipConfig, cache.KindWheelChecks)
+	}
+	if len(got) != 15 {
+		t.Errorf("%d kinds, want 15: %v", len(got), got)
+	}
+	raw := []cache.Kind{"index/pip-v1", "memo-wheels-checked"}
+	for p := range files {
+		raw = append(raw, cache.Kind(strings.Split(p, "/")[0]))
+	}
+	for k := range got {
+		if k != "mystery" && slices.Contains(raw, k) {
+			t.Errorf("kind %q is a folder's name, not a name for people", k)
+		}
+	}
+}
+
+// TestCleanPackagesLocksAndMemo: cleaning a package also removes the lock
+// file and the memo entries (wheels checked) of its blobs, which left 0-byte
+// files behind; another package's stay.
+func TestCleanPackagesLocksAndMemo(t *testing.T) {
+	root, c := fillCache(t)
+	memo, err := c.Memo("wheels-checked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shas []string
+	filepath.WalkDir(filepath.Join(root, cache.Layout, "blobs"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			shas = append(shas, d.Name())
+		}
+		return nil
+	})
+	for _, sha := range shas {
+		if err := memo.Put("wheel-checked-v1-" + sha); err != nil {
+			t.Fatal(err)
+		}
+	}
+	numpy := blobSHA(t, root, "numpy")
+	before, _ := cache.Inspect(root, false)
+	if got := kinds(before.Kinds); got[cache.KindLocks] != 4 || got[cache.KindWheelChecks] != 4 {
+		t.Fatalf("before: %v, want 4 locks and 4 wheel checks", got)
+	}
+	rm, err := cache.Clean(root, "six", "typing-extensions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := cache.Inspect(root, false)
+	if got := kinds(after.Kinds); got[cache.KindLocks] != 1 || got[cache.KindWheelChecks] != 1 {
+		t.Errorf("after: %v, want numpy's lock and wheel check alone", got)
+	}
+	if !memo.Has("wheel-checked-v1-" + numpy) {
+		t.Error("numpy's wheel check was removed")
+	}
+	if _, err := os.Stat(filepath.Join(root, cache.Layout, "locks", "sha256", numpy+".lock")); err != nil {
+		t.Errorf("numpy's lock: %v", err)
+	}
+	if got := kinds(rm.Kinds); got[cache.KindLocks] != 3 || got[cache.KindWheelChecks] != 3 {
+		t.Errorf("removal says %v, want 3 locks and 3 wheel checks", got)
 	}
 }

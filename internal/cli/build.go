@@ -138,7 +138,7 @@ points the functions that use the project's layers at the new versions.`,
 // registerParameterOverrides adds --parameter-overrides, as sam build and
 // sam local take it.
 func registerParameterOverrides(fl *pflag.FlagSet, v *[]string) {
-	fl.StringArrayVar(v, "parameter-overrides", nil, "SAM template parameter values, NAME=VALUE separated by spaces, as sam build takes them (they win over samconfig's parameter_overrides); repeatable")
+	fl.StringArrayVar(v, "parameter-overrides", nil, "SAM template parameter values, NAME=VALUE separated by spaces, as sam takes them (they win over samconfig's parameter_overrides); repeatable")
 }
 
 // parseParameterOverrides reads every --parameter-overrides value; later

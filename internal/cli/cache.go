@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -81,7 +82,10 @@ package, largest first.`,
 					return app.WriteJSON(s.Out, u)
 				}
 				fmt.Fprintf(s.Out, "Cache: %s\n", u.Root)
-				tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+				// One tabwriter lines both tables up; the empty row
+				// between them is padded, so trailing spaces are trimmed.
+				var buf bytes.Buffer
+				tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 				row := func(name string, files int, bytes int64) {
 					fmt.Fprintf(tw, "%s\t%7d\t%10s\n", name, files, app.HumanBytes(bytes))
 				}
@@ -97,7 +101,15 @@ package, largest first.`,
 						row(p.Name, p.Files, p.Bytes)
 					}
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				for line := range strings.Lines(buf.String()) {
+					if _, err := fmt.Fprintln(s.Out, strings.TrimRight(line, " \n")); err != nil {
+						return err
+					}
+				}
+				return nil
 			},
 		}
 		info.Flags().BoolVar(&byPackage, "packages", false, "also show the size per package (reads every entry)")
@@ -108,7 +120,8 @@ package, largest first.`,
 			Use:   "clean [PACKAGE...]",
 			Short: "Remove the whole cache, or every entry of the packages named",
 			Long: `Remove the whole cache, or with package names, every entry of those packages
-(their wheels, index pages and metadata). Runs using the cache at the same
+(their wheels, index pages and metadata, and their wheels' lock files and
+check records). Runs using the cache at the same
 time may fail and need running again.`,
 			Example: `  lambdapack cache clean
   lambdapack cache clean numpy pydantic-core`,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,17 @@ func TestCLICache(t *testing.T) {
 	code, stdout, stderr := cliMain(t, "cache", "info")
 	if code != 0 || !strings.Contains(stdout, "wheels") || !strings.Contains(stdout, "Cache: "+dir) {
 		t.Errorf("cache info: %d\n%s%s", code, stdout, stderr)
+	}
+	// The two tables of --packages are apart by an empty line, not one of
+	// spaces, and line up.
+	code, stdout, stderr = cliMain(t, "cache", "info", "--packages")
+	lines := strings.Split(stdout, "\n")
+	if code != 0 || !slices.Contains(lines, "") || slices.IndexFunc(lines, func(l string) bool { return strings.TrimRight(l, " ") != l }) >= 0 {
+		t.Errorf("cache info --packages: %d\n%q%s", code, stdout, stderr)
+	}
+	kindAt, pkgAt := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "KIND ") }), slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "PACKAGE ") })
+	if kindAt < 0 || pkgAt < 0 || strings.Index(lines[kindAt], "FILES") != strings.Index(lines[pkgAt], "FILES") {
+		t.Errorf("cache info --packages: the tables do not line up:\n%s", stdout)
 	}
 
 	// One package.

@@ -330,6 +330,7 @@ func openProjectFunction(ctx context.Context, r *invoke.Runner, rf runFlags, arg
 	if err != nil {
 		return nil, nil, err
 	}
+	po.SamconfigCommand = "local_invoke" // sam local invoke's samconfig section
 	if len(args) == 1 {
 		po.Only = []string{args[0]}
 	} else {
@@ -356,7 +357,7 @@ func projectFunctionNames(po app.ProjectRunOptions) ([]string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	cfg, err := project.Load(dir, project.LoadOptions{Config: po.Config, Stage: po.Stage, Params: po.Params})
+	cfg, err := project.Load(dir, project.LoadOptions{Config: po.Config, Stage: po.Stage, Params: po.Params, SamconfigCommand: po.SamconfigCommand})
 	if err != nil {
 		return nil, err
 	}

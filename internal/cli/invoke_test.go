@@ -208,6 +208,66 @@ Resources:
 	}
 }
 
+// TestInvokeSamconfigLocalInvoke: invoke reads samconfig's parameter
+// values where `sam local invoke` does, [default.local_invoke.parameters]
+// (not build's section), for the run and for the build it runs first.
+func TestInvokeSamconfigLocalInvoke(t *testing.T) {
+	cache := cliSharedCache(t)
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml": `Transform: AWS::Serverless-2016-10-31
+Parameters:
+  PythonRuntime:
+    Type: String
+  Stage:
+    Type: String
+    Default: prod
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Handler: app.handler
+      Runtime: !Ref PythonRuntime
+      Environment:
+        Variables:
+          STAGE: !Ref Stage
+`,
+		"samconfig.toml": `version = 0.1
+[default.build.parameters]
+parameter_overrides = "Stage=from-build"
+[default.local_invoke.parameters]
+parameter_overrides = "PythonRuntime=python3.12 Stage=local"
+`,
+		"hello/app.py": "import os, sys\ndef handler(event, context):\n    return '%s %d.%d' % (os.environ['STAGE'], *sys.version_info[:2])\n",
+	})
+	code, out, errOut := invokeMain(t, "", "invoke", "Hello", "--project", dir, "--cache-dir", cache)
+	if code != 0 || strings.TrimSpace(out) != `"local 3.12"` {
+		t.Errorf("exit %d, stdout %s\n%s", code, out, errOut)
+	}
+	code, out, errOut = invokeMain(t, "", "invoke", "Hello", "--project", dir, "--cache-dir", cache, "--parameter-overrides", "Stage=flag")
+	if code != 0 || strings.TrimSpace(out) != `"flag 3.12"` {
+		t.Errorf("the flag wins: exit %d, stdout %s\n%s", code, out, errOut)
+	}
+}
+
+// TestServeSamconfigLocalStartAPI: serve reads samconfig's parameter
+// values where `sam local start-api` does, [default.local_start_api.parameters]
+// (a malformed value there is the error that names it), not invoke's.
+func TestServeSamconfigLocalStartAPI(t *testing.T) {
+	cache := cliSharedCache(t)
+	dir := t.TempDir()
+	testutil.WriteFiles(t, dir, map[string]string{
+		"template.yaml":  "Transform: AWS::Serverless-2016-10-31\nParameters:\n  PythonRuntime:\n    Type: String\nResources:\n  Hello:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: hello/\n      Handler: app.handler\n      Runtime: !Ref PythonRuntime\n",
+		"samconfig.toml": "version = 0.1\n[default.local_invoke.parameters]\nparameter_overrides = \"PythonRuntime=python3.12\"\n[default.local_start_api.parameters]\nparameter_overrides = \"PythonRuntime\"\n",
+		"hello/app.py":   "def handler(event, context):\n    return 1\n",
+	})
+	code, _, errOut := invokeMain(t, "", "serve", "--project", dir, "--port", "0", "--cache-dir", cache)
+	if code != 2 || !strings.Contains(errOut, "default.local_start_api.parameters.parameter_overrides") {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
+}
+
 // TestInvokeExample runs the examples' function with its layer (numpy,
 // pydantic, requests) as the README shows it, on x86_64 and, under qemu
 // with Debian's arm64 CPython 3.11, on arm64.

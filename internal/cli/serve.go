@@ -71,6 +71,7 @@ added to or removed from the config follow it.`,
 					return err
 				}
 				po.Concurrency, po.Only = concurrency, only
+				po.SamconfigCommand = "local_start_api" // sam local start-api's samconfig section
 				p, err := app.OpenProjectRun(ctx, r, po)
 				if err != nil {
 					return err

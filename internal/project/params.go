@@ -68,10 +68,11 @@ func unquote(v string) string {
 	return v
 }
 
-// samconfigParams reads the parameter_overrides sam build takes from the
-// project's samconfig: [default.build.parameters], else
-// [default.global.parameters]. No samconfig, or none there, is no error.
-func samconfigParams(dir string) (map[string]string, error) {
+// samconfigParams reads the parameter_overrides sam command cmd ("build",
+// "local_invoke", "local_start_api") takes from the project's samconfig:
+// [default.<cmd>.parameters], else [default.global.parameters]. No
+// samconfig, or none there, is no error.
+func samconfigParams(dir, cmd string) (map[string]string, error) {
 	for _, name := range []string{"samconfig.toml", "samconfig.yaml", "samconfig.yml"} {
 		p := filepath.Join(dir, name)
 		data, err := os.ReadFile(p)
@@ -88,11 +89,11 @@ func samconfigParams(dir string) (map[string]string, error) {
 			err = yaml.Unmarshal(data, &doc)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w (fix it: sam build reads its parameter_overrides)", p, err)
+			return nil, fmt.Errorf("reading %s: %w (fix it: lambdapack reads its parameter_overrides, as sam does)", p, err)
 		}
-		for _, cmd := range []string{"build", "global"} {
+		for _, section := range []string{cmd, "global"} {
 			var s string
-			switch v := dig(doc, "default", cmd, "parameters", "parameter_overrides").(type) {
+			switch v := dig(doc, "default", section, "parameters", "parameter_overrides").(type) {
 			case string:
 				s = v
 			case []any:
@@ -106,7 +107,7 @@ func samconfigParams(dir string) (map[string]string, error) {
 			}
 			params, err := ParseParameterOverrides(s)
 			if err != nil {
-				return nil, fmt.Errorf("%s: default.%s.parameters.parameter_overrides: %w", p, cmd, err)
+				return nil, fmt.Errorf("%s: default.%s.parameters.parameter_overrides: %w", p, section, err)
 			}
 			return params, nil
 		}

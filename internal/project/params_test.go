@@ -54,3 +54,43 @@ func TestSAMParameterOverrides(t *testing.T) {
 		t.Errorf("the flag wins over samconfig: %v %v", cfg, err)
 	}
 }
+
+// samconfig's parameter_overrides are read from the section of the sam
+// command lambdapack stands in for, else from the global one, as sam reads
+// them: build reads [default.build.parameters], invoke `sam local invoke`'s
+// [default.local_invoke.parameters], serve `sam local start-api`'s
+// [default.local_start_api.parameters]. A local command does not read
+// build's section; the flag still wins.
+func TestSAMParameterOverridesCommandSection(t *testing.T) {
+	tmpl := "Transform: AWS::Serverless-2016-10-31\nParameters:\n  PythonRuntime:\n    Type: String\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: !Ref PythonRuntime\n"
+	dir := writeTree(t, map[string]string{"template.yaml": tmpl, "src/app.py": "", "samconfig.toml": `version = 0.1
+[default.build.parameters]
+parameter_overrides = "PythonRuntime=python3.12"
+[default.local_invoke.parameters]
+parameter_overrides = "PythonRuntime=python3.11"
+[default.global.parameters]
+parameter_overrides = "PythonRuntime=python3.13"
+`})
+	for cmd, want := range map[string]string{"": "python3.12", "build": "python3.12", "local_invoke": "python3.11", "local_start_api": "python3.13"} {
+		cfg, err := Load(dir, LoadOptions{Env: noEnv, Now: testNow, SamconfigCommand: cmd})
+		if err != nil {
+			t.Errorf("%q: %v", cmd, err)
+			continue
+		}
+		if got := cfg.Functions[0].Runtime; got != want {
+			t.Errorf("%q: runtime %s, want %s", cmd, got, want)
+		}
+	}
+	cfg, err := Load(dir, LoadOptions{Env: noEnv, Now: testNow, SamconfigCommand: "local_invoke", Params: map[string]string{"PythonRuntime": "python3.10"}})
+	if err != nil || cfg.Functions[0].Runtime != "python3.10" {
+		t.Errorf("the flag wins over samconfig: %v %v", cfg, err)
+	}
+	testutil.WriteFiles(t, dir, map[string]string{"samconfig.toml": "version = 0.1\n[default.build.parameters]\nparameter_overrides = \"PythonRuntime=python3.12\"\n"})
+	if _, err := Load(dir, LoadOptions{Env: noEnv, Now: testNow, SamconfigCommand: "local_invoke"}); err == nil || !strings.Contains(err.Error(), "--parameter-overrides PythonRuntime=VALUE") || !strings.Contains(err.Error(), "[default.local_invoke.parameters]") {
+		t.Errorf("sam local invoke does not read build's section: %v", err)
+	}
+	testutil.WriteFiles(t, dir, map[string]string{"samconfig.toml": "version = 0.1\n[default.local_start_api.parameters]\nparameter_overrides = \"PythonRuntime\"\n"})
+	if _, err := Load(dir, LoadOptions{Env: noEnv, Now: testNow, SamconfigCommand: "local_start_api"}); err == nil || !strings.Contains(err.Error(), "default.local_start_api.parameters.parameter_overrides") {
+		t.Errorf("a malformed value names its section: %v", err)
+	}
+}

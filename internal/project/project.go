@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +28,13 @@ type LoadOptions struct {
 	// --parameter-overrides); they win over the samconfig's
 	// parameter_overrides and a parameter's Default.
 	Params map[string]string
+	// SamconfigCommand is the samconfig command section whose
+	// parameter_overrides a SAM project reads:
+	// [default.<SamconfigCommand>.parameters], else
+	// [default.global.parameters], as sam reads them. Empty means "build";
+	// invoke stands in for `sam local invoke` ("local_invoke") and serve for
+	// `sam local start-api` ("local_start_api").
+	SamconfigCommand string
 	// Env looks up ${env:NAME}; nil means os.LookupEnv.
 	Env func(string) (string, bool)
 	// Now is the date deprecations are judged on; zero means time.Now().
@@ -99,7 +107,7 @@ func Load(dir string, o LoadOptions) (*Config, error) {
 	case KindServerless:
 		err = parseServerless(cfg, data, o)
 	case KindSAM:
-		err = parseSAM(cfg, data, o.Params)
+		err = parseSAM(cfg, data, o.Params, cmp.Or(o.SamconfigCommand, "build"))
 	}
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ type samReader struct {
 	root      *yaml.Node
 	params    *yaml.Node
 	overrides map[string]string // parameter values given at build time
+	section   string            // the samconfig command section read ("build", "local_invoke")
 	resources map[string]string // logical ID -> Type
 	errs      []error
 	external  map[string][]string // external layer as written -> functions
@@ -113,7 +114,7 @@ func (r *samReader) param(id string) (string, bool) {
 func (r *samReader) must(n *yaml.Node, what string) string {
 	s, ok := r.str(n)
 	if id, isRef := ref(n); !ok && isRef && child(r.params, id) != nil {
-		r.fail(n, fmt.Sprintf("give it as sam build takes it: --parameter-overrides %s=VALUE (or parameter_overrides in samconfig.toml's [default.build.parameters]), or give the parameter a Default", id),
+		r.fail(n, fmt.Sprintf("give it as sam takes it: --parameter-overrides %s=VALUE (or parameter_overrides in samconfig.toml's [default.%s.parameters]), or give the parameter a Default", id, r.section),
 			"%s is !Ref %s, a parameter without a Default: lambdapack cannot tell what to build", what, id)
 		return s
 	}
@@ -152,12 +153,12 @@ func (r *samReader) strs(n *yaml.Node, what string) []string {
 	return out
 }
 
-func parseSAM(cfg *Config, data []byte, params map[string]string) error {
+func parseSAM(cfg *Config, data []byte, params map[string]string, samconfigCmd string) error {
 	root, err := parseYAML(cfg.File, data)
 	if err != nil {
 		return err
 	}
-	overrides, err := samconfigParams(cfg.Dir)
+	overrides, err := samconfigParams(cfg.Dir, samconfigCmd)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func parseSAM(cfg *Config, data []byte, params map[string]string) error {
 	if err := checkScalarKeys(cfg.File, root, 0); err != nil {
 		return err
 	}
-	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), overrides: overrides, resources: map[string]string{},
+	r := &samReader{cfg: cfg, root: root, params: child(root, "Parameters"), overrides: overrides, section: samconfigCmd, resources: map[string]string{},
 		external: map[string][]string{}, extPos: map[string]Pos{}}
 	globals := path(root, "Globals", "Function")
 	resKeys, resVals := pairs(child(root, "Resources"))

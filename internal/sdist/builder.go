@@ -366,7 +366,7 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	}
 	keyParts := []string{"wheel1", string(mode), s.SHA256, env0.Key, hookDigest()}
 	if mode == Cross {
-		keyParts = append(keyParts, t.String(), t.Glibc(), ZigVersion)
+		keyParts = append(keyParts, t.String(), t.Glibc(), ZigVersion, crossLayout)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(keyParts, "\n")))
 	key := hex.EncodeToString(sum[:])[:32]
@@ -409,10 +409,11 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 	start := time.Now()
 
 	env := env0
-	run.python, run.hook, run.args = env.Python, "get_requires_for_build_wheel", map[string]any{"config_settings": nil}
+	settings := backendSettings(c.Build, cc)
+	run.python, run.hook, run.args = env.Python, "get_requires_for_build_wheel", map[string]any{"config_settings": settings}
 	ret, out, vars, err := b.run(ctx, run)
 	if err != nil {
-		return nil, fail("get_requires_for_build_wheel", out, reproduce(s, c, env.Python, vars, "get_requires_for_build_wheel"), err)
+		return nil, fail("get_requires_for_build_wheel", out, reproduce(s, c, env.Python, vars, "get_requires_for_build_wheel", settings), err)
 	}
 	var extra []string
 	if err := json.Unmarshal(ret, &extra); err != nil {
@@ -425,9 +426,9 @@ func (b *Builder) build(ctx context.Context, s Sdist, c *Contents, t target.Targ
 		}
 	}
 	run.python, run.hook = env.Python, "build_wheel"
-	run.args = map[string]any{"wheel_directory": sc.Out, "config_settings": nil, "metadata_directory": nil}
+	run.args = map[string]any{"wheel_directory": sc.Out, "config_settings": settings, "metadata_directory": nil}
 	ret, out, vars, err = b.run(ctx, run)
-	repro := reproduce(s, c, env.Python, vars, "build_wheel")
+	repro := reproduce(s, c, env.Python, vars, "build_wheel", settings)
 	if err != nil {
 		return nil, fail("build_wheel", out, repro, err)
 	}
@@ -600,7 +601,7 @@ func saveStored(tmpDir, wheel, dir string, pure bool, mode Mode, notes []string)
 // reproduce is a shell command that runs the same hook by hand, outside
 // lambdapack's guard (the build environment, zig and the cross
 // configuration stay in the cache).
-func reproduce(s Sdist, c *Contents, python string, vars []string, hook string) string {
+func reproduce(s Sdist, c *Contents, python string, vars []string, hook string, settings map[string]any) string {
 	if len(vars) == 0 {
 		return ""
 	}
@@ -636,10 +637,18 @@ func reproduce(s Sdist, c *Contents, python string, vars []string, hook string) 
 			py += "; b = getattr(b, " + pyStr(part) + ")"
 		}
 	}
+	args := ""
+	if settings != nil {
+		js, _ := json.Marshal(settings) // a dict of strings and lists: Python too
+		args = "config_settings=" + string(js)
+	}
 	if hook == "build_wheel" {
-		py += "; print(b.build_wheel('dist'))"
+		if args != "" {
+			args = ", " + args
+		}
+		py += "; print(b.build_wheel('dist'" + args + "))"
 	} else {
-		py += "; print(b." + hook + "())"
+		py += "; print(b." + hook + "(" + args + "))"
 	}
 	return fmt.Sprintf("d=$(mktemp -d) && cd \"$d\" && %s && cd %s && env -i HOME=\"$d/home\" TMPDIR=/tmp %s %s -c %s",
 		unpack, shellQuote(c.Top), strings.Join(keep, " "), shellQuote(python), shellQuote(py))

@@ -15,7 +15,9 @@ import (
 )
 
 // crossLayout versions the on-disk form of a cross configuration.
-const crossLayout = "cross1"
+// cross2: the compilers answer a linker version probe as LLD does, and a
+// meson cross file.
+const crossLayout = "cross2"
 
 // crossConfig is what a build needs to compile for the target instead of
 // the build machine: zig wrappers as the compilers, the target's build
@@ -27,6 +29,9 @@ type crossConfig struct {
 	SysDir  string // holds the _sysconfigdata module
 	SysName string // its module name
 	Env     []string
+	// MesonCross is a meson cross file for the target, for meson-python
+	// (setup-args); "" when the build machine runs the target's programs.
+	MesonCross string
 }
 
 // pyconfigByMachine are the pyconfig.h settings that differ between the
@@ -91,6 +96,9 @@ func (b *Builder) cross(ctx context.Context, h *Host, t target.Target) (*crossCo
 		Dir: dir, Bin: filepath.Join(dir, "bin"), Include: filepath.Join(dir, "include", "python"+h.Minor()),
 		SysDir: filepath.Join(dir, "sysconfig"), SysName: "_sysconfigdata__linux_" + multiarch,
 	}
+	if needsMesonCross(h, t) {
+		cc.MesonCross = filepath.Join(dir, "meson-cross.ini")
+	}
 	zigCache, err := b.Cache.Dir("zig-cache")
 	if err != nil {
 		return nil, err
@@ -137,9 +145,21 @@ func (b *Builder) cross(ctx context.Context, h *Host, t target.Target) (*crossCo
 	sh := func(cmd string) string {
 		return "#!/bin/sh\n# lambdapack: cross-compiling for " + triple + "\nexec " + shellQuote(zig) + " " + cmd + " \"$@\"\n"
 	}
+	// zig answers a linker version probe (`cc -Wl,--version`, which meson
+	// and CMake run to know the linker) with "zig ld 0.13.0", which meson
+	// releases older than its zig support (numpy 1.26's vendored meson,
+	// meson 1.2) do not know: "Unable to detect linker". zig links ELF
+	// with its LLD, so the compilers answer as LLD does, with the LLVM
+	// version of zig's clang; like zig, they then print and link nothing.
+	ld := lldVersionLine(ctx, zig)
+	compiler := func(cmd string) string {
+		s := sh(cmd)
+		i := strings.Index(s, "exec ")
+		return s[:i] + "for a in \"$@\"; do\n\tcase $a in -Wl,--version) echo " + shellQuote(ld) + "; exit 0 ;; esac\ndone\n" + s[i:]
+	}
 	scripts := map[string]string{
-		"cc":     sh("cc -target " + triple + " -fno-sanitize=undefined"),
-		"c++":    sh("c++ -target " + triple + " -fno-sanitize=undefined"),
+		"cc":     compiler("cc -target " + triple + " -fno-sanitize=undefined"),
+		"c++":    compiler("c++ -target " + triple + " -fno-sanitize=undefined"),
 		"ar":     sh("ar"),
 		"ranlib": sh("ranlib"),
 		"zig":    sh(""),
@@ -152,6 +172,12 @@ func (b *Builder) cross(ctx context.Context, h *Host, t target.Target) (*crossCo
 	}
 	for n, s := range scripts {
 		if err := os.WriteFile(filepath.Join(tc.Bin, n), []byte(s), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if cc.MesonCross != "" {
+		ini := mesonCrossFile(cc, machine)
+		if err := os.WriteFile(filepath.Join(tmp, filepath.Base(cc.MesonCross)), []byte(ini), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -202,6 +228,59 @@ func (b *Builder) cross(ctx context.Context, h *Host, t target.Target) (*crossCo
 	return cc, nil
 }
 
+var clangVersionRE = regexp.MustCompile(`(?m)^clang version ([0-9]+\.[0-9]+\.[0-9]+)`)
+
+// lldVersionLine is what ld.lld --version prints for the LLVM inside zig
+// (zig's clang and LLD are one LLVM), read from `zig cc --version`.
+func lldVersionLine(ctx context.Context, zig string) string {
+	out, err := runQuiet(ctx, zig, "cc", "--version")
+	if m := clangVersionRE.FindStringSubmatch(out); err == nil && m != nil {
+		return "LLD " + m[1] + " (compatible with GNU linkers)"
+	}
+	return "LLD (compatible with GNU linkers)"
+}
+
+// needsMesonCross says whether meson must be told it is cross-compiling:
+// when the build machine cannot run what is built for the target (another
+// machine, or a glibc newer than the build machine's), since meson runs
+// a test program of each compiler in a native build.
+func needsMesonCross(h *Host, t target.Target) bool {
+	return h.Machine != t.Arch.Machine() || glibcOlder(h.Glibc, t.Glibc())
+}
+
+// glibcOlder says whether glibc version a ("2.28") is older than b.
+func glibcOlder(a, b string) bool {
+	var a1, a2, b1, b2 int
+	if _, err := fmt.Sscanf(a, "%d.%d", &a1, &a2); err != nil {
+		return true
+	}
+	if _, err := fmt.Sscanf(b, "%d.%d", &b1, &b2); err != nil {
+		return false
+	}
+	return a1 < b1 || a1 == b1 && a2 < b2
+}
+
+// longdoubleFormat is the layout of C's long double on each Lambda
+// machine, which numpy's meson.build reads from a cross file's
+// properties because it cannot run a test program there.
+var longdoubleFormat = map[string]string{
+	"x86_64":  "INTEL_EXTENDED_16_BYTES_LE",
+	"aarch64": "IEEE_QUAD_LE",
+}
+
+// mesonCrossFile is a meson cross file for the target: the zig wrappers
+// as the compilers, the target machine, and no program wrapper (meson
+// then skips running its test programs).
+func mesonCrossFile(cc *crossConfig, machine string) string {
+	q := func(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'" }
+	bin := func(n string) string { return q(filepath.Join(cc.Bin, n)) }
+	return "# lambdapack: cross-compiling for " + machine + "-linux-gnu with zig\n" +
+		"[binaries]\n" +
+		"c = [" + bin("cc") + "]\ncpp = [" + bin("c++") + "]\nar = [" + bin("ar") + "]\nranlib = [" + bin("ranlib") + "]\n\n" +
+		"[properties]\nneeds_exe_wrapper = true\nlongdouble_format = " + q(longdoubleFormat[machine]) + "\n\n" +
+		"[host_machine]\nsystem = 'linux'\ncpu_family = " + q(machine) + "\ncpu = " + q(machine) + "\nendian = 'little'\n"
+}
+
 func copyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -230,4 +309,15 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// backendSettings are the PEP 517 config_settings of a build: for
+// meson-python (numpy's, scipy's backend), the meson cross file when the
+// build machine cannot run the target's programs; nil otherwise.
+func backendSettings(bs BuildSystem, cc *crossConfig) map[string]any {
+	mod, _, _ := strings.Cut(bs.BuildBackend, ":")
+	if cc == nil || cc.MesonCross == "" || mod != "mesonpy" {
+		return nil
+	}
+	return map[string]any{"setup-args": []string{"--cross-file=" + cc.MesonCross}}
 }

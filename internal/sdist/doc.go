@@ -49,7 +49,14 @@
 //     once. gcc, clang and their multiarch names on PATH point at the same
 //     wrappers, for build scripts that call a compiler by name. pkg-config
 //     looks in an empty folder, so the build machine's libraries are never
-//     linked.
+//     linked. A linker version probe (cc -Wl,--version) is answered as
+//     LLD, which zig links with, since meson before its zig support (numpy
+//     1.26's) does not know "zig ld".
+//   - meson-python (numpy, scipy): when the build machine cannot run the
+//     target's programs (another machine, or a newer glibc), the backend
+//     gets setup-args --cross-file with a meson cross file naming the
+//     wrappers and the target machine (and numpy's long double format),
+//     so meson does not run its compiler test programs.
 //   - The target's build configuration is a _sysconfigdata module made from
 //     the host interpreter's, re-aimed at the target (EXT_SUFFIX
 //     .cpython-311-aarch64-linux-gnu.so, SOABI, MULTIARCH, the compilers,

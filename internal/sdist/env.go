@@ -19,8 +19,10 @@ import (
 	"github.com/lambdapack/lambdapack/internal/target"
 )
 
-// envLayout versions the on-disk form of a build environment.
-const envLayout = "env1"
+// envLayout versions the on-disk form of a build environment. env2: the
+// scripts' first line is a real "#!" line (env1's lacked the "#!", so
+// console scripts such as meson's did not run).
+const envLayout = "env2"
 
 // buildEnv is an isolated Python environment (a venv without pip) holding
 // a build's requirements, installed by lambdapack for the host CPython.
@@ -117,7 +119,7 @@ func (b *Builder) installEnv(ctx context.Context, h *Host, pkgs []resolve.Packag
 	}
 	plan, err := install.Build(ctx, wheels, install.Options{
 		Layout:      install.Layout{Root: site, Scripts: "bin/"},
-		Interpreter: filepath.Join(dir, "bin", "python"),
+		Interpreter: scriptInterpreter(filepath.Join(dir, "bin", "python")),
 	})
 	if err != nil {
 		return err
@@ -194,4 +196,16 @@ func writeEntry(root string, e *install.Entry) error {
 		return fmt.Errorf("writing %s: %w", e.Path, err)
 	}
 	return nil
+}
+
+// scriptInterpreter is the first line(s) of the environment's scripts
+// (console scripts such as meson, and "#!python" scripts): "#!" and the
+// environment's python, or, when the path is too long for the kernel's
+// "#!" line (127 bytes before Linux 5.1) or holds a space, a /bin/sh line
+// that execs it, as pip's launchers (distlib) do.
+func scriptInterpreter(python string) string {
+	if len(python) <= 125 && !strings.ContainsAny(python, " \t") {
+		return "#!" + python
+	}
+	return "#!/bin/sh\n'''exec' \"" + python + "\" \"$0\" \"$@\"\n' '''"
 }

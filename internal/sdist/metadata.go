@@ -122,7 +122,7 @@ func (b *Builder) prepareMetadata(ctx context.Context, s Sdist, c *Contents, t t
 	run.hook, run.args = "get_requires_for_build_wheel", map[string]any{"config_settings": nil}
 	ret, out, vars, err := b.run(ctx, run)
 	if err != nil {
-		return nil, "", fail("get_requires_for_build_wheel", out, reproduce(s, c, env.Python, vars, "get_requires_for_build_wheel"), err)
+		return nil, "", fail("get_requires_for_build_wheel", out, reproduce(s, c, env.Python, vars, "get_requires_for_build_wheel", nil), err)
 	}
 	var extra []string
 	if json.Unmarshal(ret, &extra) == nil && len(extra) > 0 {
@@ -144,7 +144,7 @@ func (b *Builder) prepareMetadata(ctx context.Context, s Sdist, c *Contents, t t
 		return raw, Built, err
 	}
 	if err != nil {
-		return nil, "", fail("prepare_metadata_for_build_wheel", out, reproduce(s, c, env.Python, vars, "prepare_metadata_for_build_wheel"), err)
+		return nil, "", fail("prepare_metadata_for_build_wheel", out, reproduce(s, c, env.Python, vars, "prepare_metadata_for_build_wheel", nil), err)
 	}
 	var dir string
 	if err := json.Unmarshal(ret, &dir); err != nil || dir == "" || strings.ContainsAny(dir, `/\`) || !strings.HasSuffix(dir, ".dist-info") {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -176,16 +175,7 @@ func writeGoldenWheels(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c := filepath.Join(t.TempDir(), "speed.c")
-	so := filepath.Join(t.TempDir(), "speed.so")
-	os.WriteFile(c, []byte("int speed(void) { return 42; }\n"), 0o644)
-	if b, err := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-s", "-o", so, c).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, b)
-	}
-	soBytes, err := os.ReadFile(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	soBytes := testutil.CompileC(t, "int speed(void) { return 42; }\n", "-shared", "-fPIC", "-O2", "-s")
 	data := strings.Repeat(`{"key": "value", "numbers": [1, 2, 3, 4, 5], "nested": {"a": "b"}}`+"\n", 400)
 	for _, w := range []testutil.Wheel{
 		{Name: "goldpure", Version: "1.0", RequiresDist: []string{"goldnative>=2", "goldleaf"},

@@ -1,10 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,25 +18,13 @@ import (
 // gcc.
 func x86SharedObject(t *testing.T) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	src, so := filepath.Join(dir, "n.c"), filepath.Join(dir, "n.so")
-	if err := os.WriteFile(src, []byte("int lp_answer(void) { return 42; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-O2", "-o", so, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc (needed to compile an x86_64 .so): %v\n%s", err, out)
-	}
-	f, err := elf.Open(so)
+	data := testutil.CompileC(t, "int lp_answer(void) { return 42; }\n", "-shared", "-fPIC", "-O2")
+	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if f.Machine != elf.EM_X86_64 {
 		t.Fatalf("gcc made a %v object, want x86_64", f.Machine)
-	}
-	data, err := os.ReadFile(so)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return data
 }

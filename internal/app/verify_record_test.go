@@ -4,8 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,19 +19,7 @@ import (
 // as an aarch64 binary (verify looks at the header, never runs it).
 func sharedObject(t *testing.T, machine uint16) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	src := filepath.Join(dir, "m.c")
-	if err := os.WriteFile(src, []byte("int probe(void) { return 42; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "m.so")
-	if b, err := exec.Command("gcc", "-shared", "-fPIC", "-o", out, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.CompileC(t, "int probe(void) { return 42; }\n", "-shared", "-fPIC")
 	if machine != 0 {
 		b[18], b[19] = byte(machine), byte(machine>>8)
 	}

@@ -311,18 +311,7 @@ func TestCLIRefusesHostileWheel(t *testing.T) {
 func TestCLIVerifyFailureAndForce(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	src := filepath.Join(dir, "native.c")
-	if err := os.WriteFile(src, []byte("int lp_answer(void) { return 42; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	so := filepath.Join(dir, "native.so")
-	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", so, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	soBytes, err := os.ReadFile(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	soBytes := testutil.CompileC(t, "int lp_answer(void) { return 42; }\n", "-shared", "-fPIC")
 	const member = "fastthing/_native.cpython-311-aarch64-linux-gnu.so"
 	url := testutil.NewIndex(t, testutil.Wheel{
 		Name: "fastthing", Version: "1.0", Tags: []string{"cp311-cp311-manylinux2014_aarch64"},

@@ -78,19 +78,7 @@ func TestScripts(t *testing.T) {
 
 // scriptIndex serves the wheels the scripts install.
 func scriptIndex(t *testing.T) *testutil.Index {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "fast.c")
-	if err := os.WriteFile(src, []byte("int fast(void) { return 1; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	so := filepath.Join(dir, "fast.so")
-	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", so, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	x86, err := os.ReadFile(so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x86 := testutil.CompileC(t, "int fast(void) { return 1; }\n", "-shared", "-fPIC")
 	arm := append([]byte(nil), x86...)
 	arm[18], arm[19] = 183, 0 // EM_AARCH64: verify reads the header, never runs it
 	ix := testutil.StartIndex(t, testutil.IndexOptions{})

@@ -3,9 +3,6 @@ package verify_test
 import (
 	"bytes"
 	"debug/elf"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,18 +14,7 @@ import (
 // defaults: a position-independent executable (ET_DYN with PT_INTERP).
 func gccExecutable(t *testing.T) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	src, out := filepath.Join(dir, "main.c"), filepath.Join(dir, "main")
-	if err := os.WriteFile(src, []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command("gcc", "-pie", "-fPIE", "-O2", "-o", out, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testutil.CompileC(t, "int main(void) { return 0; }\n", "-pie", "-fPIE", "-O2")
 	info, err := verify.ReadELF(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)

@@ -38,15 +38,7 @@ func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 		c.mu.Lock()
 		call, ok := c.projects[canon]
 		if !ok {
-			call = &projectCall{done: make(chan struct{})}
-			c.projects[canon] = call
-			c.mu.Unlock()
-			p, reread, err := c.lookup(ctx, canon, false)
-			c.settle(canon, call, p, reread, err)
-			if err != nil {
-				return nil, err
-			}
-			return p.clone(), nil
+			return c.lookupOnce(ctx, canon, false) // unlocks c.mu
 		}
 		c.mu.Unlock()
 		select {
@@ -63,18 +55,25 @@ func (c *Client) Project(ctx context.Context, name string) (*Project, error) {
 		// Collected: read it again from the disk cache, once.
 		c.mu.Lock()
 		if c.projects[canon] == call {
-			again := &projectCall{done: make(chan struct{})}
-			c.projects[canon] = again
-			c.mu.Unlock()
-			p, reread, err := c.lookup(ctx, canon, true)
-			c.settle(canon, again, p, reread, err)
-			if err != nil {
-				return nil, err
-			}
-			return p.clone(), nil
+			return c.lookupOnce(ctx, canon, true) // unlocks c.mu
 		}
 		c.mu.Unlock()
 	}
+}
+
+// lookupOnce makes canon's call the one every other caller waits for, looks
+// the project up (from the disk cache alone when fromDisk) and settles the
+// call. The caller holds c.mu; lookupOnce releases it before looking up.
+func (c *Client) lookupOnce(ctx context.Context, canon string, fromDisk bool) (*Project, error) {
+	call := &projectCall{done: make(chan struct{})}
+	c.projects[canon] = call
+	c.mu.Unlock()
+	p, reread, err := c.lookup(ctx, canon, fromDisk)
+	c.settle(canon, call, p, reread, err)
+	if err != nil {
+		return nil, err
+	}
+	return p.clone(), nil
 }
 
 // settle records a lookup's answer: errors are not memoised; an answer the

@@ -39,7 +39,18 @@ echo "== fuzz (${FUZZTIME:=5s} each)"
 grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -r -n1 dirname | sort -u | while read -r dir; do
   for f in $(grep -h '^func Fuzz' "$dir"/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do
     echo "-- $dir $f"
-    go test -run='^$' -fuzz="^$f\$" -fuzztime="$FUZZTIME" "./$dir" >/dev/null
+    # A failing input is saved under $dir/testdata/fuzz and always fails the
+    # run. A failure that saved none is the fuzzing engine's own (a worker
+    # the loaded machine let hang): its output is shown and the target runs
+    # once more.
+    log=$(mktemp)
+    if ! go test -run='^$' -fuzz="^$f\$" -fuzztime="$FUZZTIME" "./$dir" >"$log" 2>&1; then
+      cat "$log"
+      if [ -n "$(git status --porcelain -- "$dir/testdata/fuzz")" ]; then rm -f "$log"; exit 1; fi
+      echo "-- $dir $f: no failing input saved; running it again"
+      go test -run='^$' -fuzz="^$f\$" -fuzztime="$FUZZTIME" "./$dir" || { rm -f "$log"; exit 1; }
+    fi
+    rm -f "$log"
   done
 done
 
